@@ -1,0 +1,131 @@
+"""The model directory: `manifest.json`, `model.safetensors`, `history.csv`, `report.json`, `report.md`.
+
+Saved through a staging directory and an atomic swap; loaded without unpickling anything:
+weights via safetensors, the rest JSON validated against FORMAT_VERSION.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from forecast_cli.atomic import publish, remove_stale, staging_dir
+from forecast_cli.errors import ArtifactError
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+WEIGHTS = "model.safetensors"
+HISTORY = "history.csv"
+REPORT_JSON = "report.json"
+REPORT_MD = "report.md"
+REQUIRED = {
+    "format_version": int, "tool_version": str, "config": dict, "model_spec": dict, "frame": dict,
+    "scaler": dict, "data": dict, "window": int, "horizon": int, "mase_scale": (int, float),
+}
+
+
+@dataclass
+class Artifact:
+    """A loaded model directory: the manifest and the weights as CPU tensors or numpy arrays."""
+
+    path: Path
+    manifest: dict[str, Any]
+    weights: dict[str, Any]
+
+
+def save(out: Path, manifest: dict, weights: dict, history: list[dict], report: dict, report_md: str) -> None:
+    """Write every file into a staging directory, then swap it in place of `out`."""
+    from safetensors.torch import save_file
+
+    check_writable_target(out)
+    remove_stale(out)
+    staged = staging_dir(out)
+    try:
+        (staged / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+        save_file({k: v.contiguous() for k, v in weights.items()}, str(staged / WEIGHTS))
+        _write_history(staged / HISTORY, history)
+        (staged / REPORT_JSON).write_text(json.dumps(report, indent=2) + "\n")
+        (staged / REPORT_MD).write_text(report_md)
+        publish(staged, out)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
+
+
+def check_writable_target(out: Path) -> None:
+    """Refuse an `--out` that is a file or a directory of something else, before any training."""
+    if out.exists() and not out.is_dir():
+        raise ArtifactError(f"--out {out} is a file; give a directory path for the model.")
+    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).exists():
+        raise ArtifactError(
+            f"--out {out} exists and is not a forecast model directory; choose an empty or new path."
+        )
+    parent = out.parent if out.parent != Path("") else Path(".")
+    probe_parent = parent
+    while not probe_parent.exists():
+        probe_parent = probe_parent.parent
+    if not os.access(probe_parent, os.W_OK):
+        raise ArtifactError(f"--out {out}: cannot write in {probe_parent} (permission denied); choose another path.")
+
+
+def _write_history(path: Path, history: list[dict]) -> None:
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["epoch", "train_loss", "val_loss", "seconds"])
+        writer.writeheader()
+        writer.writerows(history)
+
+
+def load(path: Path, engine: str = "torch") -> Artifact:
+    """Read and validate a model directory; weights as torch tensors or, for engine 'numpy', arrays."""
+    manifest = read_manifest(path)
+    weights_path = path / WEIGHTS
+    if not weights_path.is_file():
+        raise ArtifactError(f"{path}: {WEIGHTS} is missing; fit the model again.")
+    try:
+        if engine == "numpy":
+            from safetensors.numpy import load_file
+        else:
+            from safetensors.torch import load_file
+        weights = load_file(str(weights_path))
+    except Exception as exc:  # safetensors raises its own error types for damaged files
+        raise ArtifactError(
+            f"{weights_path}: not a valid safetensors weights file ({type(exc).__name__}); fit the model again."
+        ) from exc
+    return Artifact(path, manifest, weights)
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """The validated manifest of a model directory."""
+    if not path.is_dir():
+        raise ArtifactError(f"{path}: no model directory here; run `forecast fit` first or pass --model.")
+    manifest_path = path / MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except FileNotFoundError as exc:
+        raise ArtifactError(f"{path}: {MANIFEST} is missing; this is not a forecast model directory.") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ArtifactError(f"{manifest_path}: is not valid JSON; fit the model again.") from exc
+    validate_manifest(manifest, manifest_path)
+    return manifest
+
+
+def validate_manifest(manifest: Any, where: Path) -> None:
+    """Refuse manifests of another format version or with missing or mistyped fields."""
+    if not isinstance(manifest, dict):
+        raise ArtifactError(f"{where}: expected a JSON object; fit the model again.")
+    version = manifest.get("format_version")
+    if isinstance(version, int) and version > FORMAT_VERSION:
+        raise ArtifactError(
+            f"{where}: format version {version} is newer than this forecast understands ({FORMAT_VERSION}); "
+            "upgrade forecast."
+        )
+    for key, expected in REQUIRED.items():
+        if not isinstance(manifest.get(key), expected) or isinstance(manifest.get(key), bool):
+            raise ArtifactError(f"{where}: field {key!r} is missing or has the wrong type; fit the model again.")
+    if version != FORMAT_VERSION:
+        raise ArtifactError(f"{where}: format version {version} is not supported (expected {FORMAT_VERSION}).")

@@ -1,0 +1,114 @@
+"""Frozen option records: the CLI fills them, the manifest stores them, every hop reads them.
+
+Imports nothing heavy; validation here covers what can be judged without the data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from forecast_cli.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """How a CSV becomes windows."""
+
+    target: str
+    features: tuple[str, ...] | None = None  # None: every numeric column
+    time_col: tuple[str, ...] | None = None  # None: detect
+    window: int = 20  # rows of history per sample (the tutorial's 20)
+    horizon: int = 1  # future target values predicted per window
+    val_frac: float = 0.1  # share of rows, after train, for early stopping
+    test_frac: float = 0.2  # share of rows, last, for the report
+    norm: str = "window"  # "window": relative to the last observed value; "global": plain z-score
+    season: int | None = None  # seasonal-naive period; None: from the frequency
+
+    def validate(self) -> None:
+        _positive("--window", self.window)
+        _positive("--horizon", self.horizon)
+        _fraction("--val-frac", self.val_frac)
+        _fraction("--test-frac", self.test_frac)
+        if self.val_frac + self.test_frac >= 0.9:
+            raise ConfigError(
+                f"--val-frac {self.val_frac} + --test-frac {self.test_frac} leave under 10% of rows "
+                "for training; lower one of them."
+            )
+        if self.norm not in ("window", "global"):
+            raise ConfigError(f"--norm must be 'window' or 'global', not {self.norm!r}.")
+        if self.season is not None and self.season < 1:
+            raise ConfigError(f"--season must be 1 or more, not {self.season}.")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The network; sizes that follow from the data (features, horizon) are not repeated here."""
+
+    cell: str = "lstm"  # "lstm" or "gru"
+    hidden_size: int = 32
+    num_layers: int = 1
+    dropout: float = 0.0  # between stacked layers only (torch semantics)
+    bidirectional: bool = False
+
+    def validate(self) -> None:
+        if self.cell not in ("lstm", "gru"):
+            raise ConfigError(f"--cell must be 'lstm' or 'gru', not {self.cell!r}.")
+        _positive("--hidden", self.hidden_size)
+        _positive("--layers", self.num_layers)
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"--dropout must be in [0, 1), not {self.dropout}.")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The optimisation loop."""
+
+    epochs: int = 60
+    batch_size: int = 128
+    lr: float = 2e-3
+    weight_decay: float = 0.0  # Adam's L2 penalty, the tutorial's remedy for exploding weights
+    clip_grad: float = 1.0  # max global gradient norm; 0 disables clipping
+    patience: int = 10  # epochs without validation improvement before stopping
+    device: str = "auto"
+    seed: int = 0
+
+    def validate(self) -> None:
+        _positive("--epochs", self.epochs)
+        _positive("--batch-size", self.batch_size)
+        if not self.lr > 0:
+            raise ConfigError(f"--lr must be greater than 0, not {self.lr}.")
+        if self.weight_decay < 0:
+            raise ConfigError(f"--weight-decay must be 0 or more, not {self.weight_decay}.")
+        if self.clip_grad < 0:
+            raise ConfigError(f"--clip-grad must be 0 (off) or more, not {self.clip_grad}.")
+        _positive("--patience", self.patience)
+        if self.device not in ("auto", "cpu", "cuda", "mps"):
+            raise ConfigError(f"--device must be auto, cpu, cuda or mps, not {self.device!r}.")
+        if self.seed < 0:
+            raise ConfigError(f"--seed must be 0 or more, not {self.seed}.")
+
+
+def _positive(option: str, value: int) -> None:
+    if value < 1:
+        raise ConfigError(f"{option} must be 1 or more, not {value}.")
+
+
+def _fraction(option: str, value: float) -> None:
+    if not 0.0 <= value < 0.9:
+        raise ConfigError(f"{option} must be in [0, 0.9), not {value}.")
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """A JSON-ready dict of a config record (tuples become lists)."""
+    return {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(config).items()}
+
+
+def from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """Rebuild a config record from a manifest, refusing unknown keys (a sign of another format)."""
+    names = {f.name for f in fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
+    values = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
+    return cls(**values)

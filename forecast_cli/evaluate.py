@@ -1,0 +1,107 @@
+"""Backtest a predictor: forecast from every origin, score each horizon step, beside naive baselines.
+
+Returns the `evaluate --json` object; formatting belongs to report.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecast_cli import baselines
+from forecast_cli.errors import DataError
+from forecast_cli.frame import Frame
+from forecast_cli.metrics import score, score_per_step
+from forecast_cli.predict import Predictor, scaled_values
+from forecast_cli.windows import origins_between, targets_at
+
+
+@dataclass
+class Backtest:
+    """Scores plus the raw (N, H) arrays a plot needs."""
+
+    result: dict  # the `evaluate --json` object
+    origins: np.ndarray
+    predicted: np.ndarray
+    actual: np.ndarray
+
+
+def backtest(predictor: Predictor, frame: Frame, origins: np.ndarray, season: int | None,
+             mase_scale: float) -> Backtest:
+    """Score forecasts from `origins` (consecutive) against the frame's own target values."""
+    if len(origins) == 0:
+        raise DataError("no forecast origin has a full window before it and a full horizon after it; "
+                        "give more rows.")
+    target = frame.data[frame.spec.target].to_numpy(dtype="float64")
+    predicted = predictor.forecast(scaled_values(frame, predictor.scaler), origins)
+    actual = targets_at(target, origins, predictor.horizon)
+    result = {
+        "metrics": score(predicted, actual, mase_scale),
+        "per_step": score_per_step(predicted, actual, mase_scale),
+        "baselines": {"naive": score(baselines.naive(target, origins, predictor.horizon), actual, mase_scale)},
+        "horizon": predictor.horizon,
+        "windows": int(len(origins)),
+        "excluded_zero_targets": int((actual == 0).sum()),
+    }
+    if season:
+        seasonal = baselines.seasonal_naive(target, origins, predictor.horizon, season)
+        result["baselines"]["seasonal_naive"] = score(seasonal, actual, mase_scale)
+    return Backtest(result, origins, predicted, np.asarray(actual))
+
+
+def origins_after(frame: Frame, boundary, window: int, horizon: int) -> np.ndarray:
+    """Origins whose first forecast row comes after `boundary` (a timestamp, or a row count when
+    the data has no time column), each with a full window before it."""
+    index = frame.data.index
+    if isinstance(index, pd.DatetimeIndex):
+        start = int(index.searchsorted(pd.Timestamp(boundary), side="right"))
+    else:
+        start = int(boundary)
+    return origins_between(start, len(index), window, horizon)
+
+
+def all_origins(frame: Frame, window: int, horizon: int) -> np.ndarray:
+    """Every origin with a full window before it and a full horizon after it."""
+    return origins_between(0, len(frame.data), window, horizon)
+
+
+def evaluation_origins(frame: Frame, manifest: dict, source: str) -> np.ndarray:
+    """On the training file, the origins after its validation part (the test part plus rows appended
+    since); on any other file, every origin with a full window before it."""
+    from pathlib import Path
+
+    window, horizon = manifest["window"], manifest["horizon"]
+    recorded = manifest["data"].get("path")
+    if source != "-" and recorded and Path(source).resolve() == Path(recorded):
+        return origins_after(frame, manifest["data"]["val_end"], window, horizon)
+    return all_origins(frame, window, horizon)
+
+
+def parse_thresholds(specs: list[str]) -> dict[str, float]:
+    """`mape=0.05` style limits for `--fail-above`, checked before any work is done."""
+    from forecast_cli.errors import ConfigError
+    from forecast_cli.metrics import METRICS
+
+    limits = {}
+    for spec in specs:
+        metric, _, value = spec.partition("=")
+        metric = metric.strip().lower()
+        if metric not in METRICS:
+            raise ConfigError(f"--fail-above {spec!r}: unknown metric {metric!r}; use one of {', '.join(METRICS)}.")
+        try:
+            limits[metric] = float(value)
+        except ValueError as exc:
+            raise ConfigError(f"--fail-above {spec!r}: {value!r} is not a number; write e.g. mape=0.05.") from exc
+    return limits
+
+
+def check_thresholds(result: dict, limits: dict[str, float]) -> None:
+    """Raise ThresholdBreached (exit 3) naming the first metric worse than its limit."""
+    from forecast_cli.errors import ThresholdBreached
+
+    for metric, limit in limits.items():
+        value = result["metrics"].get(metric)
+        if value is not None and value > limit:
+            raise ThresholdBreached(f"{metric} {value:.4f} is above the limit {limit} set with --fail-above.")

@@ -1,0 +1,146 @@
+"""The `fit` recipe: CSV -> frame -> scaled arrays -> windows -> trained model -> test report -> artifact.
+
+One straight line through the hops; each hop's logic lives in its own module.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from forecast_cli import __version__, artifact
+from forecast_cli.config import DataConfig, ModelConfig, TrainConfig, to_dict
+from forecast_cli.errors import DataError
+from forecast_cli.evaluate import backtest
+from forecast_cli.frame import Frame, build_frame
+from forecast_cli.io import read_table
+from forecast_cli.metrics import naive_scale
+from forecast_cli.predict import Predictor, torch_forward
+from forecast_cli.report import markdown
+from forecast_cli.timeindex import season_of
+from forecast_cli.windows import Scaler, Splits, origins_between, split_rows
+
+
+@dataclass
+class FitOutcome:
+    manifest: dict
+    report: dict | None  # the test part's backtest, None without a test part
+    seconds: float
+
+
+def fit(source: str, data_config: DataConfig, model_config: ModelConfig, train_config: TrainConfig,
+        out: Path, warn: Callable[[str], None], on_epoch_end: Callable | None = None,
+        should_stop: Callable[[], bool] | None = None) -> FitOutcome:
+    """Train on `source` and write the model directory `out`; warnings go through `warn`."""
+    from forecast_cli.model import Forecaster, ModelSpec
+    from forecast_cli.train import TrainingData, seed_everything, train_model
+
+    started = time.perf_counter()
+    for config in (data_config, model_config, train_config):
+        config.validate()
+    artifact.check_writable_target(out)
+    table = read_table(source)
+    frame = build_frame(table.raw, table.name, data_config.target, data_config.features,
+                        data_config.time_col, data_config.horizon)
+    for note in frame.notes:
+        warn(note)
+    values = frame.data.to_numpy(dtype="float64")
+    splits = split_rows(len(values), data_config.val_frac, data_config.test_frac,
+                        data_config.window, data_config.horizon, table.name)
+    scaler = fit_scaler(values, splits, frame, table.name, warn)
+    scaled = scaler.transform(values)
+    data = TrainingData(scaled, scaled[:, 0].copy(),
+                        origins_between(0, splits.train_end, data_config.window, data_config.horizon),
+                        origins_between(splits.train_end, splits.val_end, data_config.window, data_config.horizon),
+                        data_config.window, data_config.horizon)
+    spec = ModelSpec(n_features=values.shape[1], horizon=data_config.horizon, cell=model_config.cell,
+                     hidden_size=model_config.hidden_size, num_layers=model_config.num_layers,
+                     dropout=model_config.dropout, bidirectional=model_config.bidirectional,
+                     relative=len(frame.spec.numeric) if data_config.norm == "window" else 0)
+    seed_everything(train_config.seed)
+    model = Forecaster(spec)
+    trained = train_model(model, data, train_config, on_epoch_end, should_stop)
+    predictor = Predictor(torch_forward(model), scaler, data_config.window, data_config.horizon)
+    target = values[:, 0]
+    season = data_config.season or season_of(frame.freq)
+    mase_scale = naive_scale(target[: splits.train_end])
+    test_origins = origins_between(splits.val_end, splits.rows, data_config.window, data_config.horizon)
+    report = backtest(predictor, frame, test_origins, season, mase_scale).result if len(test_origins) else None
+    manifest = build_manifest(source, table.sha256, len(table.raw), frame, splits, scaler, spec, trained,
+                              (data_config, model_config, train_config), season, mase_scale, report)
+    manifest["training"]["seconds"] = round(time.perf_counter() - started, 3)
+    history = [vars(stats) for stats in trained.history]
+    report_md = markdown(report, f"Test part of {table.name}") if report else "No test part (--test-frac 0).\n"
+    artifact.save(out, manifest, trained.state_dict, history, report or {}, report_md)
+    return FitOutcome(manifest, report, time.perf_counter() - started)
+
+
+def fit_scaler(values: np.ndarray, splits: Splits, frame: Frame, name: str, warn: Callable[[str], None]) -> Scaler:
+    """Z-score statistics from the training rows only; constant inputs get a warning."""
+    train = values[: splits.train_end]
+    scaler = Scaler.fit(train)
+    columns = frame.data.columns
+    for index in scaler.constant_columns(train):
+        if index == 0:
+            raise DataError(f"{name}: target column {columns[0]!r} is constant in the training part; "
+                            "there is nothing to learn. Choose another --target.")
+        warn(f"column {columns[index]!r} is constant in the training part; it is passed through unscaled.")
+    if not np.isfinite(scaler.transform(values)).all():
+        raise DataError(f"{name}: values are too large to normalize; rescale the data and retry.")
+    return scaler
+
+
+def _stamp(frame: Frame, row: int):
+    """The timestamp (ISO text) of a row, or the row number when the data has no time column."""
+    index = frame.data.index
+    if row < 0:
+        return None
+    value = index[row]
+    return value.isoformat() if hasattr(value, "isoformat") else int(row + 1)
+
+
+def build_manifest(source: str, sha256: str, raw_rows: int, frame: Frame, splits: Splits, scaler: Scaler,
+                   spec, trained, configs: tuple, season: int | None, mase_scale: float, report: dict | None) -> dict:
+    """Everything predict and evaluate need, plus provenance; JSON types only."""
+    import pandas as pd
+    import torch
+
+    data_config, model_config, train_config = configs
+    return {
+        "format_version": artifact.FORMAT_VERSION,
+        "tool_version": __version__,
+        "versions": {"forecast": __version__, "torch": torch.__version__, "numpy": np.__version__,
+                     "pandas": pd.__version__, "python": platform.python_version()},
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "config": {"data": to_dict(data_config), "model": to_dict(model_config), "train": to_dict(train_config)},
+        "model_spec": spec.to_dict(),
+        "window": data_config.window,
+        "horizon": data_config.horizon,
+        "data": {
+            "path": None if source == "-" else str(Path(source).resolve()),
+            "sha256": sha256, "rows": raw_rows, "rows_used": splits.rows,
+            "dropped_leading_rows": frame.dropped_leading, "filled_values": frame.filled,
+            "first_timestamp": _stamp(frame, 0), "last_timestamp": _stamp(frame, splits.rows - 1),
+            "train_end": _stamp(frame, splits.train_end - 1), "val_end": _stamp(frame, splits.val_end - 1),
+            "splits": {"train": splits.train_end, "val": splits.val_end - splits.train_end,
+                       "test": splits.rows - splits.val_end},
+        },
+        "frame": {"target": frame.spec.target, "time_cols": list(frame.spec.time_cols),
+                  "numeric": list(frame.spec.numeric), "categories": frame.spec.categories,
+                  "excluded": frame.spec.excluded, "input_columns": frame.spec.input_columns},
+        "frequency": frame.freq,
+        "season": season,
+        "scaler": scaler.to_dict(),
+        "mase_scale": mase_scale,
+        "training": {"device": trained.device, "best_epoch": trained.best_epoch,
+                     "epochs_run": len(trained.history), "stopped_early": trained.stopped_early},
+        "metrics": report["metrics"] if report else None,
+        "baselines": report["baselines"] if report else None,
+        "notes": frame.notes,
+    }

@@ -1,0 +1,249 @@
+"""Raw DataFrame -> time-indexed numeric frame: time, sort, features, categories, leak guard, gaps.
+
+`build_frame` decides everything at fit time and records it in a FrameSpec; `rebuild_frame`
+replays that spec on new data for predict and evaluate. Never imports torch.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from forecast_cli.errors import DataError
+from forecast_cli.timeindex import detect_time_columns, infer_frequency, parse_time
+
+LEAK_SHARE = 0.99  # share of rows where a column equals a future target for it to count as a leak
+LEAK_SHIFTS = 3  # how far ahead inputs other than the target are compared
+ROW = "__row__"  # original CSV row position, kept through sorting for messages
+
+
+@dataclass(frozen=True)
+class FrameSpec:
+    """Everything needed to turn another CSV into the same model inputs; stored in the manifest."""
+
+    target: str
+    time_cols: tuple[str, ...]  # () when rows are taken in file order
+    numeric: tuple[str, ...]  # numeric input columns, target first
+    categories: dict[str, list[str]] = field(default_factory=dict)  # one-hot columns and their values
+    excluded: dict[str, str] = field(default_factory=dict)  # column -> why it is not an input
+
+    @property
+    def input_columns(self) -> list[str]:
+        """Model input order: numeric columns (target first), then one-hot columns `name=value`."""
+        onehot = [f"{column}={value}" for column, values in self.categories.items() for value in values]
+        return list(self.numeric) + onehot
+
+
+@dataclass
+class Frame:
+    """A clean frame indexed by time (or row number), with what was done to get there."""
+
+    data: pd.DataFrame  # float columns in spec.input_columns order
+    spec: FrameSpec
+    freq: str | None
+    notes: list[str]  # one-line warnings for the user
+    dropped_leading: int = 0
+    filled: int = 0
+
+
+def build_frame(raw: pd.DataFrame, name: str, target: str, features: tuple[str, ...] | None,
+                time_col: tuple[str, ...] | None, horizon: int) -> Frame:
+    """Decide time, inputs and exclusions from the data itself (fit time)."""
+    notes: list[str] = []
+    time_cols = detect_time_columns(raw, time_col, name)
+    ordered = _index_by_time(raw, time_cols, name, notes)
+    _require_target(ordered, target, name)
+    numeric, categorical, excluded = _choose_inputs(ordered, name, target, features, time_cols)
+    excluded.update(_find_leaks(ordered, target, numeric, horizon))
+    for column, reason in excluded.items():
+        notes.append(f"column {column!r} is not used as an input: {reason}.")
+    numeric = tuple(c for c in numeric if c not in excluded)
+    categories = {c: sorted(ordered[c].dropna().astype(str).unique().tolist()) for c in categorical}
+    spec = FrameSpec(target, time_cols, numeric, categories, excluded)
+    return _finish(ordered, spec, name, notes)
+
+
+def rebuild_frame(raw: pd.DataFrame, name: str, spec: FrameSpec) -> Frame:
+    """Replay a saved spec on new data (predict, evaluate): same columns, same categories."""
+    notes: list[str] = []
+    missing = [c for c in (*spec.time_cols, *spec.numeric, *spec.categories) if c not in raw.columns]
+    if missing:
+        raise DataError(
+            f"{name}: column {missing[0]!r}, which the model was trained on, is missing "
+            f"(columns: {', '.join(map(str, raw.columns))})."
+        )
+    ordered = _index_by_time(raw, spec.time_cols, name, notes)
+    return _finish(ordered, spec, name, notes)
+
+
+def _finish(ordered: pd.DataFrame, spec: FrameSpec, name: str, notes: list[str]) -> Frame:
+    numeric = pd.DataFrame({c: _as_numbers(ordered, c, name) for c in spec.numeric}, index=ordered.index)
+    numeric, dropped, filled = _fill_gaps(numeric, spec.target, name)
+    onehot = _one_hot(ordered.loc[numeric.index], spec.categories, name, notes)
+    data = pd.concat([numeric, onehot], axis=1).astype("float64")
+    if dropped:
+        notes.append(f"dropped {dropped} leading row(s) with missing values.")
+    if filled:
+        notes.append(f"filled {filled} missing value(s) by interpolation in time.")
+    freq = infer_frequency(data.index) if isinstance(data.index, pd.DatetimeIndex) else None
+    if spec.time_cols and freq is None:
+        notes.append("the time steps are irregular; forecasts carry step numbers instead of timestamps.")
+    return Frame(data, spec, freq, notes, dropped, filled)
+
+
+def _index_by_time(raw: pd.DataFrame, time_cols: tuple[str, ...], name: str, notes: list[str]) -> pd.DataFrame:
+    frame = raw.copy()
+    frame[ROW] = np.arange(len(frame)) + 2  # CSV line numbers: the header is line 1
+    if not time_cols:
+        notes.append(f"{name}: no time column found; rows are taken in file order (name one with --time-col).")
+        return frame.set_index(pd.RangeIndex(len(frame), name="step"))
+    frame.index = parse_time(frame, time_cols, name)
+    frame.index.name = "timestamp"
+    if not frame.index.is_monotonic_increasing:
+        frame = frame.sort_index(kind="stable")
+        notes.append(f"{name}: rows were not in time order; sorted by {', '.join(time_cols)}.")
+    duplicated = frame.index.duplicated()
+    if duplicated.any():
+        first = int(np.flatnonzero(duplicated)[0])
+        raise DataError(
+            f"{name}: timestamp {frame.index[first]} appears more than once (line {frame[ROW].iloc[first]}); "
+            "keep one row per timestamp."
+        )
+    return frame
+
+
+def _require_target(frame: pd.DataFrame, target: str, name: str) -> None:
+    if target in frame.columns and target != ROW:
+        return
+    columns = [str(c) for c in frame.columns if c != ROW]
+    close = difflib.get_close_matches(target, columns, n=1, cutoff=0.5) or [
+        c for c in columns if c.lower() == target.lower()
+    ]
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise DataError(
+        f"{name}: target column {target!r} not found (columns: {', '.join(columns)}).{hint} Choose it with --target."
+    )
+
+
+def _choose_inputs(frame: pd.DataFrame, name: str, target: str, features: tuple[str, ...] | None,
+                   time_cols: tuple[str, ...]) -> tuple[list[str], list[str], dict[str, str]]:
+    """Numeric and categorical input columns, target first, and the columns left out with why."""
+    excluded: dict[str, str] = {}
+    if features is None:
+        candidates = [c for c in frame.columns if c not in (ROW, target, *time_cols)]
+        numeric = [c for c in candidates if pd.api.types.is_numeric_dtype(frame[c])]
+        for column in numeric:
+            if _is_row_counter(frame[column]):
+                excluded[column] = "it counts rows, it is not a measurement"
+        return [target] + numeric, [], excluded
+    _require_columns(frame, features, name)
+    named = [c for c in dict.fromkeys(features) if c != target]
+    numeric = [c for c in named if pd.api.types.is_numeric_dtype(frame[c])]
+    categorical = [c for c in named if c not in numeric]
+    return [target] + numeric, categorical, excluded
+
+
+def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:
+    for column in columns:
+        if column not in frame.columns or column == ROW:
+            available = ", ".join(str(c) for c in frame.columns if c != ROW)
+            raise DataError(f"{name}: --features names {column!r}, which is not a column (columns: {available}).")
+
+
+def _is_row_counter(series: pd.Series) -> bool:
+    values = series.to_numpy()
+    return bool(pd.api.types.is_integer_dtype(series) and len(values) > 2 and (np.diff(values) == 1).all())
+
+
+def _find_leaks(frame: pd.DataFrame, target: str, numeric: list[str], horizon: int) -> dict[str, str]:
+    """Columns whose value on a row equals an input's value some rows later: they hold the future.
+
+    The target is checked 1..horizon rows ahead; other inputs a few rows ahead, since a copy of
+    tomorrow's high (the Shanghai file's `label`) leaks tomorrow's close nearly as much.
+    """
+    series = {c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype="float64") for c in numeric}
+    leaks: dict[str, str] = {}
+    for column in numeric[1:]:
+        for source in numeric:
+            max_shift = max(horizon, 1) if source == target else min(max(horizon, 1), LEAK_SHIFTS)
+            shift = _leading_shift(series[column], series[source], max_shift) if source != column else None
+            if shift:
+                leaks[column] = f"it equals {source!r} {shift} row(s) later, so it would leak the future"
+                break
+    return leaks
+
+
+def _leading_shift(values: np.ndarray, other: np.ndarray, max_shift: int) -> int | None:
+    """The smallest shift k in 1..max_shift with values[t] == other[t + k] on nearly every row."""
+    for shift in range(1, max_shift + 1):
+        now, later = values[:-shift], other[shift:]
+        valid = ~(np.isnan(now) | np.isnan(later))
+        if valid.sum() >= 10 and np.isclose(now[valid], later[valid], rtol=1e-6).mean() >= LEAK_SHARE:
+            return shift
+    return None
+
+
+def _as_numbers(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
+    """A numeric column as float64; text that is not a number is an error naming its line."""
+    series = frame[column]
+    if not pd.api.types.is_numeric_dtype(series):
+        converted = pd.to_numeric(series, errors="coerce")
+        bad = converted.isna() & series.notna() & (series.astype(str).str.strip() != "")
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            value = str(series.iloc[row])
+            hint = _number_hint(value)
+            raise DataError(
+                f"{name}: column {column!r} line {frame[ROW].iloc[row]} holds {value!r}, not a number.{hint}"
+            )
+        series = converted
+    values = series.astype("float64")
+    infinite = np.isinf(values.to_numpy())
+    if infinite.any():
+        row = int(np.flatnonzero(infinite)[0])
+        raise DataError(
+            f"{name}: column {column!r} line {frame[ROW].iloc[row]} holds an infinite value; "
+            "replace it with a number or leave it empty."
+        )
+    return values
+
+
+def _number_hint(value: str) -> str:
+    if "," in value and value.replace(",", "").replace(".", "").lstrip("-").isdigit():
+        return " Remove thousands separators and write decimals with a point (1234.5), then retry."
+    return " Fix that value, or leave the column out with --features."
+
+
+def _fill_gaps(numeric: pd.DataFrame, target: str, name: str) -> tuple[pd.DataFrame, int, int]:
+    """Drop leading rows with blanks, interpolate the rest in time; return the counts of each."""
+    if numeric[target].isna().all():
+        raise DataError(f"{name}: target column {target!r} has no values; choose another --target.")
+    complete = numeric.notna().all(axis=1).to_numpy()
+    if not complete.any():
+        worst = numeric.isna().sum().idxmax()
+        raise DataError(f"{name}: no row has every input filled; column {worst!r} is empty the most. "
+                        "Leave it out with --features.")
+    start = int(np.argmax(complete))
+    trimmed = numeric.iloc[start:]
+    blanks = int(trimmed.isna().sum().sum())
+    if blanks:
+        method = "time" if isinstance(trimmed.index, pd.DatetimeIndex) else "linear"
+        trimmed = trimmed.interpolate(method=method, limit_direction="forward")
+    return trimmed, start, blanks
+
+
+def _one_hot(frame: pd.DataFrame, categories: dict[str, list[str]], name: str, notes: list[str]) -> pd.DataFrame:
+    """One column per saved category; values not seen at fit time get all zeros and a note."""
+    columns = {}
+    for column, values in categories.items():
+        text = frame[column].astype(str)
+        unseen = sorted(set(text.dropna().unique()) - set(values))
+        if unseen:
+            notes.append(f"{name}: column {column!r} has values not seen in training ({', '.join(unseen[:3])}); "
+                         "they are encoded as none of the known ones.")
+        for value in values:
+            columns[f"{column}={value}"] = (text == value).astype("float64")
+    return pd.DataFrame(columns, index=frame.index)

@@ -1,0 +1,97 @@
+"""Read a CSV path or `-` (stdin) into a raw DataFrame: delimiter, encoding and BOM sniffed.
+
+Owns file-level problems only (missing, binary, empty); columns and rows belong to frame.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from forecast_cli.errors import DataError
+
+SNIFF_BYTES = 64 * 1024
+DELIMITERS = ",;\t|"
+
+
+def read_bytes(source: str) -> tuple[bytes, str]:
+    """Return the raw bytes of `source` and a name for messages; `-` reads stdin."""
+    if source == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise DataError("no CSV given: pass a file path, or pipe one in and use '-'.")
+        return sys.stdin.buffer.read(), "<stdin>"
+    path = Path(source)
+    if not path.exists():
+        raise DataError(f"{source}: file not found; check the path.")
+    if path.is_dir():
+        raise DataError(f"{source}: is a directory, not a CSV file.")
+    try:
+        return path.read_bytes(), source
+    except OSError as exc:
+        raise DataError(f"{source}: cannot be read ({exc.strerror}); check its permissions.") from exc
+
+
+def decode(data: bytes, name: str) -> str:
+    """Decode as UTF-8 (BOM dropped), falling back to Latin-1; refuse binary files."""
+    if b"\x00" in data[:SNIFF_BYTES]:
+        raise DataError(f"{name}: looks like a binary file, not a CSV text file.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def sniff_delimiter(text: str, name: str) -> str:
+    """The delimiter of the header and first rows; one column alone is accepted as a comma file."""
+    sample = "\n".join(text[:SNIFF_BYTES].splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        header = sample.splitlines()[0] if sample else ""
+        if any(d in header for d in DELIMITERS):
+            counts = {d: header.count(d) for d in DELIMITERS}
+            return max(counts, key=counts.get)
+        return ","
+
+
+@dataclass
+class Table:
+    """A CSV as read: the raw frame, a name for messages, and a fingerprint of the bytes."""
+
+    raw: pd.DataFrame
+    name: str
+    sha256: str
+
+
+def read_table(source: str) -> Table:
+    """Read `source` (a path or `-`) and fingerprint it (sha256 of the bytes as read)."""
+    data, name = read_bytes(source)
+    return Table(_parse(data, name), name, hashlib.sha256(data).hexdigest())
+
+
+def read_csv(source: str) -> tuple[pd.DataFrame, str]:
+    """Read `source` (a path or `-`) into a DataFrame of strings and numbers, and its display name."""
+    table = read_table(source)
+    return table.raw, table.name
+
+
+def _parse(data: bytes, name: str) -> pd.DataFrame:
+    text = decode(data, name)
+    if not text.strip():
+        raise DataError(f"{name}: the file is empty; it needs a header line and rows of data.")
+    delimiter = sniff_delimiter(text, name)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, skipinitialspace=True)
+    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "malformed CSV"
+        raise DataError(f"{name}: cannot be parsed as CSV ({reason}).") from exc
+    if frame.empty:
+        raise DataError(f"{name}: has a header but no rows of data.")
+    frame.columns = [str(column).strip() for column in frame.columns]
+    return frame

@@ -1,0 +1,97 @@
+"""Writing results where the user asked: stdout (data only) or files (written atomically).
+
+Rich is used for terminal tables only; CSV and JSON go to stdout directly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from forecast_cli.errors import ConfigError
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a file through a temporary sibling and a rename, so readers never see half of it."""
+    path = Path(path)
+    if not path.parent.exists():
+        raise ConfigError(f"{path}: folder {path.parent} does not exist; create it or choose another path.")
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write there ({exc.strerror}); choose another path.") from exc
+    try:
+        with os.fdopen(handle, "w", newline="") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_forecast(forecast, output: str, fmt: str) -> None:
+    """CSV (`timestamp,step,<target>`) or JSON records, to stdout (`-`) or a file."""
+    if fmt == "json":
+        records = forecast.to_dict(orient="records")
+        text = json.dumps({"target": forecast.columns[-1], "forecast": records}, indent=2) + "\n"
+    else:
+        text = forecast.to_csv(index=False, lineterminator="\n")
+    if output == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        write_text(Path(output), text)
+
+
+def show_evaluation(result: dict, name: str, as_json: bool, report: Path | None) -> None:
+    """The backtest as JSON, a rich table on a terminal, or Markdown in a pipe; optionally a report file."""
+    from forecast_cli.report import markdown, rich_table
+
+    if report is not None:
+        text = json.dumps(result, indent=2) + "\n" if str(report).endswith(".json") else markdown(result, name)
+        write_text(report, text)
+    if as_json:
+        json.dump(result, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif sys.stdout.isatty():
+        from rich.console import Console
+
+        Console().print(rich_table(result, f"Backtest on {name}: {result['windows']} windows, "
+                                           f"horizon {result['horizon']}"))
+    else:
+        sys.stdout.write(markdown(result, f"Backtest on {name}"))
+
+
+def show_manifest(manifest: dict) -> None:
+    """A readable summary of a model directory's manifest."""
+    from rich.console import Console
+    from rich.table import Table
+
+    data, spec, config = manifest["data"], manifest["model_spec"], manifest["config"]
+    table = Table(show_header=False, title="forecast model")
+    rows = [
+        ("created", manifest.get("created_at", "")),
+        ("versions", ", ".join(f"{k} {v}" for k, v in manifest.get("versions", {}).items())),
+        ("data", f"{data.get('path')} ({data.get('rows')} rows, sha256 {str(data.get('sha256'))[:12]}…)"),
+        ("time", f"{', '.join(manifest['frame']['time_cols']) or '(row order)'}; frequency "
+                 f"{manifest.get('frequency') or 'irregular'}; last {data.get('last_timestamp')}"),
+        ("target", manifest["frame"]["target"]),
+        ("inputs", ", ".join(manifest["frame"]["input_columns"])),
+        ("excluded", "; ".join(f"{k}: {v}" for k, v in manifest["frame"]["excluded"].items()) or "none"),
+        ("splits", ", ".join(f"{k} {v}" for k, v in data.get("splits", {}).items())),
+        ("model", f"{spec['cell']} {spec['num_layers']}x{spec['hidden_size']}"
+                  f"{' bidirectional' if spec['bidirectional'] else ''}, window {manifest['window']}, "
+                  f"horizon {manifest['horizon']}, norm {config['data']['norm']}"),
+        ("training", ", ".join(f"{k} {v}" for k, v in manifest.get("training", {}).items())),
+    ]
+    metrics = manifest.get("metrics")
+    if metrics:
+        naive = manifest["baselines"]["naive"]
+        rows.append(("test mape", f"{metrics['mape']:.4f} (naive {naive['mape']:.4f})"
+                     if metrics.get("mape") is not None else "-"))
+    for key, value in rows:
+        table.add_row(key, str(value))
+    Console().print(table)

@@ -1,0 +1,97 @@
+"""Results -> PNG: history, backtest (actual against one-step-ahead predictions), the forecast ahead,
+and the training curves. The only module that imports matplotlib (Agg backend, no display needed).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast_cli.errors import ConfigError
+from forecast_cli.evaluate import backtest, evaluation_origins
+from forecast_cli.predict import data_source, forecast_ahead, open_model, read_frame
+
+HISTORY_POINTS = 400  # rows of history drawn before the backtest range
+
+
+def plot_model(model_dir: str, data: str | None, out: Path) -> None:
+    """Compute what to draw from the model and data, then draw it to `out`."""
+    if out.suffix.lower() != ".png":
+        raise ConfigError(f"--out {out}: plots are written as PNG; use a name ending in .png.")
+    if not out.parent.exists():
+        raise ConfigError(f"--out {out}: folder {out.parent} does not exist; create it or choose another path.")
+    manifest, predictor = open_model(model_dir)
+    source = data_source(data, manifest)
+    frame, table = read_frame(source, manifest)
+    origins = evaluation_origins(frame, manifest, source)
+    tested = backtest(predictor, frame, origins, manifest.get("season"), manifest["mase_scale"]) if len(origins) else None
+    ahead = forecast_ahead(predictor, frame, manifest.get("frequency"))
+    history = read_history(Path(model_dir) / "history.csv")
+    figure = draw(frame, tested, ahead, history, f"{manifest['frame']['target']} — {table.name}")
+    save_png(figure, out)
+
+
+def read_history(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def draw(frame, tested, ahead: pd.DataFrame, history: list[dict], title: str):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(11, 7), gridspec_kw={"height_ratios": [3, 1.3]})
+    target = frame.data[frame.spec.target]
+    start = max(0, (tested.origins[0] if tested else len(target)) - HISTORY_POINTS)
+    top.plot(target.index[start:], target.to_numpy()[start:], color="black", linewidth=1, label="actual")
+    if tested is not None:
+        top.plot(target.index[tested.origins], tested.predicted[:, 0], color="tab:blue", linewidth=1,
+                 label=f"predicted (1 step ahead, mape {tested.result['metrics']['mape'] or 0:.4f})")
+    top.plot(_ahead_positions(frame, ahead), ahead.iloc[:, -1].to_numpy(), color="tab:red", marker="o",
+             markersize=3, label=f"forecast ({len(ahead)} steps)")
+    top.set_title(title)
+    top.legend(loc="upper left")
+    _draw_losses(bottom, history)
+    figure.tight_layout()
+    return figure
+
+
+def _ahead_positions(frame, ahead: pd.DataFrame):
+    if ahead["timestamp"].astype(str).str.len().gt(0).all():
+        return pd.to_datetime(ahead["timestamp"])
+    return np.arange(len(frame.data), len(frame.data) + len(ahead))
+
+
+def _draw_losses(axis, history: list[dict]) -> None:
+    epochs = [int(row["epoch"]) for row in history]
+    axis.plot(epochs, [float(row["train_loss"]) for row in history], label="train loss")
+    val = [float(row["val_loss"]) for row in history if row.get("val_loss") not in ("", None)]
+    if len(val) == len(epochs):
+        axis.plot(epochs, val, label="validation loss")
+    axis.set_xlabel("epoch")
+    axis.set_ylabel("MSE (scaled)")
+    axis.set_yscale("log")
+    axis.legend(loc="upper right")
+
+
+def save_png(figure, out: Path) -> None:
+    """Save through a temporary file and a rename, so a failed plot never leaves half a PNG."""
+    import matplotlib.pyplot as plt
+
+    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".png", dir=out.parent)
+    os.close(handle)
+    try:
+        figure.savefig(temporary, dpi=110)
+        os.replace(temporary, out)
+    finally:
+        plt.close(figure)
+        Path(temporary).unlink(missing_ok=True)

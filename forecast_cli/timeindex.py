@@ -1,0 +1,138 @@
+"""The time axis of a frame: which columns hold it, how they parse, and what frequency they follow.
+
+Owns time only; column selection and gaps are frame.py's. Never imports torch.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from forecast_cli.errors import DataError
+
+TIME_NAMES = ("date", "datetime", "timestamp", "time", "ds", "month", "period", "dt", "day", "week")
+PART_NAMES = ("year", "month", "day", "hour", "minute", "second")
+PARSE_SHARE = 0.9  # share of values that must parse for an undeclared column to count as time
+SEASON_BY_OFFSET = {"Hour": 24, "Day": 7, "BusinessDay": 5, "Week": 52, "MonthBegin": 12,
+                    "MonthEnd": 12, "QuarterBegin": 4, "QuarterEnd": 4}
+
+
+def detect_time_columns(raw: pd.DataFrame, requested: tuple[str, ...] | None, name: str) -> tuple[str, ...]:
+    """The column(s) holding time: as requested, split year/month/day[/hour] parts, or a date-like column."""
+    if requested:
+        missing = [column for column in requested if column not in raw.columns]
+        if missing:
+            raise DataError(
+                f"{name}: --time-col {missing[0]!r} is not a column (columns: {', '.join(map(str, raw.columns))})."
+            )
+        return tuple(requested)
+    parts = _date_part_columns(raw)
+    if parts:
+        return parts
+    by_name = [c for c in raw.columns if _looks_like_time_name(str(c))]
+    others = [c for c in raw.columns if c not in by_name and not pd.api.types.is_numeric_dtype(raw[c])]
+    for column in by_name + others:
+        if _parses_as_dates(raw[column]):
+            return (column,)
+    return ()
+
+
+def _looks_like_time_name(column: str) -> bool:
+    lowered = column.strip().lower()
+    return lowered in TIME_NAMES or "date" in lowered or "time" in lowered
+
+
+def _date_part_columns(raw: pd.DataFrame) -> tuple[str, ...]:
+    """Columns named year, month (and day, hour, ...) holding integers, in calendar order."""
+    by_lower = {str(c).strip().lower(): c for c in raw.columns}
+    if "year" not in by_lower or "month" not in by_lower:
+        return ()
+    found = tuple(by_lower[p] for p in PART_NAMES if p in by_lower)
+    if all(pd.api.types.is_integer_dtype(raw[c]) for c in found):
+        return found
+    return ()
+
+
+def _parses_as_dates(series: pd.Series) -> bool:
+    values = series.dropna()
+    if values.empty or pd.api.types.is_numeric_dtype(values):
+        return False
+    sample = values.astype(str).head(200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+    return parsed.notna().mean() >= PARSE_SHARE
+
+
+def parse_time(raw: pd.DataFrame, columns: tuple[str, ...], name: str) -> pd.DatetimeIndex:
+    """One timestamp per row; an unparsable or mixed-format value is an error naming its CSV line."""
+    if len(columns) > 1 and all(str(c).strip().lower() in PART_NAMES for c in columns):
+        parts = raw[list(columns)].rename(columns=lambda c: str(c).strip().lower())
+        try:
+            return pd.DatetimeIndex(pd.to_datetime(parts))
+        except (ValueError, TypeError) as exc:
+            raise DataError(f"{name}: time columns {', '.join(columns)} do not form valid dates ({exc}).") from exc
+    text = raw[list(columns)].astype(str).agg(" ".join, axis=1) if len(columns) > 1 else raw[columns[0]]
+    return _parse_text_dates(text, ", ".join(map(str, columns)), name)
+
+
+def _parse_text_dates(values: pd.Series, label: str, name: str) -> pd.DatetimeIndex:
+    if values.isna().any():
+        row = int(np.flatnonzero(values.isna().to_numpy())[0])
+        raise DataError(f"{name}: time column {label!r} is empty on line {row + 2}; fill or remove that row.")
+    text = values.astype(str).str.strip()
+    fmt = pd.tseries.api.guess_datetime_format(text.iloc[0])
+    if fmt is None and text.str.fullmatch(r"\d{4}").all():
+        fmt = "%Y"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(text, errors="coerce", format=fmt if fmt else "mixed")
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        hint = f"the format of line 2 ({text.iloc[0]!r})" if fmt else "a date"
+        raise DataError(
+            f"{name}: time column {label!r} line {row + 2} holds {text.iloc[row]!r}, which does not match "
+            f"{hint}; use one date format throughout, or name the right column with --time-col."
+        )
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return pd.DatetimeIndex(parsed)
+
+
+def infer_frequency(index: pd.DatetimeIndex) -> str | None:
+    """The step between rows as a pandas offset alias, including business days with holidays; None if irregular."""
+    if len(index) < 3:
+        return None
+    freq = pd.infer_freq(index)
+    if freq:
+        return freq
+    deltas = pd.Series(np.diff(index.as_unit("ns").asi8))
+    mode = int(deltas.mode().iloc[0])
+    one_day = pd.Timedelta(days=1).value
+    if mode == one_day and (index.day_of_week < 5).all() and (index == index.normalize()).all():
+        return "B"
+    if (index.day == 1).all() and (deltas.between(28 * one_day, 31 * one_day)).mean() >= PARSE_SHARE:
+        return "MS"
+    if (deltas == mode).mean() >= PARSE_SHARE:
+        if mode % one_day == 0:  # pandas would spell a day as "24h"
+            return "D" if mode == one_day else f"{mode // one_day}D"
+        return pd.tseries.frequencies.to_offset(pd.Timedelta(mode)).freqstr
+    return None
+
+
+def future_timestamps(last: pd.Timestamp, freq: str, steps: int) -> pd.DatetimeIndex:
+    """The `steps` timestamps after `last` at frequency `freq`."""
+    return pd.date_range(start=last, periods=steps + 1, freq=freq)[1:]
+
+
+def season_of(freq: str | None) -> int | None:
+    """The seasonal-naive period a frequency implies (hourly 24, daily 7, monthly 12, ...), or None."""
+    if not freq:
+        return None
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if offset.n != 1:
+        return None
+    return SEASON_BY_OFFSET.get(type(offset).__name__)

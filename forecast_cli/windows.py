@@ -1,0 +1,118 @@
+"""Frame values -> float32 arrays, chronological splits, a train-only scaler, and window views.
+
+Windows are numpy views (`sliding_window_view`): no sample is copied until a batch is made.
+Never imports torch or pandas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from forecast_cli.errors import DataError
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Row boundaries: train [0, train_end), validation [train_end, val_end), test [val_end, rows)."""
+
+    train_end: int
+    val_end: int
+    rows: int
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """Per-column z-score fitted on training rows only; column 0 is the target."""
+
+    mean: np.ndarray  # (F,)
+    scale: np.ndarray  # (F,)
+
+    @classmethod
+    def fit(cls, train_values: np.ndarray) -> "Scaler":
+        """Fit on the training rows; a constant column gets scale 1 so it passes through unchanged."""
+        with np.errstate(over="raise", invalid="raise"):
+            try:
+                mean = train_values.mean(axis=0, dtype="float64")
+                scale = train_values.std(axis=0, dtype="float64")
+            except FloatingPointError as exc:
+                raise DataError("values are too large to normalize; rescale the data (for example to "
+                                "thousands) and retry.") from exc
+        if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
+            raise DataError("values are too large to normalize; rescale the data and retry.")
+        scale = np.where(scale > 0, scale, 1.0)
+        return cls(mean, scale)
+
+    def constant_columns(self, train_values: np.ndarray) -> np.ndarray:
+        """Indices of columns that never change in the training rows."""
+        return np.flatnonzero(np.ptp(train_values, axis=0) == 0)
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        """(T, F) original units -> (T, F) float32 z-scores."""
+        return ((values - self.mean) / self.scale).astype(np.float32)
+
+    def target_to_original(self, scaled: np.ndarray) -> np.ndarray:
+        """Target z-scores of any shape -> original units (float64)."""
+        return scaled.astype(np.float64) * self.scale[0] + self.mean[0]
+
+    def to_dict(self) -> dict[str, list[float]]:
+        return {"mean": self.mean.tolist(), "scale": self.scale.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, list[float]]) -> "Scaler":
+        return cls(np.asarray(data["mean"], dtype="float64"), np.asarray(data["scale"], dtype="float64"))
+
+
+def split_rows(rows: int, val_frac: float, test_frac: float, window: int, horizon: int, name: str) -> Splits:
+    """Chronological split; each part must hold at least one full window (train) or horizon (val, test)."""
+    test = int(round(rows * test_frac))
+    val = int(round(rows * val_frac))
+    if test_frac > 0:
+        test = max(test, horizon)
+    if val_frac > 0:
+        val = max(val, horizon)
+    train = rows - val - test
+    needed = window + horizon + (horizon if val_frac > 0 else 0) + (horizon if test_frac > 0 else 0)
+    if train < window + horizon:
+        raise DataError(
+            f"{name}: --window {window} + --horizon {horizon} with --val-frac {val_frac} and --test-frac "
+            f"{test_frac} needs at least {max(needed, int(np.ceil((window + horizon) / (1 - val_frac - test_frac))))} "
+            f"rows; the data has {rows} after dropping blanks. Lower --window or --horizon, or add rows."
+        )
+    return Splits(train_end=train, val_end=train + val, rows=rows)
+
+
+def origins_between(start: int, stop: int, window: int, horizon: int) -> np.ndarray:
+    """Forecast origins t (first predicted row) whose targets [t, t + horizon) lie in [start, stop)
+    and whose inputs [t - window, t) exist."""
+    first = max(start, window)
+    last = stop - horizon
+    return np.arange(first, last + 1) if last >= first else np.arange(0)
+
+
+def input_windows(values: np.ndarray, window: int) -> np.ndarray:
+    """(T, F) -> view (T - window + 1, window, F); row i holds inputs for origin i + window."""
+    return sliding_window_view(values, window, axis=0).transpose(0, 2, 1)
+
+
+def target_windows(target: np.ndarray, horizon: int) -> np.ndarray:
+    """(T,) -> view (T - horizon + 1, horizon); row t holds targets for origin t."""
+    return sliding_window_view(target, horizon)
+
+
+def windows_at(values: np.ndarray, origins: np.ndarray, window: int) -> np.ndarray:
+    """Inputs for consecutive origins as a view (N, window, F); origins must be a contiguous range."""
+    if len(origins) == 0:
+        return np.empty((0, window, values.shape[1]), dtype=values.dtype)
+    assert np.all(np.diff(origins) == 1), "origins must be consecutive for a view"
+    return input_windows(values, window)[origins[0] - window: origins[-1] - window + 1]
+
+
+def targets_at(target: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
+    """Targets for consecutive origins as a view (N, horizon)."""
+    if len(origins) == 0:
+        return np.empty((0, horizon), dtype=target.dtype)
+    assert np.all(np.diff(origins) == 1), "origins must be consecutive for a view"
+    return target_windows(target, horizon)[origins[0]: origins[-1] + 1]
