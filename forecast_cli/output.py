@@ -38,7 +38,7 @@ def write_forecast(forecast, output: str, fmt: str) -> None:
         records = forecast.to_dict(orient="records")
         text = json.dumps({"target": forecast.columns[-1], "forecast": records}, indent=2) + "\n"
     else:
-        text = forecast.to_csv(index=False, lineterminator="\n")
+        text = forecast.to_csv(index=False, lineterminator="\n", float_format="%.8g")
     if output == "-":
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -83,16 +83,16 @@ def _parse_text_dates(values: pd.Series, label: str, name: str) -> pd.DatetimeIn
         row = int(np.flatnonzero(values.isna().to_numpy())[0])
         raise DataError(f"{name}: time column {label!r} is empty on line {row + 2}; fill or remove that row.")
     text = values.astype(str).str.strip()
-    fmt = pd.tseries.api.guess_datetime_format(text.iloc[0])
-    if fmt is None and text.str.fullmatch(r"\d{4}").all():
-        fmt = "%Y"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(text, errors="coerce", format=fmt if fmt else "mixed")
+    formats = _candidate_formats(text)
+    parsed, fmt = None, None
+    for fmt in formats:
+        parsed = _to_datetime(text, fmt)
+        if parsed.notna().all():
+            break
     bad = parsed.isna().to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        hint = f"the format of line 2 ({text.iloc[0]!r})" if fmt else "a date"
+        hint = f"the format of line 2 ({text.iloc[0]!r})" if formats[0] else "a date"
         raise DataError(
             f"{name}: time column {label!r} line {row + 2} holds {text.iloc[row]!r}, which does not match "
             f"{hint}; use one date format throughout, or name the right column with --time-col."
@@ -100,6 +100,27 @@ def _parse_text_dates(values: pd.Series, label: str, name: str) -> pd.DatetimeIn
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     return pd.DatetimeIndex(parsed)
+
+
+def _candidate_formats(text: pd.Series) -> list[str | None]:
+    """Formats guessed from the first value, month-first then day-first (01.02.2010 is ambiguous),
+    and from a value whose day exceeds 12; None means pandas' own mixed parsing, tried last."""
+    samples = [text.iloc[0], *text.iloc[1:400:7]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas warns about the very ambiguity handled here
+        guess = pd.tseries.api.guess_datetime_format
+        formats = [guess(text.iloc[0]), guess(text.iloc[0], dayfirst=True)]
+        formats += [guess(value, dayfirst=True) for value in samples if guess(value) is None]
+    if text.str.fullmatch(r"\d{4}").all():
+        formats.insert(0, "%Y")
+    unique = list(dict.fromkeys(f for f in formats if f))
+    return unique if unique else [None]
+
+
+def _to_datetime(text: pd.Series, fmt: str | None) -> pd.Series:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pd.to_datetime(text, errors="coerce", format=fmt if fmt else "mixed")
 
 
 def infer_frequency(index: pd.DatetimeIndex) -> str | None:
