@@ -206,7 +206,7 @@ def evaluate(
         frame, table = read_frame(source, manifest)
         for note in frame.notes:
             say(f"warning: {note}", quiet)
-        origins = evaluation_origins(frame, manifest, source)
+        origins = evaluation_origins(frame, manifest, source, table.sha256)
         result = backtest(predictor, frame, origins, manifest.get("season"), manifest["mase_scale"]).result
         show_evaluation(result, table.name, as_json, report)
         check_thresholds(result, thresholds)

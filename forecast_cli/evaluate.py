@@ -6,6 +6,7 @@ Returns the `evaluate --json` object; formatting belongs to report.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -67,15 +68,23 @@ def all_origins(frame: Frame, window: int, horizon: int) -> np.ndarray:
     return origins_between(0, len(frame.data), window, horizon)
 
 
-def evaluation_origins(frame: Frame, manifest: dict, source: str) -> np.ndarray:
-    """On the training file, the origins after its validation part (the test part plus rows appended
-    since); on any other file, every origin with a full window before it."""
-    from pathlib import Path
+def evaluation_origins(frame: Frame, manifest: dict, source: str, sha256: str) -> np.ndarray:
+    """Origins to score, never inside the period the model was fitted and tuned on.
 
+    Data that reaches back into that period (the training file, a copy of it on stdin, a file with
+    rows appended) is scored only after the validation part ends; data wholly after it, or without
+    a time axis and not the training file, is scored from every origin with a full window before it.
+    """
     window, horizon = manifest["window"], manifest["horizon"]
-    recorded = manifest["data"].get("path")
-    if source != "-" and recorded and Path(source).resolve() == Path(recorded):
-        return origins_after(frame, manifest["data"]["val_end"], window, horizon)
+    recorded = manifest["data"]
+    index = frame.data.index
+    if isinstance(index, pd.DatetimeIndex) and len(index):
+        overlaps = index[0] <= pd.Timestamp(recorded["val_end"])
+    else:
+        same_path = source != "-" and recorded.get("path") and Path(source).resolve() == Path(recorded["path"])
+        overlaps = bool(same_path) or sha256 == recorded.get("sha256")
+    if overlaps:
+        return origins_after(frame, recorded["val_end"], window, horizon)
     return all_origins(frame, window, horizon)
 
 

@@ -28,7 +28,7 @@ def plot_model(model_dir: str, data: str | None, out: Path) -> None:
     manifest, predictor = open_model(model_dir)
     source = data_source(data, manifest)
     frame, table = read_frame(source, manifest)
-    origins = evaluation_origins(frame, manifest, source)
+    origins = evaluation_origins(frame, manifest, source, table.sha256)
     tested = backtest(predictor, frame, origins, manifest.get("season"), manifest["mase_scale"]) if len(origins) else None
     ahead = forecast_ahead(predictor, frame, manifest.get("frequency"))
     history = read_history(Path(model_dir) / "history.csv")
