@@ -35,7 +35,7 @@ class Predictor:
         outputs = []
         for start in range(0, len(origins), PREDICT_BATCH):
             chunk = windows_at(scaled, origins[start: start + PREDICT_BATCH], self.window)  # (B, L, F) view
-            outputs.append(self.forward(np.ascontiguousarray(chunk)))
+            outputs.append(self.forward(np.array(chunk)))  # a writable copy: torch warns on read-only views
         if not outputs:
             return np.empty((0, self.horizon))
         return self.scaler.target_to_original(np.concatenate(outputs))
