@@ -160,6 +160,8 @@ def predict(
     output: Annotated[str, typer.Option("--output", help="File to write, or - for stdout.",
                                         metavar="FILE|-")] = "-",
     fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    engine: Annotated[str, typer.Option(help="torch, or numpy: the same model in NumPy, without importing "
+                      "torch (faster to start).")] = "torch",
     quiet: Quiet = False,
 ) -> None:
     """Forecast the next horizon steps after the end of the data, in original units."""
@@ -169,7 +171,7 @@ def predict(
 
         if fmt not in ("csv", "json"):
             raise _usage(f"--format must be csv or json, not {fmt!r}.")
-        manifest, predictor = open_model(str(model))
+        manifest, predictor = open_model(str(model), engine)
         frame, _ = read_frame(data_source(data, manifest), manifest)
         for note in frame.notes:
             say(f"warning: {note}", quiet)

@@ -12,13 +12,14 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from forecast_cli.errors import ArtifactError, DataError
+from forecast_cli.errors import ArtifactError, ConfigError, DataError
 from forecast_cli.frame import Frame, FrameSpec, rebuild_frame
 from forecast_cli.io import Table, read_table
 from forecast_cli.timeindex import future_timestamps
 from forecast_cli.windows import Scaler, windows_at
 
 PREDICT_BATCH = 2048  # windows per forward pass
+ENGINES = ("torch", "numpy")  # torch: the trained module; numpy: numpy_engine.py, no torch import
 
 
 @dataclass
@@ -54,19 +55,31 @@ def torch_forward(model) -> Callable[[np.ndarray], np.ndarray]:
     return forward
 
 
-def predictor_from_manifest(manifest: dict, weights: dict) -> Predictor:
-    """Rebuild the model from the manifest and load weights strictly (names and shapes must match)."""
+def predictor_from_manifest(manifest: dict, weights: dict, engine: str = "torch") -> Predictor:
+    """Rebuild the model from the manifest and load weights strictly (names and shapes must match).
+
+    engine "numpy" runs the same model through numpy_engine (weights as numpy arrays), never importing torch.
+    """
+    if engine == "numpy":
+        from forecast_cli.numpy_engine import numpy_forward
+
+        forward = numpy_forward(manifest["model_spec"], weights)
+    else:
+        forward = torch_forward(torch_model(manifest, weights))
+    return Predictor(forward, Scaler.from_dict(manifest["scaler"]), manifest["window"], manifest["horizon"])
+
+
+def torch_model(manifest: dict, weights: dict):
+    """The manifest's Forecaster with `weights` loaded strictly."""
     from forecast_cli.model import Forecaster, ModelSpec
 
     try:
-        spec = ModelSpec(**manifest["model_spec"])
-        model = Forecaster(spec)
+        model = Forecaster(ModelSpec(**manifest["model_spec"]))
         model.load_state_dict(weights, strict=True)
     except (TypeError, ValueError, RuntimeError, KeyError) as exc:
         first = str(exc).strip().splitlines()[0][:200]
         raise ArtifactError(f"the weights do not match the manifest's model ({first}); fit the model again.") from exc
-    return Predictor(torch_forward(model), Scaler.from_dict(manifest["scaler"]), manifest["window"],
-                     manifest["horizon"])
+    return model
 
 
 def frame_spec(manifest: dict) -> FrameSpec:
@@ -105,13 +118,15 @@ def format_timestamps(stamps: pd.DatetimeIndex) -> list[str]:
 
 
 def open_model(model_dir: str, engine: str = "torch") -> tuple[dict, Predictor]:
-    """Load and validate a model directory into its manifest and a ready predictor."""
+    """Load and validate a model directory into its manifest and a ready predictor (torch or numpy engine)."""
     from pathlib import Path
 
     from forecast_cli import artifact
 
+    if engine not in ENGINES:
+        raise ConfigError(f"--engine must be {' or '.join(ENGINES)}, not {engine!r}.")
     loaded = artifact.load(Path(model_dir), engine)
-    return loaded.manifest, predictor_from_manifest(loaded.manifest, loaded.weights)
+    return loaded.manifest, predictor_from_manifest(loaded.manifest, loaded.weights, engine)
 
 
 def data_source(data: str | None, manifest: dict) -> str:
