@@ -103,6 +103,8 @@ def fit(
     layers: Annotated[int, typer.Option(help="Stacked recurrent layers.")] = 1,
     dropout: Annotated[float, typer.Option(help="Dropout between stacked layers.")] = 0.0,
     bidirectional: Annotated[bool, typer.Option("--bidirectional", help="Read windows both ways.")] = False,
+    decoder: Annotated[str, typer.Option(help="direct: one linear head for all horizon steps; seq2seq: a second "
+                       "cell unrolls the horizon, fed its own previous output.")] = "direct",
     epochs: Annotated[int, typer.Option(help="Maximum training epochs.")] = 60,
     batch_size: Annotated[int, typer.Option(help="Windows per training step.")] = 128,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 2e-3,
@@ -128,7 +130,7 @@ def fit(
         data_config = DataConfig(target=target, features=_split(features), time_col=_split(time_col),
                                  window=window, horizon=horizon, val_frac=val_frac, test_frac=test_frac,
                                  norm=norm, season=season)
-        model_config = ModelConfig(cell, hidden, layers, dropout, bidirectional)
+        model_config = ModelConfig(cell, hidden, layers, dropout, bidirectional, decoder)
         train_config = TrainConfig(epochs, batch_size, lr, weight_decay, clip_grad, patience, device, seed)
         with epoch_reporter(epochs, enabled=not quiet) as on_epoch_end:
             outcome = run_fit(data, data_config, model_config, train_config, out,

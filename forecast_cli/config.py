@@ -50,10 +50,13 @@ class ModelConfig:
     num_layers: int = 1
     dropout: float = 0.0  # between stacked layers only (torch semantics)
     bidirectional: bool = False
+    decoder: str = "direct"  # "direct": one linear head for all steps; "seq2seq": a decoder cell unrolled per step
 
     def validate(self) -> None:
         if self.cell not in ("lstm", "gru"):
             raise ConfigError(f"--cell must be 'lstm' or 'gru', not {self.cell!r}.")
+        if self.decoder not in ("direct", "seq2seq"):
+            raise ConfigError(f"--decoder must be 'direct' or 'seq2seq', not {self.decoder!r}.")
         _positive("--hidden", self.hidden_size)
         _positive("--layers", self.num_layers)
         if not 0.0 <= self.dropout < 1.0:

@@ -38,7 +38,7 @@ def fit(source: str, data_config: DataConfig, model_config: ModelConfig, train_c
         out: Path, warn: Callable[[str], None], on_epoch_end: Callable | None = None,
         should_stop: Callable[[], bool] | None = None) -> FitOutcome:
     """Train on `source` and write the model directory `out`; warnings go through `warn`."""
-    from forecast_cli.model import Forecaster, ModelSpec
+    from forecast_cli.model import Forecaster, ModelSpec, decoder_record
     from forecast_cli.train import TrainingData, seed_everything, train_model
 
     started = time.perf_counter()
@@ -62,7 +62,8 @@ def fit(source: str, data_config: DataConfig, model_config: ModelConfig, train_c
     spec = ModelSpec(n_features=values.shape[1], horizon=data_config.horizon, cell=model_config.cell,
                      hidden_size=model_config.hidden_size, num_layers=model_config.num_layers,
                      dropout=model_config.dropout, bidirectional=model_config.bidirectional,
-                     relative=len(frame.spec.numeric) if data_config.norm == "window" else 0)
+                     relative=len(frame.spec.numeric) if data_config.norm == "window" else 0,
+                     decoder=model_config.decoder)
     seed_everything(train_config.seed)
     model = Forecaster(spec)
     trained = train_model(model, data, train_config, on_epoch_end, should_stop)
@@ -75,6 +76,7 @@ def fit(source: str, data_config: DataConfig, model_config: ModelConfig, train_c
     manifest = build_manifest(source, table.sha256, len(table.raw), frame, splits, scaler, spec, trained,
                               (data_config, model_config, train_config), season, mase_scale, report)
     manifest["training"]["seconds"] = round(time.perf_counter() - started, 3)
+    manifest["decoder"] = decoder_record(spec)
     history = [vars(stats) for stats in trained.history]
     report_md = markdown(report, f"Test part of {table.name}") if report else "No test part (--test-frac 0).\n"
     artifact.save(out, manifest, trained.state_dict, history, report or {}, report_md)

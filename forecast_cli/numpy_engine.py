@@ -30,7 +30,11 @@ def numpy_forward(spec: dict, weights: dict[str, np.ndarray]) -> Callable[[np.nd
         x = np.asarray(batch, dtype=np.float64)
         relative = spec["relative"]
         anchor = x[:, -1, :relative]  # (B, L, F) -> (B, R)
-        output = _head(spec, params, _encode(spec, params, _make_relative(x, anchor, relative)))  # (B, H)
+        x = _make_relative(x, anchor, relative)
+        if spec.get("decoder", "direct") == "seq2seq":
+            output = _decode(spec, params, _run_encoder(spec, params, x), x[:, -1, :1])  # start token (B, 1)
+        else:
+            output = _head(spec, params, _encode(spec, params, x))  # (B, K*D) -> (B, H)
         if relative:
             output = output + anchor[:, :1]  # offsets from the last target value -> levels
         return output
@@ -70,6 +74,40 @@ def _head(spec: dict, params: dict[str, np.ndarray], encoded: np.ndarray) -> np.
     return encoded @ params["head.weight"].T + params["head.bias"]
 
 
+def _decode(spec: dict, params: dict[str, np.ndarray], state: tuple[np.ndarray, ...], start: np.ndarray) -> np.ndarray:
+    """Seq2SeqDecoder.forward: unroll H single steps, each fed the previous step's output; -> (B, H)."""
+    state = _bridge(spec, params, state)  # each (N, B, D)
+    cell = _prefixed(params, "decoder.cell.")
+    step_input = start[:, :, None]  # (B, 1) -> (B, 1, 1)
+    steps = []
+    for _ in range(spec["horizon"]):
+        if spec["cell"] == "lstm":
+            output, state, _ = reference.lstm_forward(step_input, cell, spec["num_layers"], False, *state)
+        else:
+            output, h_n, _ = reference.gru_forward(step_input, cell, spec["num_layers"], False, state[0])
+            state = (h_n,)
+        step_input = output @ params["decoder.out.weight"].T + params["decoder.out.bias"]  # (B, 1, D) -> (B, 1, 1)
+        steps.append(step_input[:, 0])  # (B, 1)
+    return np.concatenate(steps, axis=1)  # H x (B, 1) -> (B, H)
+
+
+def _bridge(spec: dict, params: dict[str, np.ndarray], state: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """A bidirectional encoder's final states joined per layer and mapped to D, as Seq2SeqDecoder.initial_state."""
+    if not spec["bidirectional"]:
+        return state
+    names = ("decoder.bridge", "decoder.bridge_cell")
+    mapped = [_join_directions(part) @ params[f"{name}.weight"].T + params[f"{name}.bias"]
+              for name, part in zip(names, state)]
+    mapped[0] = np.tanh(mapped[0])  # h is squashed like a cell's output; c stays linear
+    return tuple(mapped)
+
+
+def _join_directions(state: np.ndarray) -> np.ndarray:
+    """(N*2, B, D) -> (N, B, 2D): per layer, the forward and the reverse final state side by side."""
+    layers2, batch, hidden = state.shape
+    return state.reshape(layers2 // 2, 2, batch, hidden).transpose(0, 2, 1, 3).reshape(layers2 // 2, batch, 2 * hidden)
+
+
 def _prefixed(params: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
     """The sub-dict under `prefix`, keys stripped, as reference.py expects torch's own names."""
     return {name[len(prefix):]: array for name, array in params.items() if name.startswith(prefix)}
@@ -79,8 +117,17 @@ def expected_shapes(spec: dict) -> dict[str, tuple[int, ...]]:
     """Every weight the spec implies, with its shape, in torch's naming and layout."""
     shapes = _recurrent_shapes("encoder.", spec["cell"], spec["n_features"], spec["hidden_size"],
                                spec["num_layers"], spec["bidirectional"])
-    width = (2 if spec["bidirectional"] else 1) * spec["hidden_size"]
-    shapes.update({"head.weight": (spec["horizon"], width), "head.bias": (spec["horizon"],)})
+    hidden_size = spec["hidden_size"]
+    width = (2 if spec["bidirectional"] else 1) * hidden_size
+    if spec.get("decoder", "direct") != "seq2seq":
+        shapes.update({"head.weight": (spec["horizon"], width), "head.bias": (spec["horizon"],)})
+        return shapes
+    shapes.update(_recurrent_shapes("decoder.cell.", spec["cell"], 1, hidden_size, spec["num_layers"], False))
+    shapes.update({"decoder.out.weight": (1, hidden_size), "decoder.out.bias": (1,)})
+    if spec["bidirectional"]:
+        bridges = ["decoder.bridge", "decoder.bridge_cell"] if spec["cell"] == "lstm" else ["decoder.bridge"]
+        for name in bridges:
+            shapes.update({f"{name}.weight": (hidden_size, width), f"{name}.bias": (hidden_size,)})
     return shapes
 
 

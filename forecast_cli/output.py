@@ -83,7 +83,8 @@ def show_manifest(manifest: dict) -> None:
         ("excluded", "; ".join(f"{k}: {v}" for k, v in manifest["frame"]["excluded"].items()) or "none"),
         ("splits", ", ".join(f"{k} {v}" for k, v in data.get("splits", {}).items())),
         ("model", f"{spec['cell']} {spec['num_layers']}x{spec['hidden_size']}"
-                  f"{' bidirectional' if spec['bidirectional'] else ''}, window {manifest['window']}, "
+                  f"{' bidirectional' if spec['bidirectional'] else ''}, {spec.get('decoder', 'direct')} decoder, "
+                  f"window {manifest['window']}, "
                   f"horizon {manifest['horizon']}, norm {config['data']['norm']}"),
         ("training", ", ".join(f"{k} {v}" for k, v in manifest.get("training", {}).items())),
     ]

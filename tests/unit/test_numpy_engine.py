@@ -29,8 +29,10 @@ def _numpy_weights(model: Forecaster) -> dict[str, np.ndarray]:
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 @pytest.mark.parametrize("shape", SHAPES, ids=list(SHAPES))
 @pytest.mark.parametrize("relative", [0, 2], ids=["global_norm", "window_norm"])
-def test_numpy_engine_matches_torch_forecaster(cell: str, shape: str, relative: int) -> None:
-    spec = ModelSpec(n_features=3, horizon=4, cell=cell, hidden_size=6, relative=relative, **SHAPES[shape])
+@pytest.mark.parametrize("decoder", ["direct", "seq2seq"])
+def test_numpy_engine_matches_torch_forecaster(cell: str, shape: str, relative: int, decoder: str) -> None:
+    spec = ModelSpec(n_features=3, horizon=4, cell=cell, hidden_size=6, relative=relative, decoder=decoder,
+                     **SHAPES[shape])
     model = _random_model(spec)
     windows = np.random.default_rng(1).normal(size=(5, 7, 3)).astype(np.float32)  # (B, L, F)
     with torch.no_grad():
