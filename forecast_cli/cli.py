@@ -91,7 +91,8 @@ def main_options(
 @app.command(epilog="Example: forecast fit sample_data/sh000001_daily.csv --target close")
 def fit(
     data: Annotated[str, typer.Argument(help="CSV file, or - for stdin.", metavar="CSV|-")],
-    target: Annotated[str, typer.Option("--target", "-t", help="Column to forecast.")],
+    target: Annotated[Optional[str], typer.Option("--target", "-t", help="Column to forecast (with --task classify: "
+                      "the label column; with --target-from: the derived label's name).")] = None,
     features: Annotated[Optional[str], typer.Option(help="Comma-separated input columns (default: every "
                         "numeric column). Text columns named here are one-hot encoded.")] = None,
     time_col: Annotated[Optional[str], typer.Option(help="Time column, or several to combine "
@@ -120,16 +121,25 @@ def fit(
     device: Annotated[str, typer.Option(help="auto (CUDA, then MPS, else CPU), cpu, cuda or mps.")] = "auto",
     seed: Annotated[int, typer.Option(help="Seed for every random source.")] = 0,
     out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.", metavar="DIR")] = DEFAULT_MODEL,
+    task: Annotated[str, typer.Option(help="forecast: the target's next values; classify: its class --horizon rows "
+                    "ahead (softmax head, cross-entropy).")] = "forecast",
+    target_from: Annotated[Optional[str], typer.Option(help="With --classify-direction: the numeric column whose "
+                           "up/down moves are the label.", metavar="COL")] = None,
+    classify_direction: Annotated[bool, typer.Option("--classify-direction", help="Label each window up if "
+                                  "--target-from is higher --horizon rows after it, else down; implies --task "
+                                  "classify.")] = False,
     quiet: Quiet = False,
 ) -> None:
-    """Train a forecaster on a CSV and write a model directory with a test report."""
+    """Train a forecaster (or a classifier) on a CSV and write a model directory with a test report."""
     with exit_codes():
         from forecast_cli.fit import fit as run_fit
         from forecast_cli.progress import epoch_reporter
 
-        data_config = DataConfig(target=target, features=_split(features), time_col=_split(time_col),
+        data_config = DataConfig(target=target or (f"{target_from}_direction" if target_from else ""),
+                                 features=_split(features), time_col=_split(time_col),
                                  window=window, horizon=horizon, val_frac=val_frac, test_frac=test_frac,
-                                 norm=norm, season=season)
+                                 norm=norm, season=season, task="classify" if classify_direction else task,
+                                 target_from=target_from, classify_direction=classify_direction)
         model_config = ModelConfig(cell, hidden, layers, dropout, bidirectional, decoder)
         train_config = TrainConfig(epochs, batch_size, lr, weight_decay, clip_grad, patience, device, seed)
         with epoch_reporter(epochs, enabled=not quiet) as on_epoch_end:

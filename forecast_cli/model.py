@@ -26,6 +26,8 @@ class ModelSpec:
     bidirectional: bool = False
     relative: int = 0  # leading columns made relative to the window's last row; 0 = plain z-score
     decoder: str = "direct"  # "direct": one linear head for all H steps; "seq2seq": a decoder cell unrolled H steps
+    task: str = "forecast"  # "classify": the head gives C class logits for the label H rows ahead
+    n_classes: int = 0  # C, for task "classify"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -43,7 +45,7 @@ def decoder_record(spec: ModelSpec) -> dict:
 
 
 class Forecaster(nn.Module):
-    """(B, L, F) z-scored windows -> (B, H) z-scored target forecasts."""
+    """(B, L, F) z-scored windows -> (B, H) z-scored target forecasts, or (B, C) class logits."""
 
     def __init__(self, spec: ModelSpec) -> None:
         super().__init__()
@@ -58,7 +60,9 @@ class Forecaster(nn.Module):
             batch_first=True,
         )
         directions = 2 if spec.bidirectional else 1
-        if spec.decoder == "seq2seq":
+        if spec.task == "classify":
+            self.head = nn.Linear(directions * spec.hidden_size, spec.n_classes)  # softmax is in the loss
+        elif spec.decoder == "seq2seq":
             self.decoder = Seq2SeqDecoder(spec)
         else:
             self.head = nn.Linear(directions * spec.hidden_size, spec.horizon)
@@ -74,8 +78,8 @@ class Forecaster(nn.Module):
             _, state = self.encoder(x)  # h_n, or (h_n, c_n): each (N*K, B, D)
             forecast = self.decoder(state, x[:, -1, :1])  # start token (B, 1) -> (B, H)
         else:
-            forecast = self.head(self.encode(x))  # (B, K*D) -> (B, H)
-        if self.spec.relative:
+            forecast = self.head(self.encode(x))  # (B, K*D) -> (B, H), or (B, C) logits
+        if self.spec.relative and self.spec.task != "classify":
             forecast = forecast + anchor[:, :1]  # offsets from the last target value -> levels
         return forecast
 

@@ -19,7 +19,7 @@ GATES = {"lstm": 4, "gru": 3}  # gate rows per hidden unit in torch's weight lay
 
 
 def numpy_forward(spec: dict, weights: dict[str, np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
-    """(B, L, F) float32 z-scores -> (B, H) z-scores, like the torch module; computed in float64.
+    """(B, L, F) float32 z-scores -> (B, H) z-scores (or (B, C) logits), like the torch module; in float64.
 
     Weights must match the spec exactly (names and shapes), as torch's strict load demands.
     """
@@ -34,8 +34,8 @@ def numpy_forward(spec: dict, weights: dict[str, np.ndarray]) -> Callable[[np.nd
         if spec.get("decoder", "direct") == "seq2seq":
             output = _decode(spec, params, _run_encoder(spec, params, x), x[:, -1, :1])  # start token (B, 1)
         else:
-            output = _head(spec, params, _encode(spec, params, x))  # (B, K*D) -> (B, H)
-        if relative:
+            output = _head(spec, params, _encode(spec, params, x))  # (B, K*D) -> (B, H), or (B, C) logits
+        if relative and spec.get("task", "forecast") != "classify":
             output = output + anchor[:, :1]  # offsets from the last target value -> levels
         return output
 
@@ -120,7 +120,8 @@ def expected_shapes(spec: dict) -> dict[str, tuple[int, ...]]:
     hidden_size = spec["hidden_size"]
     width = (2 if spec["bidirectional"] else 1) * hidden_size
     if spec.get("decoder", "direct") != "seq2seq":
-        shapes.update({"head.weight": (spec["horizon"], width), "head.bias": (spec["horizon"],)})
+        outputs = spec["n_classes"] if spec.get("task", "forecast") == "classify" else spec["horizon"]
+        shapes.update({"head.weight": (outputs, width), "head.bias": (outputs,)})
         return shapes
     shapes.update(_recurrent_shapes("decoder.cell.", spec["cell"], 1, hidden_size, spec["num_layers"], False))
     shapes.update({"decoder.out.weight": (1, hidden_size), "decoder.out.bias": (1,)})
@@ -149,7 +150,8 @@ def _recurrent_shapes(prefix: str, cell: str, input_size: int, hidden_size: int,
 def check_weights(spec: dict, weights: dict[str, np.ndarray]) -> None:
     """Refuse weights whose names or shapes differ from what the manifest's model needs."""
     if spec.get("cell") not in GATES:
-        raise ArtifactError(f"the manifest's model has cell {spec.get('cell')!r}, not lstm or gru; fit the model again.")
+        raise ArtifactError(f"the manifest's model has cell {spec.get('cell')!r}, not lstm or gru; "
+                            "fit the model again.")
     expected = expected_shapes(spec)
     missing = sorted(set(expected) - set(weights))
     unexpected = sorted(set(weights) - set(expected))
