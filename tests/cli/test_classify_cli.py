@@ -2,6 +2,8 @@
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -112,3 +114,13 @@ def test_fail_above_is_refused_for_a_classifier(cosine_model: Path) -> None:
     result = runner.invoke(app, ["evaluate", "--model", str(cosine_model), "--fail-above", "mape=0.1"])
     assert result.exit_code == 2
     assert result.stderr.strip().startswith("error: --fail-above limits forecast errors; this model is a classifier")
+
+
+def test_classifier_numpy_predict_never_imports_torch(cosine_model: Path) -> None:
+    script = ("import sys\nfrom forecast_cli.cli import main\n"
+              f"sys.argv = ['forecast', 'predict', '--model', {str(cosine_model)!r}, '--engine', 'numpy']\n"
+              "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+              "print('exit', code, 'torch', 'torch' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stdout.splitlines()[0] == "timestamp,step,class,p_0,p_1", done.stderr
+    assert done.stdout.splitlines()[-1] == "exit 0 torch False"

@@ -56,3 +56,16 @@ def test_numpy_engine_refuses_missing_weights() -> None:
     del weights["encoder.weight_hh_l1"]
     with pytest.raises(ArtifactError, match="missing encoder.weight_hh_l1"):
         numpy_forward(spec.to_dict(), weights)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_numpy_engine_matches_torch_classifier_logits(cell: str) -> None:
+    spec = ModelSpec(n_features=2, horizon=3, cell=cell, hidden_size=5, bidirectional=True, relative=2,
+                     task="classify", n_classes=3)
+    model = _random_model(spec)
+    windows = np.random.default_rng(2).normal(size=(4, 6, 2)).astype(np.float32)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(windows)).numpy()
+    actual = numpy_forward(spec.to_dict(), _numpy_weights(model))(windows)
+    assert actual.shape == (4, 3)  # logits per class, no anchor added back
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-5)
