@@ -91,7 +91,8 @@ def main_options(
 @app.command(epilog="Example: forecast fit sample_data/sh000001_daily.csv --target close")
 def fit(
     data: Annotated[str, typer.Argument(help="CSV file, or - for stdin.", metavar="CSV|-")],
-    target: Annotated[str, typer.Option("--target", "-t", help="Column to forecast.")],
+    target: Annotated[Optional[str], typer.Option("--target", "-t", help="Column to forecast (with --task classify: "
+                      "the label column; with --target-from: the derived label's name).")] = None,
     features: Annotated[Optional[str], typer.Option(help="Comma-separated input columns (default: every "
                         "numeric column). Text columns named here are one-hot encoded.")] = None,
     time_col: Annotated[Optional[str], typer.Option(help="Time column, or several to combine "
@@ -103,6 +104,8 @@ def fit(
     layers: Annotated[int, typer.Option(help="Stacked recurrent layers.")] = 1,
     dropout: Annotated[float, typer.Option(help="Dropout between stacked layers.")] = 0.0,
     bidirectional: Annotated[bool, typer.Option("--bidirectional", help="Read windows both ways.")] = False,
+    decoder: Annotated[str, typer.Option(help="direct: one linear head for all horizon steps; seq2seq: a second "
+                       "cell unrolls the horizon, fed its own previous output.")] = "direct",
     epochs: Annotated[int, typer.Option(help="Maximum training epochs.")] = 60,
     batch_size: Annotated[int, typer.Option(help="Windows per training step.")] = 128,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 2e-3,
@@ -118,17 +121,26 @@ def fit(
     device: Annotated[str, typer.Option(help="auto (CUDA, then MPS, else CPU), cpu, cuda or mps.")] = "auto",
     seed: Annotated[int, typer.Option(help="Seed for every random source.")] = 0,
     out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.", metavar="DIR")] = DEFAULT_MODEL,
+    task: Annotated[str, typer.Option(help="forecast: the target's next values; classify: its class --horizon rows "
+                    "ahead (softmax head, cross-entropy).")] = "forecast",
+    target_from: Annotated[Optional[str], typer.Option(help="With --classify-direction: the numeric column whose "
+                           "up/down moves are the label.", metavar="COL")] = None,
+    classify_direction: Annotated[bool, typer.Option("--classify-direction", help="Label each window up if "
+                                  "--target-from is higher --horizon rows after it, else down; implies --task "
+                                  "classify.")] = False,
     quiet: Quiet = False,
 ) -> None:
-    """Train a forecaster on a CSV and write a model directory with a test report."""
+    """Train a forecaster (or a classifier) on a CSV and write a model directory with a test report."""
     with exit_codes():
         from forecast_cli.fit import fit as run_fit
         from forecast_cli.progress import epoch_reporter
 
-        data_config = DataConfig(target=target, features=_split(features), time_col=_split(time_col),
+        data_config = DataConfig(target=target or (f"{target_from}_direction" if target_from else ""),
+                                 features=_split(features), time_col=_split(time_col),
                                  window=window, horizon=horizon, val_frac=val_frac, test_frac=test_frac,
-                                 norm=norm, season=season)
-        model_config = ModelConfig(cell, hidden, layers, dropout, bidirectional)
+                                 norm=norm, season=season, task="classify" if classify_direction else task,
+                                 target_from=target_from, classify_direction=classify_direction)
+        model_config = ModelConfig(cell, hidden, layers, dropout, bidirectional, decoder)
         train_config = TrainConfig(epochs, batch_size, lr, weight_decay, clip_grad, patience, device, seed)
         with epoch_reporter(epochs, enabled=not quiet) as on_epoch_end:
             outcome = run_fit(data, data_config, model_config, train_config, out,
@@ -160,6 +172,8 @@ def predict(
     output: Annotated[str, typer.Option("--output", help="File to write, or - for stdout.",
                                         metavar="FILE|-")] = "-",
     fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    engine: Annotated[str, typer.Option(help="torch, or numpy: the same model in NumPy, without importing "
+                      "torch (faster to start).")] = "torch",
     quiet: Quiet = False,
 ) -> None:
     """Forecast the next horizon steps after the end of the data, in original units."""
@@ -169,7 +183,7 @@ def predict(
 
         if fmt not in ("csv", "json"):
             raise _usage(f"--format must be csv or json, not {fmt!r}.")
-        manifest, predictor = open_model(str(model))
+        manifest, predictor = open_model(str(model), engine)
         frame, _ = read_frame(data_source(data, manifest), manifest)
         for note in frame.notes:
             say(f"warning: {note}", quiet)

@@ -24,8 +24,15 @@ class DataConfig:
     test_frac: float = 0.2  # share of rows, last, for the report
     norm: str = "window"  # "window": relative to the last observed value; "global": plain z-score
     season: int | None = None  # seasonal-naive period; None: from the frequency
+    task: str = "forecast"  # "forecast": the target's next values; "classify": its class --horizon rows ahead
+    target_from: str | None = None  # with classify_direction: the numeric column the up/down label comes from
+    classify_direction: bool = False  # label = "up" if target_from is higher --horizon rows later, else "down"
 
     def validate(self) -> None:
+        if not self.target:
+            raise ConfigError("--target is missing: name the column to forecast (e.g. --target close), or derive "
+                              "an up/down label with --target-from COL --classify-direction.")
+        _validate_task(self)
         _positive("--window", self.window)
         _positive("--horizon", self.horizon)
         _fraction("--val-frac", self.val_frac)
@@ -50,10 +57,13 @@ class ModelConfig:
     num_layers: int = 1
     dropout: float = 0.0  # between stacked layers only (torch semantics)
     bidirectional: bool = False
+    decoder: str = "direct"  # "direct": one linear head for all steps; "seq2seq": a decoder cell unrolled per step
 
     def validate(self) -> None:
         if self.cell not in ("lstm", "gru"):
             raise ConfigError(f"--cell must be 'lstm' or 'gru', not {self.cell!r}.")
+        if self.decoder not in ("direct", "seq2seq"):
+            raise ConfigError(f"--decoder must be 'direct' or 'seq2seq', not {self.decoder!r}.")
         _positive("--hidden", self.hidden_size)
         _positive("--layers", self.num_layers)
         if not 0.0 <= self.dropout < 1.0:
@@ -87,6 +97,25 @@ class TrainConfig:
             raise ConfigError(f"--device must be auto, cpu, cuda or mps, not {self.device!r}.")
         if self.seed < 0:
             raise ConfigError(f"--seed must be 0 or more, not {self.seed}.")
+
+
+def _validate_task(config: DataConfig) -> None:
+    if config.task not in ("forecast", "classify"):
+        raise ConfigError(f"--task must be 'forecast' or 'classify', not {config.task!r}.")
+    if config.classify_direction and not config.target_from:
+        raise ConfigError("--classify-direction needs --target-from COL, the numeric column whose moves are labelled.")
+    if config.target_from and not config.classify_direction:
+        raise ConfigError(f"--target-from {config.target_from} derives a label; add --classify-direction "
+                          "(up if the value --horizon rows later is higher, else down).")
+    if config.classify_direction and config.task != "classify":
+        raise ConfigError("--classify-direction makes a classifier; use it with --task classify.")
+
+
+def check_task_fits_model(data: DataConfig, model: ModelConfig) -> None:
+    """Options that contradict each other across records: a classifier has one label, not a sequence to decode."""
+    if data.task == "classify" and model.decoder != "direct":
+        raise ConfigError(f"--decoder {model.decoder} unrolls a forecast sequence; --task classify predicts one "
+                          "label, so use --decoder direct.")
 
 
 def _positive(option: str, value: int) -> None:

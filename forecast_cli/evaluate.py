@@ -31,7 +31,12 @@ class Backtest:
 
 def backtest(predictor: Predictor, frame: Frame, origins: np.ndarray, season: int | None,
              mase_scale: float) -> Backtest:
-    """Score forecasts from `origins` (consecutive) against the frame's own target values."""
+    """Score forecasts from `origins` (consecutive) against the frame's own target values;
+    a classifier's predicted classes against its labels (classify.backtest_classes)."""
+    if not isinstance(predictor, Predictor):
+        from forecast_cli.classify import backtest_classes
+
+        return backtest_classes(predictor, frame, origins)
     if len(origins) == 0:
         raise DataError("no forecast origin has a full window before it and a full horizon after it; "
                         "give more rows.")
@@ -108,8 +113,11 @@ def parse_thresholds(specs: list[str]) -> dict[str, float]:
 
 def check_thresholds(result: dict, limits: dict[str, float]) -> None:
     """Raise ThresholdBreached (exit 3) naming the first metric worse than its limit."""
-    from forecast_cli.errors import ThresholdBreached
+    from forecast_cli.errors import ConfigError, ThresholdBreached
 
+    if limits and result.get("task") == "classify":
+        raise ConfigError("--fail-above limits forecast errors; this model is a classifier, whose accuracy "
+                          "is in the --json output. Leave --fail-above out.")
     for metric, limit in limits.items():
         value = result["metrics"].get(metric)
         if value is not None and value > limit:

@@ -15,13 +15,14 @@ from typing import Callable
 import numpy as np
 
 from forecast_cli import __version__, artifact
-from forecast_cli.config import DataConfig, ModelConfig, TrainConfig, to_dict
+from forecast_cli.config import DataConfig, ModelConfig, TrainConfig, check_task_fits_model, to_dict
 from forecast_cli.errors import DataError
 from forecast_cli.evaluate import backtest
-from forecast_cli.frame import Frame, build_frame
+from forecast_cli.frame import Frame
 from forecast_cli.io import read_table
+from forecast_cli.labels import build_task_frame, classification_record
 from forecast_cli.metrics import naive_scale
-from forecast_cli.predict import Predictor, torch_forward
+from forecast_cli.predict import make_predictor, torch_forward
 from forecast_cli.report import markdown
 from forecast_cli.timeindex import season_of
 from forecast_cli.windows import Scaler, Splits, origins_between, split_rows
@@ -38,16 +39,16 @@ def fit(source: str, data_config: DataConfig, model_config: ModelConfig, train_c
         out: Path, warn: Callable[[str], None], on_epoch_end: Callable | None = None,
         should_stop: Callable[[], bool] | None = None) -> FitOutcome:
     """Train on `source` and write the model directory `out`; warnings go through `warn`."""
-    from forecast_cli.model import Forecaster, ModelSpec
+    from forecast_cli.model import Forecaster, ModelSpec, decoder_record
     from forecast_cli.train import TrainingData, seed_everything, train_model
 
     started = time.perf_counter()
     for config in (data_config, model_config, train_config):
         config.validate()
+    check_task_fits_model(data_config, model_config)
     artifact.check_writable_target(out)
     table = read_table(source)
-    frame = build_frame(table.raw, table.name, data_config.target, data_config.features,
-                        data_config.time_col, data_config.horizon)
+    frame = build_task_frame(table, data_config)
     for note in frame.notes:
         warn(note)
     values = frame.data.to_numpy(dtype="float64")
@@ -55,18 +56,21 @@ def fit(source: str, data_config: DataConfig, model_config: ModelConfig, train_c
                         data_config.window, data_config.horizon, table.name)
     scaler = fit_scaler(values, splits, frame, table.name, warn)
     scaled = scaler.transform(values)
-    data = TrainingData(scaled, scaled[:, 0].copy(),
+    data = TrainingData(scaled, training_target(frame, scaled),
                         origins_between(0, splits.train_end, data_config.window, data_config.horizon),
                         origins_between(splits.train_end, splits.val_end, data_config.window, data_config.horizon),
-                        data_config.window, data_config.horizon)
+                        data_config.window, data_config.horizon, classify=frame.labels is not None)
+    classification = classification_record(frame.labels, data.train_origins, data.horizon) if frame.labels else None
     spec = ModelSpec(n_features=values.shape[1], horizon=data_config.horizon, cell=model_config.cell,
                      hidden_size=model_config.hidden_size, num_layers=model_config.num_layers,
                      dropout=model_config.dropout, bidirectional=model_config.bidirectional,
-                     relative=len(frame.spec.numeric) if data_config.norm == "window" else 0)
+                     relative=len(frame.spec.numeric) if data_config.norm == "window" else 0,
+                     decoder=model_config.decoder, task=data_config.task,
+                     n_classes=len(frame.labels.classes) if frame.labels else 0)
     seed_everything(train_config.seed)
     model = Forecaster(spec)
     trained = train_model(model, data, train_config, on_epoch_end, should_stop)
-    predictor = Predictor(torch_forward(model), scaler, data_config.window, data_config.horizon)
+    predictor = make_predictor(torch_forward(model), scaler, data_config.window, data_config.horizon, classification)
     target = values[:, 0]
     season = data_config.season or season_of(frame.freq)
     mase_scale = naive_scale(target[: splits.train_end])
@@ -75,6 +79,8 @@ def fit(source: str, data_config: DataConfig, model_config: ModelConfig, train_c
     manifest = build_manifest(source, table.sha256, len(table.raw), frame, splits, scaler, spec, trained,
                               (data_config, model_config, train_config), season, mase_scale, report)
     manifest["training"]["seconds"] = round(time.perf_counter() - started, 3)
+    manifest["decoder"] = decoder_record(spec)
+    manifest["task"], manifest["classification"] = data_config.task, classification
     history = [vars(stats) for stats in trained.history]
     report_md = markdown(report, f"Test part of {table.name}") if report else "No test part (--test-frac 0).\n"
     artifact.save(out, manifest, trained.state_dict, history, report or {}, report_md)
@@ -94,6 +100,13 @@ def fit_scaler(values: np.ndarray, splits: Splits, frame: Frame, name: str, warn
     if not np.isfinite(scaler.transform(values)).all():
         raise DataError(f"{name}: values are too large to normalize; rescale the data and retry.")
     return scaler
+
+
+def training_target(frame: Frame, scaled: np.ndarray) -> np.ndarray:
+    """(T,) float32 per row: the target's z-scores, or a classifier's class codes (-1 where undefined)."""
+    if frame.labels is not None:
+        return frame.labels.codes.astype(np.float32)
+    return scaled[:, 0].copy()
 
 
 def _stamp(frame: Frame, row: int):

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from forecast_cli.errors import DataError
 from forecast_cli.timeindex import detect_time_columns, infer_frequency, parse_time
+
+if TYPE_CHECKING:
+    from forecast_cli.labels import Labels
 
 LEAK_SHARE = 0.99  # share of rows where a column equals a future target for it to count as a leak
 LEAK_SHIFTS = 3  # how far ahead inputs other than the target are compared
@@ -47,6 +51,7 @@ class Frame:
     notes: list[str]  # one-line warnings for the user
     dropped_leading: int = 0
     filled: int = 0
+    labels: Labels | None = None  # class per row for --task classify (labels.py); None when forecasting
 
 
 def build_frame(raw: pd.DataFrame, name: str, target: str, features: tuple[str, ...] | None,

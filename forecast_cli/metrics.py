@@ -1,7 +1,9 @@
-"""Forecast error measures on (N, H) arrays in original units.
+"""Forecast error measures on (N, H) arrays in original units, and classification scores on class codes.
 
 Written by hand because they are five lines each and the definitions must be exact:
-`mape` is the relative error mean(|ŷ−y|/|y|) as a fraction over points with y ≠ 0.
+`mape` is the relative error mean(|ŷ−y|/|y|) as a fraction over points with y ≠ 0;
+`balanced_accuracy` is the mean recall over classes that occur; `macro_f1` the mean F1 over classes
+that occur or are predicted (sklearn's definitions, with F1 = 0 where a class is never right).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 METRICS = ("mape", "smape", "mae", "rmse", "mase")
+CLASS_METRICS = ("accuracy", "balanced_accuracy", "macro_f1")
 
 
 def score(predicted: np.ndarray, actual: np.ndarray, mase_scale: float) -> dict[str, float | None]:
@@ -42,3 +45,36 @@ def naive_scale(train_target: np.ndarray) -> float:
     if len(train_target) < 2:
         return 0.0
     return float(np.abs(np.diff(train_target)).mean())
+
+
+def confusion_matrix(predicted: np.ndarray, actual: np.ndarray, n_classes: int) -> np.ndarray:
+    """(C, C) counts: row = actual class code, column = predicted class code."""
+    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(counts, (actual, predicted), 1)
+    return counts
+
+
+def class_scores(predicted: np.ndarray, actual: np.ndarray, n_classes: int) -> dict[str, float | None]:
+    """Accuracy, balanced accuracy and macro F1 of predicted against actual class codes (N,)."""
+    if actual.size == 0:
+        return {name: None for name in CLASS_METRICS}
+    counts = confusion_matrix(predicted, actual, n_classes)
+    hits = np.diag(counts).astype("float64")
+    occurs, predicted_count = counts.sum(axis=1), counts.sum(axis=0)
+    recall = hits[occurs > 0] / occurs[occurs > 0]
+    scored = (occurs + predicted_count) > 0
+    f1 = 2 * hits[scored] / (occurs[scored] + predicted_count[scored])
+    return {"accuracy": float(hits.sum() / actual.size), "balanced_accuracy": float(recall.mean()),
+            "macro_f1": float(f1.mean())}
+
+
+def per_class_scores(predicted: np.ndarray, actual: np.ndarray, classes: list) -> list[dict]:
+    """Precision, recall, F1 and support per class; None where a class is never predicted or never occurs."""
+    counts = confusion_matrix(predicted, actual, len(classes))
+    rows = []
+    for code, name in enumerate(classes):
+        hits, occurs, chosen = int(counts[code, code]), int(counts[code].sum()), int(counts[:, code].sum())
+        rows.append({"class": name, "precision": hits / chosen if chosen else None,
+                     "recall": hits / occurs if occurs else None,
+                     "f1": 2 * hits / (occurs + chosen) if occurs + chosen else None, "support": occurs})
+    return rows

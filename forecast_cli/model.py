@@ -1,8 +1,8 @@
-"""The network: a recurrent encoder and a direct multi-output head, pure torch.
+"""The network: a recurrent encoder, then a direct multi-output head or a seq2seq decoder; pure torch.
 
-Shape legend: B batch, L window, F features, H horizon, D hidden size, K directions (1 or 2).
-Knows no column names and no pandas; `relative` says how many leading columns (target first)
-are re-expressed against their last observed value, the "window" normalization.
+Shape legend: B batch, L window, F features, H horizon, D hidden size, K directions (1 or 2),
+N layers. Knows no column names and no pandas; `relative` says how many leading columns (target
+first) are re-expressed against their last observed value, the "window" normalization.
 """
 
 from __future__ import annotations
@@ -25,13 +25,27 @@ class ModelSpec:
     dropout: float = 0.0
     bidirectional: bool = False
     relative: int = 0  # leading columns made relative to the window's last row; 0 = plain z-score
+    decoder: str = "direct"  # "direct": one linear head for all H steps; "seq2seq": a decoder cell unrolled H steps
+    task: str = "forecast"  # "classify": the head gives C class logits for the label H rows ahead
+    n_classes: int = 0  # C, for task "classify"
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
+def decoder_record(spec: ModelSpec) -> dict:
+    """How the decoder was built and trained, for the manifest (the seq2seq choices are not in the weights)."""
+    if spec.decoder != "seq2seq":
+        return {"kind": "direct"}
+    start = ("0, the offset of the last observed target value from itself" if spec.relative
+             else "the last observed target value (z-score)")
+    return {"kind": "seq2seq", "teacher_forcing": False,
+            "training": "free-running: each step is fed the decoder's own previous output, in training as in use",
+            "start_token": start, "bridge": "tanh(linear) for h, linear for c" if spec.bidirectional else None}
+
+
 class Forecaster(nn.Module):
-    """(B, L, F) z-scored windows -> (B, H) z-scored target forecasts."""
+    """(B, L, F) z-scored windows -> (B, H) z-scored target forecasts, or (B, C) class logits."""
 
     def __init__(self, spec: ModelSpec) -> None:
         super().__init__()
@@ -46,17 +60,26 @@ class Forecaster(nn.Module):
             batch_first=True,
         )
         directions = 2 if spec.bidirectional else 1
-        self.head = nn.Linear(directions * spec.hidden_size, spec.horizon)
-        if spec.relative:
-            # Start as the naive forecast (offset 0): training moves away from it only where that helps.
-            nn.init.zeros_(self.head.weight)
-            nn.init.zeros_(self.head.bias)
+        if spec.task == "classify":
+            self.head = nn.Linear(directions * spec.hidden_size, spec.n_classes)  # softmax is in the loss
+        elif spec.decoder == "seq2seq":
+            self.decoder = Seq2SeqDecoder(spec)
+        else:
+            self.head = nn.Linear(directions * spec.hidden_size, spec.horizon)
+            if spec.relative:
+                # Start as the naive forecast (offset 0): training moves away from it only where that helps.
+                nn.init.zeros_(self.head.weight)
+                nn.init.zeros_(self.head.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         anchor = x[:, -1, : self.spec.relative]  # (B, L, F) -> (B, R)
-        encoded = self.encode(self.make_relative(x, anchor))  # (B, K*D)
-        forecast = self.head(encoded)  # (B, K*D) -> (B, H)
-        if self.spec.relative:
+        x = self.make_relative(x, anchor)  # (B, L, F)
+        if self.spec.decoder == "seq2seq":
+            _, state = self.encoder(x)  # h_n, or (h_n, c_n): each (N*K, B, D)
+            forecast = self.decoder(state, x[:, -1, :1])  # start token (B, 1) -> (B, H)
+        else:
+            forecast = self.head(self.encode(x))  # (B, K*D) -> (B, H), or (B, C) logits
+        if self.spec.relative and self.spec.task != "classify":
             forecast = forecast + anchor[:, :1]  # offsets from the last target value -> levels
         return forecast
 
@@ -74,3 +97,55 @@ class Forecaster(nn.Module):
         directions = 2 if self.spec.bidirectional else 1
         last = h_n.view(self.spec.num_layers, directions, x.shape[0], self.spec.hidden_size)[-1]  # (K, B, D)
         return last.permute(1, 0, 2).reshape(x.shape[0], directions * self.spec.hidden_size)  # (B, K*D)
+
+
+class Seq2SeqDecoder(nn.Module):
+    """Unrolls H steps from the encoder's final state, each step fed the previous step's output.
+
+    A unidirectional cell of the encoder's type and depth reads one value per step (input size 1);
+    the start token is the last observed target, so under window normalization every value is an
+    offset from it (the start is 0) and a zero `out` layer gives the naive forecast at first.
+    A bidirectional encoder's two final states per layer are joined and mapped to D by `bridge`.
+    """
+
+    def __init__(self, spec: ModelSpec) -> None:
+        super().__init__()
+        self.horizon = spec.horizon
+        recurrent = nn.LSTM if spec.cell == "lstm" else nn.GRU
+        self.cell = recurrent(input_size=1, hidden_size=spec.hidden_size, num_layers=spec.num_layers,
+                              dropout=spec.dropout if spec.num_layers > 1 else 0.0, batch_first=True)
+        self.bidirectional = spec.bidirectional
+        if spec.bidirectional:
+            self.bridge = nn.Linear(2 * spec.hidden_size, spec.hidden_size)
+            if spec.cell == "lstm":
+                self.bridge_cell = nn.Linear(2 * spec.hidden_size, spec.hidden_size)
+        self.out = nn.Linear(spec.hidden_size, 1)
+        if spec.relative:
+            nn.init.zeros_(self.out.weight)
+            nn.init.zeros_(self.out.bias)
+
+    def forward(self, state, start: torch.Tensor) -> torch.Tensor:
+        """state: the encoder's h_n or (h_n, c_n), each (N*K, B, D); start (B, 1) -> (B, H)."""
+        state = self.initial_state(state)
+        step_input = start.unsqueeze(1)  # (B, 1) -> (B, 1, 1)
+        steps = []
+        for _ in range(self.horizon):
+            output, state = self.cell(step_input, state)  # (B, 1, 1) -> (B, 1, D)
+            step_input = self.out(output)  # (B, 1, D) -> (B, 1, 1): this step's value, the next step's input
+            steps.append(step_input[:, 0])  # (B, 1)
+        return torch.cat(steps, dim=1)  # H x (B, 1) -> (B, H)
+
+    def initial_state(self, state):
+        """The encoder's final state as the decoder's start: both directions joined and mapped to D."""
+        if not self.bidirectional:
+            return state
+        if isinstance(state, tuple):
+            return torch.tanh(self.bridge(_join_directions(state[0]))), self.bridge_cell(_join_directions(state[1]))
+        return torch.tanh(self.bridge(_join_directions(state)))
+
+
+def _join_directions(state: torch.Tensor) -> torch.Tensor:
+    """(N*2, B, D) -> (N, B, 2D): per layer, the forward and the reverse final state side by side."""
+    layers2, batch, hidden = state.shape
+    per_layer = state.view(layers2 // 2, 2, batch, hidden)  # (N, 2, B, D)
+    return per_layer.permute(0, 2, 1, 3).reshape(layers2 // 2, batch, 2 * hidden)  # (N, B, 2D)

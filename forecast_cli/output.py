@@ -33,10 +33,14 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_forecast(forecast, output: str, fmt: str) -> None:
-    """CSV (`timestamp,step,<target>`) or JSON records, to stdout (`-`) or a file."""
+    """CSV (`timestamp,step,<target>`, or a classifier's `timestamp,step,class,p_<class>...`) or JSON
+    records, to stdout (`-`) or a file. A classifier's table carries its label name and classes in `attrs`."""
     if fmt == "json":
         records = forecast.to_dict(orient="records")
-        text = json.dumps({"target": forecast.columns[-1], "forecast": records}, indent=2) + "\n"
+        header = {"target": forecast.attrs.get("target", forecast.columns[-1])}
+        if "classes" in forecast.attrs:
+            header["classes"] = forecast.attrs["classes"]
+        text = json.dumps({**header, "forecast": records}, indent=2) + "\n"
     else:
         text = forecast.to_csv(index=False, lineterminator="\n", float_format="%.8g")
     if output == "-":
@@ -78,20 +82,40 @@ def show_manifest(manifest: dict) -> None:
         ("data", f"{data.get('path')} ({data.get('rows')} rows, sha256 {str(data.get('sha256'))[:12]}…)"),
         ("time", f"{', '.join(manifest['frame']['time_cols']) or '(row order)'}; frequency "
                  f"{manifest.get('frequency') or 'irregular'}; last {data.get('last_timestamp')}"),
-        ("target", manifest["frame"]["target"]),
+        ("target", _target_text(manifest)),
         ("inputs", ", ".join(manifest["frame"]["input_columns"])),
         ("excluded", "; ".join(f"{k}: {v}" for k, v in manifest["frame"]["excluded"].items()) or "none"),
         ("splits", ", ".join(f"{k} {v}" for k, v in data.get("splits", {}).items())),
         ("model", f"{spec['cell']} {spec['num_layers']}x{spec['hidden_size']}"
-                  f"{' bidirectional' if spec['bidirectional'] else ''}, window {manifest['window']}, "
+                  f"{' bidirectional' if spec['bidirectional'] else ''}, {_head_text(spec)}, "
+                  f"window {manifest['window']}, "
                   f"horizon {manifest['horizon']}, norm {config['data']['norm']}"),
         ("training", ", ".join(f"{k} {v}" for k, v in manifest.get("training", {}).items())),
     ]
     metrics = manifest.get("metrics")
-    if metrics:
+    if metrics and manifest.get("classification"):
+        baselines = manifest["baselines"]
+        rows.append(("test accuracy", f"{metrics['accuracy']:.4f} (majority {baselines['majority']['accuracy']:.4f}, "
+                                      f"persistence {baselines['persistence']['accuracy']:.4f})"))
+    elif metrics:
         naive = manifest["baselines"]["naive"]
         rows.append(("test mape", f"{metrics['mape']:.4f} (naive {naive['mape']:.4f})"
                      if metrics.get("mape") is not None else "-"))
     for key, value in rows:
         table.add_row(key, str(value))
     Console().print(table)
+
+
+def _target_text(manifest: dict) -> str:
+    """The forecast column, or a classifier's label with its classes (and how it is derived)."""
+    classification = manifest.get("classification")
+    if not classification:
+        return manifest["frame"]["target"]
+    rule = f"; {classification['rule']}" if classification.get("rule") else ""
+    return f"{classification['label']}: classes {', '.join(map(str, classification['classes']))}{rule}"
+
+
+def _head_text(spec: dict) -> str:
+    if spec.get("task") == "classify":
+        return f"softmax head over {spec['n_classes']} classes"
+    return f"{spec.get('decoder', 'direct')} decoder"

@@ -1,5 +1,6 @@
 """Results -> PNG: history, backtest (actual against one-step-ahead predictions), the forecast ahead,
-and the training curves. The only module that imports matplotlib (Agg backend, no display needed).
+and the training curves; for a classifier, the predicted probability over the actual label.
+The only module that imports matplotlib (Agg backend, no display needed).
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ def plot_model(model_dir: str, data: str | None, out: Path) -> None:
     tested = backtest(predictor, frame, origins, manifest.get("season"), manifest["mase_scale"]) if len(origins) else None
     ahead = forecast_ahead(predictor, frame, manifest.get("frequency"))
     history = read_history(Path(model_dir) / "history.csv")
-    figure = draw(frame, tested, ahead, history, f"{manifest['frame']['target']} — {table.name}")
+    if manifest.get("classification"):
+        figure = draw_classes(frame, tested, ahead, history, f"{frame.labels.name} — {table.name}")
+    else:
+        figure = draw(frame, tested, ahead, history, f"{manifest['frame']['target']} — {table.name}")
     save_png(figure, out)
 
 
@@ -65,20 +69,54 @@ def draw(frame, tested, ahead: pd.DataFrame, history: list[dict], title: str):
     return figure
 
 
+def draw_classes(frame, tested, ahead: pd.DataFrame, history: list[dict], title: str):
+    """The predicted probability of each class (of the second alone when there are two) over the actual
+    label, at the row each window labels; the label ahead; the training curves."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    classes = list(frame.labels.classes)
+    shown = list(range(1, len(classes))) if len(classes) == 2 else list(range(len(classes)))
+    levels = np.linspace(0, 1, len(classes))  # where each actual class is drawn on the probability axis
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(11, 7), gridspec_kw={"height_ratios": [3, 1.3]})
+    if tested is not None:
+        positions = frame.data.index[tested.origins + tested.result["horizon"] - 1]  # the labelled rows
+        top.scatter(positions, levels[tested.actual], s=6, color="black", label="actual label")
+        for code in shown:
+            top.plot(positions, tested.predicted[:, code], linewidth=1, label=f"P({classes[code]})")
+        top.set_title(f"{title}: accuracy {tested.result['metrics']['accuracy']:.3f}")
+    else:
+        top.set_title(title)
+    ahead_at = _ahead_positions(frame, ahead)
+    top.plot(ahead_at, [ahead[f"p_{classes[code]}"].iloc[0] for code in shown[:1]], marker="o", color="tab:red",
+             linestyle="none", label=f"ahead: P({classes[shown[0]]})")
+    top.set_ylabel("predicted probability")
+    side = top.twinx()
+    side.set_ylim(top.get_ylim())
+    side.set_yticks(levels, [str(name) for name in classes])
+    side.set_ylabel("actual label")
+    top.legend(loc="center left")
+    _draw_losses(bottom, history, "cross-entropy")
+    figure.tight_layout()
+    return figure
+
+
 def _ahead_positions(frame, ahead: pd.DataFrame):
     if ahead["timestamp"].astype(str).str.len().gt(0).all():
         return pd.to_datetime(ahead["timestamp"])
-    return np.arange(len(frame.data), len(frame.data) + len(ahead))
+    return len(frame.data) - 1 + ahead["step"].to_numpy()  # row positions, counting on from the last
 
 
-def _draw_losses(axis, history: list[dict]) -> None:
+def _draw_losses(axis, history: list[dict], loss: str = "MSE (scaled)") -> None:
     epochs = [int(row["epoch"]) for row in history]
     axis.plot(epochs, [float(row["train_loss"]) for row in history], label="train loss")
     val = [float(row["val_loss"]) for row in history if row.get("val_loss") not in ("", None)]
     if len(val) == len(epochs):
         axis.plot(epochs, val, label="validation loss")
     axis.set_xlabel("epoch")
-    axis.set_ylabel("MSE (scaled)")
+    axis.set_ylabel(loss)
     axis.set_yscale("log")
     axis.legend(loc="upper right")
 

@@ -12,13 +12,14 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from forecast_cli.errors import ArtifactError, DataError
+from forecast_cli.errors import ArtifactError, ConfigError, DataError
 from forecast_cli.frame import Frame, FrameSpec, rebuild_frame
 from forecast_cli.io import Table, read_table
 from forecast_cli.timeindex import future_timestamps
 from forecast_cli.windows import Scaler, windows_at
 
 PREDICT_BATCH = 2048  # windows per forward pass
+ENGINES = ("torch", "numpy")  # torch: the trained module; numpy: numpy_engine.py, no torch import
 
 
 @dataclass
@@ -32,13 +33,18 @@ class Predictor:
 
     def forecast(self, scaled: np.ndarray, origins: np.ndarray) -> np.ndarray:
         """Forecasts (N, H) in original units for consecutive origins over a scaled (T, F) series."""
-        outputs = []
-        for start in range(0, len(origins), PREDICT_BATCH):
-            chunk = windows_at(scaled, origins[start: start + PREDICT_BATCH], self.window)  # (B, L, F) view
-            outputs.append(self.forward(np.ascontiguousarray(chunk)))
-        if not outputs:
-            return np.empty((0, self.horizon))
-        return self.scaler.target_to_original(np.concatenate(outputs))
+        outputs = forward_windows(self.forward, scaled, origins, self.window, self.horizon)  # (N, H) z-scores
+        return self.scaler.target_to_original(outputs)
+
+
+def forward_windows(forward: Callable[[np.ndarray], np.ndarray], scaled: np.ndarray, origins: np.ndarray,
+                    window: int, width: int) -> np.ndarray:
+    """The forward pass over the windows of consecutive origins, in batches: (N, width) raw outputs."""
+    outputs = []
+    for start in range(0, len(origins), PREDICT_BATCH):
+        chunk = windows_at(scaled, origins[start: start + PREDICT_BATCH], window)  # (B, L, F) view
+        outputs.append(forward(np.array(chunk)))  # a writable copy: torch warns on read-only views
+    return np.concatenate(outputs) if outputs else np.empty((0, width))
 
 
 def torch_forward(model) -> Callable[[np.ndarray], np.ndarray]:
@@ -54,19 +60,43 @@ def torch_forward(model) -> Callable[[np.ndarray], np.ndarray]:
     return forward
 
 
-def predictor_from_manifest(manifest: dict, weights: dict) -> Predictor:
-    """Rebuild the model from the manifest and load weights strictly (names and shapes must match)."""
+def predictor_from_manifest(manifest: dict, weights: dict, engine: str = "torch") -> Predictor:
+    """Rebuild the model from the manifest and load weights strictly (names and shapes must match).
+
+    engine "numpy" runs the same model through numpy_engine (weights as numpy arrays), never importing torch.
+    """
+    if engine == "numpy":
+        from forecast_cli.numpy_engine import numpy_forward
+
+        forward = numpy_forward(manifest["model_spec"], weights)
+    else:
+        forward = torch_forward(torch_model(manifest, weights))
+    return make_predictor(forward, Scaler.from_dict(manifest["scaler"]), manifest["window"], manifest["horizon"],
+                          manifest.get("classification"))
+
+
+def make_predictor(forward: Callable[[np.ndarray], np.ndarray], scaler: Scaler, window: int, horizon: int,
+                   classification: dict | None = None):
+    """A forecaster's Predictor, or for a classifier (given its manifest `classification`) a ClassPredictor."""
+    if classification is None:
+        return Predictor(forward, scaler, window, horizon)
+    from forecast_cli.classify import ClassPredictor
+
+    return ClassPredictor(forward, scaler, window, horizon, list(classification["classes"]),
+                          classification["majority"])
+
+
+def torch_model(manifest: dict, weights: dict):
+    """The manifest's Forecaster with `weights` loaded strictly."""
     from forecast_cli.model import Forecaster, ModelSpec
 
     try:
-        spec = ModelSpec(**manifest["model_spec"])
-        model = Forecaster(spec)
+        model = Forecaster(ModelSpec(**manifest["model_spec"]))
         model.load_state_dict(weights, strict=True)
     except (TypeError, ValueError, RuntimeError, KeyError) as exc:
         first = str(exc).strip().splitlines()[0][:200]
         raise ArtifactError(f"the weights do not match the manifest's model ({first}); fit the model again.") from exc
-    return Predictor(torch_forward(model), Scaler.from_dict(manifest["scaler"]), manifest["window"],
-                     manifest["horizon"])
+    return model
 
 
 def frame_spec(manifest: dict) -> FrameSpec:
@@ -84,17 +114,26 @@ def scaled_values(frame: Frame, scaler: Scaler) -> np.ndarray:
 
 
 def forecast_ahead(predictor: Predictor, frame: Frame, freq: str | None) -> pd.DataFrame:
-    """The next `horizon` target values after the last row, as `timestamp, step, <target>`."""
+    """The next `horizon` target values after the last row, as `timestamp, step, <target>`;
+    for a classifier, the class `horizon` rows ahead (classify.label_ahead)."""
+    if not isinstance(predictor, Predictor):
+        from forecast_cli.classify import label_ahead
+
+        return label_ahead(predictor, frame, freq)
     rows = len(frame.data)
     if rows < predictor.window:
         raise DataError(f"the data has {rows} usable rows but the model needs the last {predictor.window}.")
     values = predictor.forecast(scaled_values(frame, predictor.scaler), np.array([rows]))[0]
     steps = np.arange(1, predictor.horizon + 1)
+    return pd.DataFrame({"timestamp": ahead_stamps(frame, freq, predictor.horizon), "step": steps,
+                         frame.spec.target: values})
+
+
+def ahead_stamps(frame: Frame, freq: str | None, steps: int) -> list[str]:
+    """Timestamps of the `steps` rows after the last one, as text; empty strings where time is unknown."""
     if freq and isinstance(frame.data.index, pd.DatetimeIndex):
-        stamps = format_timestamps(future_timestamps(frame.data.index[-1], freq, predictor.horizon))
-    else:
-        stamps = [""] * predictor.horizon
-    return pd.DataFrame({"timestamp": stamps, "step": steps, frame.spec.target: values})
+        return format_timestamps(future_timestamps(frame.data.index[-1], freq, steps))
+    return [""] * steps
 
 
 def format_timestamps(stamps: pd.DatetimeIndex) -> list[str]:
@@ -105,13 +144,15 @@ def format_timestamps(stamps: pd.DatetimeIndex) -> list[str]:
 
 
 def open_model(model_dir: str, engine: str = "torch") -> tuple[dict, Predictor]:
-    """Load and validate a model directory into its manifest and a ready predictor."""
+    """Load and validate a model directory into its manifest and a ready predictor (torch or numpy engine)."""
     from pathlib import Path
 
     from forecast_cli import artifact
 
+    if engine not in ENGINES:
+        raise ConfigError(f"--engine must be {' or '.join(ENGINES)}, not {engine!r}.")
     loaded = artifact.load(Path(model_dir), engine)
-    return loaded.manifest, predictor_from_manifest(loaded.manifest, loaded.weights)
+    return loaded.manifest, predictor_from_manifest(loaded.manifest, loaded.weights, engine)
 
 
 def data_source(data: str | None, manifest: dict) -> str:
@@ -129,6 +170,10 @@ def data_source(data: str | None, manifest: dict) -> str:
 
 
 def read_frame(source: str, manifest: dict) -> tuple[Frame, Table]:
-    """Read a CSV and rebuild the model's inputs from it with the saved frame spec."""
+    """Read a CSV and rebuild the model's inputs from it with the saved frame spec (and a classifier's labels)."""
     table = read_table(source)
+    if manifest.get("classification"):
+        from forecast_cli.labels import rebuild_task_frame
+
+        return rebuild_task_frame(table, frame_spec(manifest), manifest["classification"], manifest["horizon"]), table
     return rebuild_frame(table.raw, table.name, frame_spec(manifest)), table

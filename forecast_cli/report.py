@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from forecast_cli.metrics import METRICS
+from forecast_cli.metrics import CLASS_METRICS, METRICS
 
 
 def _cell(value: float | None) -> str:
@@ -11,16 +11,24 @@ def _cell(value: float | None) -> str:
     return f"{value:.4f}" if abs(value) < 1000 else f"{value:,.1f}"
 
 
+def metric_names(result: dict) -> tuple[str, ...]:
+    """The measures a result holds: forecast errors, or a classifier's scores."""
+    return CLASS_METRICS if result.get("task") == "classify" else METRICS
+
+
 def rows(result: dict) -> list[tuple[str, list[str]]]:
-    """(name, cells) for the model and each baseline, in METRICS order."""
-    table = [("model", [_cell(result["metrics"][m]) for m in METRICS])]
+    """(name, cells) for the model and each baseline, in metric_names order."""
+    names = metric_names(result)
+    table = [("model", [_cell(result["metrics"][m]) for m in names])]
     for name, scores in result["baselines"].items():
-        table.append((name, [_cell(scores[m]) for m in METRICS]))
+        table.append((name, [_cell(scores[m]) for m in names]))
     return table
 
 
 def markdown(result: dict, title: str = "Backtest") -> str:
-    """A Markdown report: overall metrics beside the baselines, then per horizon step."""
+    """A Markdown report: overall metrics beside the baselines, then per horizon step (or the confusion matrix)."""
+    if result.get("task") == "classify":
+        return class_markdown(result, title)
     lines = [f"# {title}", "",
              f"{result['windows']} forecast origins, horizon {result['horizon']}; "
              f"mape is the mean relative error |ŷ−y|/|y| (points with y = 0 excluded: "
@@ -33,21 +41,50 @@ def markdown(result: dict, title: str = "Backtest") -> str:
     return "\n".join(lines) + "\n"
 
 
+def class_markdown(result: dict, title: str) -> str:
+    """A classifier's report: scores beside the majority and persistence baselines, then the confusion matrix."""
+    classes = [str(c) for c in result["classes"]]
+    lines = [f"# {title}", "",
+             f"{result['windows']} windows, each labelled by {result['label']!r} {result['horizon']} row(s) after "
+             "its last; majority = the most frequent training label, persistence = the last observed label.", "",
+             "| classifier | " + " | ".join(CLASS_METRICS) + " |", "|---" * (len(CLASS_METRICS) + 1) + "|"]
+    lines += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows(result)]
+    lines += ["", "Confusion matrix (rows: actual, columns: predicted):", "",
+              "| actual | " + " | ".join(classes) + " |", "|---" * (len(classes) + 1) + "|"]
+    lines += [f"| {name} | " + " | ".join(map(str, counts)) + " |"
+              for name, counts in zip(classes, result["confusion_matrix"])]
+    return "\n".join(lines) + "\n"
+
+
 def rich_table(result: dict, title: str):
-    """A rich Table of the model against its baselines, for a terminal."""
+    """A rich Table of the model against its baselines, for a terminal (a classifier's with its confusion matrix)."""
+    from rich.console import Group
     from rich.table import Table
 
     table = Table(title=title)
-    table.add_column("forecaster")
-    for metric in METRICS:
+    table.add_column("classifier" if result.get("task") == "classify" else "forecaster")
+    for metric in metric_names(result):
         table.add_column(metric, justify="right")
     for name, cells in rows(result):
         table.add_row(name, *cells)
-    return table
+    if result.get("task") != "classify":
+        return table
+    confusion = Table(title="confusion matrix (rows: actual, columns: predicted)")
+    confusion.add_column("actual")
+    for name in result["classes"]:
+        confusion.add_column(str(name), justify="right")
+    for name, counts in zip(result["classes"], result["confusion_matrix"]):
+        confusion.add_row(str(name), *map(str, counts))
+    return Group(table, confusion)
 
 
 def summary_line(result: dict) -> str:
-    """One line: the model's relative error beside the naive baseline's."""
+    """One line: the model's relative error beside the naive baseline's (a classifier's: accuracy, baselines)."""
+    if result.get("task") == "classify":
+        scores, baselines = result["metrics"], result["baselines"]
+        return (f"test accuracy {_cell(scores['accuracy'])} vs majority {_cell(baselines['majority']['accuracy'])}, "
+                f"persistence {_cell(baselines['persistence']['accuracy'])} over {result['windows']} windows, "
+                f"label {result['horizon']} step(s) ahead")
     model, naive = result["metrics"]["mape"], result["baselines"]["naive"]["mape"]
     return (f"test relative error (mape) {_cell(model)} vs naive {_cell(naive)} "
             f"over {result['windows']} windows, horizon {result['horizon']}")

@@ -1,4 +1,4 @@
-"""Tensors -> fitted weights: Adam, MSE on z-scores, gradient clipping, early stopping.
+"""Tensors -> fitted weights: Adam, MSE on z-scores (cross-entropy for a classifier), gradient clipping, early stopping.
 
 Reports through an `on_epoch_end` callback and never prints. The whole series lives on the
 device once; batches are gathered from a `torch.unfold` view, so no window is materialised twice.
@@ -31,6 +31,7 @@ class TrainingData:
     val_origins: np.ndarray
     window: int
     horizon: int
+    classify: bool = False  # target holds class codes: cross-entropy on the label `horizon` rows ahead
 
 
 @dataclass
@@ -77,6 +78,7 @@ class WindowSource:
         self.targets = target.unfold(0, data.horizon, 1)  # (T-H+1, H) view
         self.window = data.window
         self.device = device
+        self.classify = data.classify
 
     def batch(self, origins: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.inputs[origins - self.window].transpose(1, 2)  # (B, F, L) -> (B, L, F)
@@ -129,12 +131,11 @@ def _train_epoch(model: nn.Module, source: WindowSource, origins: torch.Tensor, 
                  config: TrainConfig, generator: torch.Generator, should_stop: Callable[[], bool] | None) -> float:
     model.train()
     order = origins[torch.randperm(len(origins), generator=generator).to(origins.device)]
-    loss_fn = nn.MSELoss()
     total, count = 0.0, 0
     for start in range(0, len(order), config.batch_size):
         x, y = source.batch(order[start: start + config.batch_size])
         optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(model(x), y)
+        loss = sample_losses(model(x), y, source.classify).mean()
         loss.backward()
         if config.clip_grad > 0:
             nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
@@ -148,10 +149,18 @@ def _train_epoch(model: nn.Module, source: WindowSource, origins: torch.Tensor, 
 
 @torch.no_grad()
 def evaluate_loss(model: nn.Module, source: WindowSource, origins: torch.Tensor) -> float:
-    """Mean squared error over `origins`, in evaluation mode (no dropout)."""
+    """Mean loss per window over `origins` (MSE, or cross-entropy), in evaluation mode (no dropout)."""
     model.eval()
     total = 0.0
     for start in range(0, len(origins), EVAL_BATCH):
         x, y = source.batch(origins[start: start + EVAL_BATCH])
-        total += float(((model(x) - y) ** 2).mean(dim=1).sum())
+        total += float(sample_losses(model(x), y, source.classify).sum())
     return total / max(len(origins), 1)
+
+
+def sample_losses(output: torch.Tensor, target: torch.Tensor, classify: bool) -> torch.Tensor:
+    """One loss per window: MSE over the horizon on z-scores, or for a classifier the cross-entropy of
+    its (B, C) logits against the class code of the last target row (the label `horizon` rows ahead)."""
+    if classify:
+        return nn.functional.cross_entropy(output, target[:, -1].long(), reduction="none")  # (B,)
+    return ((output - target) ** 2).mean(dim=1)  # (B, H) -> (B,)

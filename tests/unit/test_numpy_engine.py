@@ -1,0 +1,71 @@
+"""Pins numpy_engine (predict --engine numpy) to model.Forecaster, the torch module it mirrors."""
+
+import numpy as np
+import pytest
+import torch
+
+from forecast_cli.errors import ArtifactError
+from forecast_cli.model import Forecaster, ModelSpec
+from forecast_cli.numpy_engine import numpy_forward
+
+SHAPES = {"plain": {}, "bidirectional": {"bidirectional": True}, "two_layers": {"num_layers": 2},
+          "bidirectional_two_layers": {"bidirectional": True, "num_layers": 2}}
+
+
+def _random_model(spec: ModelSpec) -> Forecaster:
+    """Weights drawn off the zero head init, so the head and every gate matter to the output."""
+    torch.manual_seed(0)
+    model = Forecaster(spec)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.normal_(0.0, 0.4)
+    return model.eval()
+
+
+def _numpy_weights(model: Forecaster) -> dict[str, np.ndarray]:
+    return {name: tensor.detach().numpy().copy() for name, tensor in model.state_dict().items()}
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("shape", SHAPES, ids=list(SHAPES))
+@pytest.mark.parametrize("relative", [0, 2], ids=["global_norm", "window_norm"])
+@pytest.mark.parametrize("decoder", ["direct", "seq2seq"])
+def test_numpy_engine_matches_torch_forecaster(cell: str, shape: str, relative: int, decoder: str) -> None:
+    spec = ModelSpec(n_features=3, horizon=4, cell=cell, hidden_size=6, relative=relative, decoder=decoder,
+                     **SHAPES[shape])
+    model = _random_model(spec)
+    windows = np.random.default_rng(1).normal(size=(5, 7, 3)).astype(np.float32)  # (B, L, F)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(windows)).numpy()
+    actual = numpy_forward(spec.to_dict(), _numpy_weights(model))(windows)
+    assert actual.shape == (5, 4)
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-5)
+
+
+def test_numpy_engine_refuses_weights_of_another_shape() -> None:
+    spec = ModelSpec(n_features=2, horizon=1, cell="gru", hidden_size=4)
+    weights = _numpy_weights(_random_model(spec))
+    weights["head.weight"] = np.zeros((1, 5), dtype=np.float32)
+    with pytest.raises(ArtifactError, match=r"head.weight has shape \(1, 5\), expected \(1, 4\)"):
+        numpy_forward(spec.to_dict(), weights)
+
+
+def test_numpy_engine_refuses_missing_weights() -> None:
+    spec = ModelSpec(n_features=2, horizon=1, cell="lstm", hidden_size=4, num_layers=2)
+    weights = _numpy_weights(_random_model(spec))
+    del weights["encoder.weight_hh_l1"]
+    with pytest.raises(ArtifactError, match="missing encoder.weight_hh_l1"):
+        numpy_forward(spec.to_dict(), weights)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_numpy_engine_matches_torch_classifier_logits(cell: str) -> None:
+    spec = ModelSpec(n_features=2, horizon=3, cell=cell, hidden_size=5, bidirectional=True, relative=2,
+                     task="classify", n_classes=3)
+    model = _random_model(spec)
+    windows = np.random.default_rng(2).normal(size=(4, 6, 2)).astype(np.float32)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(windows)).numpy()
+    actual = numpy_forward(spec.to_dict(), _numpy_weights(model))(windows)
+    assert actual.shape == (4, 3)  # logits per class, no anchor added back
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-5)
