@@ -35,7 +35,8 @@ class Predictor:
         outputs = []
         for start in range(0, len(origins), PREDICT_BATCH):
             chunk = windows_at(scaled, origins[start: start + PREDICT_BATCH], self.window)  # (B, L, F) view
-            outputs.append(self.forward(np.ascontiguousarray(chunk)))
+            # A copy: a one-window view is already contiguous but read-only, which torch warns about.
+            outputs.append(self.forward(np.array(chunk, order="C")))
         if not outputs:
             return np.empty((0, self.horizon))
         return self.scaler.target_to_original(np.concatenate(outputs))
@@ -91,17 +92,23 @@ def forecast_ahead(predictor: Predictor, frame: Frame, freq: str | None) -> pd.D
     values = predictor.forecast(scaled_values(frame, predictor.scaler), np.array([rows]))[0]
     steps = np.arange(1, predictor.horizon + 1)
     if freq and isinstance(frame.data.index, pd.DatetimeIndex):
-        stamps = format_timestamps(future_timestamps(frame.data.index[-1], freq, predictor.horizon))
+        future = future_timestamps(frame.data.index[-1], freq, predictor.horizon)
+        stamps = format_timestamps(future, dates_only=_all_midnight(frame.data.index) and _all_midnight(future))
     else:
         stamps = [""] * predictor.horizon
     return pd.DataFrame({"timestamp": stamps, "step": steps, frame.spec.target: values})
 
 
-def format_timestamps(stamps: pd.DatetimeIndex) -> list[str]:
-    """Dates alone when every stamp is at midnight, else date and time."""
-    if (stamps == stamps.normalize()).all():
+def format_timestamps(stamps: pd.DatetimeIndex, dates_only: bool) -> list[str]:
+    """Dates alone for date-only data, else date and time."""
+    if dates_only:
         return [t.strftime("%Y-%m-%d") for t in stamps]
     return [t.isoformat(sep=" ") for t in stamps]
+
+
+def _all_midnight(stamps: pd.DatetimeIndex) -> bool:
+    """Judged on the history too: an hourly series' next step may fall on midnight."""
+    return bool((stamps == stamps.normalize()).all())
 
 
 def open_model(model_dir: str, engine: str = "torch") -> tuple[dict, Predictor]:
