@@ -106,9 +106,11 @@ def infer_frequency(index: pd.DatetimeIndex) -> str | None:
     """The step between rows as a pandas offset alias, including business days with holidays; None if irregular."""
     if len(index) < 3:
         return None
-    freq = pd.infer_freq(index)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas 3 announces that infer_freq will return an offset
+        freq = pd.infer_freq(index)
     if freq:
-        return freq
+        return freq if isinstance(freq, str) else freq.freqstr
     deltas = pd.Series(np.diff(index.as_unit("ns").asi8))
     mode = int(deltas.mode().iloc[0])
     one_day = pd.Timedelta(days=1).value
