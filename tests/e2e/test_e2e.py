@@ -82,3 +82,14 @@ def test_missing_model_is_one_line_and_exit_2(tmp_path):
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr == "error: nowhere: no model directory here; run `forecast fit` first or pass --model.\n"
+
+
+@pytest.mark.parametrize("command", [["predict"], ["evaluate", "--json"]])
+def test_a_reader_that_stops_early_is_not_an_error(workdir, command):
+    """`forecast predict | head -1`: the pipe closes before the data is written; exit 0, nothing on stderr."""
+    process = subprocess.Popen([str(forecast_executable()), *command], cwd=workdir, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    process.stdout.close()  # long before the command has imported torch and has data to write
+    stderr = process.stderr.read()
+    assert process.wait(timeout=120) == 0
+    assert "Error" not in stderr and "internal error" not in stderr
