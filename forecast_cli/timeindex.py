@@ -62,7 +62,7 @@ def _parses_as_dates(series: pd.Series) -> bool:
     sample = values.astype(str).head(200)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+        parsed = pd.to_datetime(sample, errors="coerce", format="mixed", utc=True)  # utc: offsets may differ (DST)
     return parsed.notna().mean() >= PARSE_SHARE
 
 
@@ -88,7 +88,8 @@ def _parse_text_dates(values: pd.Series, label: str, name: str) -> pd.DatetimeIn
         fmt = "%Y"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(text, errors="coerce", format=fmt if fmt else "mixed")
+        # utc=True: offsets that change with daylight saving are one instant scale; naive stamps pass unchanged.
+        parsed = pd.to_datetime(text, errors="coerce", format=fmt if fmt else "mixed", utc=True)
     bad = parsed.isna().to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])

@@ -128,3 +128,13 @@ def test_text_feature_is_one_hot_encoded_with_its_categories_saved():
     replayed = rebuild_frame(raw.iloc[:20].replace({"cbwd": {"SE": "NW"}}), "new.csv", frame.spec)
     assert list(replayed.data.columns) == frame.spec.input_columns  # the saved categories, even one now absent
     assert (replayed.data["cbwd=SE"] == 0).all()
+
+
+def test_timestamps_whose_offset_changes_with_daylight_saving_become_utc():
+    local = pd.date_range("2021-03-20", periods=30, freq="D", tz="Australia/Melbourne")  # DST ends 2021-04-04
+    raw = pd.DataFrame({"Date": local.astype(str), "Temp": np.linspace(10, 20, 30)})
+    assert raw["Date"].str[-6:].nunique() == 2  # +11:00 then +10:00
+    frame = build_frame(raw, "melbourne.csv", "Temp", None, None, 1)
+    assert frame.data.index.tz is None
+    assert list(frame.data.index) == list(local.tz_convert("UTC").tz_localize(None))
+    assert frame.freq == "D"
