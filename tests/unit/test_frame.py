@@ -138,3 +138,18 @@ def test_timestamps_whose_offset_changes_with_daylight_saving_become_utc():
     assert frame.data.index.tz is None
     assert list(frame.data.index) == list(local.tz_convert("UTC").tz_localize(None))
     assert frame.freq == "D"
+
+
+def test_features_naming_the_time_column_leave_it_out_with_a_note():
+    raw = make_tiny_frame(40)
+    frame = build_frame(raw, "tiny.csv", "sales", ("date", "temp"), None, 1)
+    assert frame.spec.input_columns == ["sales", "temp"]  # not 40 one-hot date columns
+    assert "column 'date' is not used as an input: it is the time column." in frame.notes
+
+
+def test_text_target_error_says_to_choose_another_target():
+    raw = make_tiny_frame(40).assign(sales="n/a")
+    with pytest.raises(DataError) as raised:
+        build_frame(raw, "tiny.csv", "sales", None, None, 1)
+    assert str(raised.value) == ("tiny.csv: column 'sales' line 2 holds 'n/a', not a number. "
+                                 "The target must hold numbers; choose another --target.")
