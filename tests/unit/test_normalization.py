@@ -38,3 +38,22 @@ def test_scaler_uses_train_rows_only(tmp_path):
     np.testing.assert_allclose(manifest["scaler"]["scale"], values[:train_rows].std(axis=0), rtol=1e-12)
     assert not np.allclose(manifest["scaler"]["mean"], values.mean(axis=0))
     assert not np.allclose(manifest["scaler"]["scale"], values.std(axis=0))
+
+
+def test_constant_training_columns_get_one_warning_line(tmp_path):
+    """A category seen only after the training part gives an all-zero one-hot column there: scale 1, one line."""
+    rows = 80
+    frame = pd.DataFrame({
+        "date": pd.date_range("2022-01-01", periods=rows, freq="D").strftime("%Y-%m-%d"),
+        "level": 10 + np.sin(np.arange(rows) / 3),
+        "flat": 7.0,
+        "kind": ["a"] * 60 + ["b", "c"] * 10,
+    })
+    frame.to_csv(tmp_path / "flat.csv", index=False)
+    warnings: list[str] = []
+    fit(str(tmp_path / "flat.csv"), DataConfig(target="level", features=("flat", "kind"), window=5),
+        ModelConfig(hidden_size=4), TrainConfig(epochs=1, device="cpu"), tmp_path / "model", warn=warnings.append)
+    assert warnings == ["columns 'flat', 'kind=a', 'kind=b', 'kind=c' are constant in the training part; "
+                        "passed through unscaled."]
+    manifest = json.loads((tmp_path / "model" / "manifest.json").read_text())
+    assert manifest["scaler"]["scale"][1:] == [1.0, 1.0, 1.0, 1.0]
