@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -259,8 +260,14 @@ def info(
             show_manifest(manifest)
 
 
+def _terminated(signum, frame) -> None:
+    """SIGTERM (a stopped cron job, `timeout`) ends a command like Ctrl-C: cleanup runs, exit code 130."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point."""
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
     except KeyboardInterrupt:
