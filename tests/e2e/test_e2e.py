@@ -2,6 +2,7 @@
 
 import io
 import json
+import signal
 import struct
 import subprocess
 
@@ -93,3 +94,21 @@ def test_a_reader_that_stops_early_is_not_an_error(workdir, command):
     stderr = process.stderr.read()
     assert process.wait(timeout=120) == 0
     assert "Error" not in stderr and "internal error" not in stderr
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_during_fit_exits_130_and_leaves_no_model(tmp_path, signal_number):
+    write_tiny_csv(tmp_path / "data.csv")
+    process = subprocess.Popen(
+        [str(forecast_executable()), "fit", "data.csv", "--target", TINY_TARGET, "--window", "10",
+         "--epochs", "100000", "--patience", "100000", "--hidden", "8"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first_line = process.stderr.readline()  # the leading-blank warning: the data is read, training starts
+    assert first_line.startswith("warning: dropped 1 leading row"), first_line
+    process.send_signal(signal_number)
+    stdout, rest = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert rest.splitlines()[-1] == "interrupted."
+    assert stdout == ""
+    assert not (tmp_path / "forecast_model").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["data.csv"], "a staging directory was left behind"
