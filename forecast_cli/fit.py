@@ -135,7 +135,7 @@ def build_manifest(source: str, sha256: str, raw_rows: int, frame: Frame, splits
                        "test": splits.rows - splits.val_end},
         },
         "frame": {"target": frame.spec.target, "time_cols": list(frame.spec.time_cols),
-                  "numeric": list(frame.spec.numeric), "categories": frame.spec.categories,
+                  "numeric": list(frame.spec.numeric), "categories": frame.spec.categories, "dtypes": frame.dtypes,
                   "excluded": frame.spec.excluded, "input_columns": frame.spec.input_columns},
         "frequency": frame.freq,
         "season": season,

@@ -47,6 +47,7 @@ class Frame:
     notes: list[str]  # one-line warnings for the user
     dropped_leading: int = 0
     filled: int = 0
+    dtypes: dict[str, str] = field(default_factory=dict)  # input columns' dtypes as read (fit time only)
 
 
 def build_frame(raw: pd.DataFrame, name: str, target: str, features: tuple[str, ...] | None,
@@ -63,7 +64,9 @@ def build_frame(raw: pd.DataFrame, name: str, target: str, features: tuple[str, 
     numeric = tuple(c for c in numeric if c not in excluded)
     categories = {c: sorted(ordered[c].dropna().astype(str).unique().tolist()) for c in categorical}
     spec = FrameSpec(target, time_cols, numeric, categories, excluded)
-    return _finish(ordered, spec, name, notes)
+    frame = _finish(ordered, spec, name, notes)
+    frame.dtypes = {c: str(ordered[c].dtype) for c in (*numeric, *categories)}
+    return frame
 
 
 def rebuild_frame(raw: pd.DataFrame, name: str, spec: FrameSpec) -> Frame:
