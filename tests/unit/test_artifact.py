@@ -1,5 +1,7 @@
 """The model directory: reload gives identical forecasts, weights are safetensors, no pickle, atomic save."""
 
+import csv
+import hashlib
 import json
 import struct
 
@@ -76,3 +78,28 @@ def test_failed_swap_leaves_the_previous_model_byte_identical(model_copy, monkey
         artifact.save(model_copy, manifest, loaded.weights, [], {}, "report\n")
     assert _snapshot(model_copy) == before
     assert [p.name for p in model_copy.parent.iterdir()] == [model_copy.name]
+
+
+def test_manifest_records_what_the_issue_lists(fitted):
+    manifest = json.loads((fitted.model_dir / "manifest.json").read_text())
+    assert manifest["format_version"] == artifact.FORMAT_VERSION
+    assert {"forecast", "torch"} <= set(manifest["versions"]) and manifest["created_at"]
+    assert set(manifest["config"]) == {"data", "model", "train"}
+    assert manifest["config"]["model"]["hidden_size"] == 8
+    assert manifest["data"]["path"] == str(fitted.csv.resolve())
+    assert manifest["data"]["sha256"] == hashlib.sha256(fitted.csv.read_bytes()).hexdigest()
+    assert manifest["data"]["rows"] == 120 and manifest["data"]["last_timestamp"].startswith("2021-05-03")
+    assert manifest["frame"]["input_columns"] == [TINY_TARGET, "temp"]
+    assert manifest["frame"]["dtypes"] == {TINY_TARGET: "float64", "temp": "float64"}
+    assert manifest["frame"]["time_cols"] == ["date"] and manifest["frequency"] == "D"
+    assert manifest["frame"]["categories"] == {} and manifest["frame"]["excluded"] == {}
+    assert len(manifest["scaler"]["mean"]) == len(manifest["scaler"]["scale"]) == 2
+    assert set(manifest["metrics"]) == {"mape", "smape", "mae", "rmse", "mase"}
+
+
+def test_history_has_one_row_per_epoch(fitted):
+    with open(fitted.model_dir / "history.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["epoch", "train_loss", "val_loss", "seconds"]
+    assert [int(row["epoch"]) for row in rows] == [1, 2, 3]
+    assert all(float(row["train_loss"]) > 0 and float(row["val_loss"]) > 0 for row in rows)
