@@ -153,3 +153,11 @@ def test_text_target_error_says_to_choose_another_target():
         build_frame(raw, "tiny.csv", "sales", None, None, 1)
     assert str(raised.value) == ("tiny.csv: column 'sales' line 2 holds 'n/a', not a number. "
                                  "The target must hold numbers; choose another --target.")
+
+
+def test_frequency_stays_a_string_when_pandas_returns_an_offset(monkeypatch):
+    """pandas announces that infer_freq will return an offset object; the manifest needs the alias text."""
+    from forecast_cli import timeindex
+
+    monkeypatch.setattr(timeindex.pd, "infer_freq", lambda index: pd.tseries.frequencies.to_offset("D"))
+    assert timeindex.infer_frequency(pd.date_range("2020-01-01", periods=5, freq="D")) == "D"
