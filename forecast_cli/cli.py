@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -21,7 +22,7 @@ import typer
 
 from forecast_cli import __version__
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
-from forecast_cli.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, ForecastError
+from forecast_cli.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, ForecastError
 
 EPILOG = ("Exit codes: 0 success; 1 internal error (a bug, please report it); 2 bad usage or bad input; "
           "3 evaluate --fail-above breached; 130 interrupted.")
@@ -52,10 +53,13 @@ def exit_codes() -> Iterator[None]:
     """The one place where exceptions become exit codes and one-line messages."""
     try:
         yield
+        sys.stdout.flush()  # here, so a reader that went away is seen below, not at interpreter exit
     except ForecastError as exc:
         _fail(f"error: {exc}", exc.exit_code)
     except KeyboardInterrupt:
         _fail("interrupted.", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        _reader_gone()
     except typer.Exit:
         raise
     except Exception as exc:  # a bug: one line, the traceback only with --debug
@@ -63,6 +67,16 @@ def exit_codes() -> Iterator[None]:
             traceback.print_exc()
         _fail(f"internal error: {type(exc).__name__}: {exc}. This is a bug; please report it "
               "(rerun with --debug for the traceback).", EXIT_INTERNAL)
+
+
+def _reader_gone() -> None:
+    """`forecast predict | head -1`: the reader closed the pipe, which is not an error; exit quietly,
+    with stdout pointed at /dev/null so the interpreter's last flush does not fail again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test runner's buffer)
+        pass
+    raise typer.Exit(EXIT_OK)
 
 
 def _fail(message: str, code: int) -> None:
@@ -260,8 +274,14 @@ def info(
             show_manifest(manifest)
 
 
+def _terminated(signum, frame) -> None:
+    """SIGTERM (a stopped cron job, `timeout`) ends a command like Ctrl-C: cleanup runs, exit code 130."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point."""
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
     except KeyboardInterrupt:

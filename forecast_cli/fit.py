@@ -92,11 +92,14 @@ def fit_scaler(values: np.ndarray, splits: Splits, frame: Frame, name: str, warn
     train = values[: splits.train_end]
     scaler = Scaler.fit(train)
     columns = frame.data.columns
-    for index in scaler.constant_columns(train):
-        if index == 0:
-            raise DataError(f"{name}: target column {columns[0]!r} is constant in the training part; "
-                            "there is nothing to learn. Choose another --target.")
-        warn(f"column {columns[index]!r} is constant in the training part; it is passed through unscaled.")
+    constant = [columns[index] for index in scaler.constant_columns(train)]
+    if columns[0] in constant:
+        raise DataError(f"{name}: target column {columns[0]!r} is constant in the training part; "
+                        "there is nothing to learn. Choose another --target.")
+    if constant:  # one line, however many (one-hot columns of categories seen only later are common)
+        shown = ", ".join(map(repr, constant[:5])) + (f" and {len(constant) - 5} more" if len(constant) > 5 else "")
+        warn(f"{'column' if len(constant) == 1 else 'columns'} {shown} "
+             f"{'is' if len(constant) == 1 else 'are'} constant in the training part; passed through unscaled.")
     if not np.isfinite(scaler.transform(values)).all():
         raise DataError(f"{name}: values are too large to normalize; rescale the data and retry.")
     return scaler
@@ -145,7 +148,7 @@ def build_manifest(source: str, sha256: str, raw_rows: int, frame: Frame, splits
                        "test": splits.rows - splits.val_end},
         },
         "frame": {"target": frame.spec.target, "time_cols": list(frame.spec.time_cols),
-                  "numeric": list(frame.spec.numeric), "categories": frame.spec.categories,
+                  "numeric": list(frame.spec.numeric), "categories": frame.spec.categories, "dtypes": frame.dtypes,
                   "excluded": frame.spec.excluded, "input_columns": frame.spec.input_columns},
         "frequency": frame.freq,
         "season": season,

@@ -52,6 +52,7 @@ class Frame:
     dropped_leading: int = 0
     filled: int = 0
     labels: Labels | None = None  # class per row for --task classify (labels.py); None when forecasting
+    dtypes: dict[str, str] = field(default_factory=dict)  # input columns' dtypes as read (fit time only)
 
 
 def build_frame(raw: pd.DataFrame, name: str, target: str, features: tuple[str, ...] | None,
@@ -68,7 +69,9 @@ def build_frame(raw: pd.DataFrame, name: str, target: str, features: tuple[str, 
     numeric = tuple(c for c in numeric if c not in excluded)
     categories = {c: sorted(ordered[c].dropna().astype(str).unique().tolist()) for c in categorical}
     spec = FrameSpec(target, time_cols, numeric, categories, excluded)
-    return _finish(ordered, spec, name, notes)
+    frame = _finish(ordered, spec, name, notes)
+    frame.dtypes = {c: str(ordered[c].dtype) for c in (*numeric, *categories)}
+    return frame
 
 
 def rebuild_frame(raw: pd.DataFrame, name: str, spec: FrameSpec) -> Frame:
@@ -85,7 +88,8 @@ def rebuild_frame(raw: pd.DataFrame, name: str, spec: FrameSpec) -> Frame:
 
 
 def _finish(ordered: pd.DataFrame, spec: FrameSpec, name: str, notes: list[str]) -> Frame:
-    numeric = pd.DataFrame({c: _as_numbers(ordered, c, name) for c in spec.numeric}, index=ordered.index)
+    numeric = pd.DataFrame({c: _as_numbers(ordered, c, name, spec.target) for c in spec.numeric},
+                           index=ordered.index)
     numeric, dropped, filled = _fill_gaps(numeric, spec.target, name)
     onehot = _one_hot(ordered.loc[numeric.index], spec.categories, name, notes)
     data = pd.concat([numeric, onehot], axis=1).astype("float64")
@@ -146,6 +150,9 @@ def _choose_inputs(frame: pd.DataFrame, name: str, target: str, features: tuple[
         return [target] + numeric, [], excluded
     _require_columns(frame, features, name)
     named = [c for c in dict.fromkeys(features) if c != target]
+    for column in (c for c in named if c in time_cols):
+        excluded[column] = "it is the time column"
+    named = [c for c in named if c not in time_cols]
     numeric = [c for c in named if pd.api.types.is_numeric_dtype(frame[c])]
     categorical = [c for c in named if c not in numeric]
     return [target] + numeric, categorical, excluded
@@ -191,7 +198,7 @@ def _leading_shift(values: np.ndarray, other: np.ndarray, max_shift: int) -> int
     return None
 
 
-def _as_numbers(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
+def _as_numbers(frame: pd.DataFrame, column: str, name: str, target: str) -> pd.Series:
     """A numeric column as float64; text that is not a number is an error naming its line."""
     series = frame[column]
     if not pd.api.types.is_numeric_dtype(series):
@@ -200,7 +207,7 @@ def _as_numbers(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
             value = str(series.iloc[row])
-            hint = _number_hint(value)
+            hint = _number_hint(value, column == target)
             raise DataError(
                 f"{name}: column {column!r} line {frame[ROW].iloc[row]} holds {value!r}, not a number.{hint}"
             )
@@ -216,9 +223,11 @@ def _as_numbers(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
     return values
 
 
-def _number_hint(value: str) -> str:
+def _number_hint(value: str, is_target: bool) -> str:
     if "," in value and value.replace(",", "").replace(".", "").lstrip("-").isdigit():
         return " Remove thousands separators and write decimals with a point (1234.5), then retry."
+    if is_target:
+        return " The target must hold numbers; choose another --target."
     return " Fix that value, or leave the column out with --features."
 
 

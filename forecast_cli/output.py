@@ -55,7 +55,8 @@ def show_evaluation(result: dict, name: str, as_json: bool, report: Path | None)
     from forecast_cli.report import markdown, rich_table
 
     if report is not None:
-        text = json.dumps(result, indent=2) + "\n" if str(report).endswith(".json") else markdown(result, name)
+        text = (json.dumps(result, indent=2) + "\n" if str(report).endswith(".json")
+                else markdown(result, f"Backtest on {name}"))
         write_text(report, text)
     if as_json:
         json.dump(result, sys.stdout, indent=2)

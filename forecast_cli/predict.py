@@ -132,15 +132,21 @@ def forecast_ahead(predictor: Predictor, frame: Frame, freq: str | None) -> pd.D
 def ahead_stamps(frame: Frame, freq: str | None, steps: int) -> list[str]:
     """Timestamps of the `steps` rows after the last one, as text; empty strings where time is unknown."""
     if freq and isinstance(frame.data.index, pd.DatetimeIndex):
-        return format_timestamps(future_timestamps(frame.data.index[-1], freq, steps))
+        future = future_timestamps(frame.data.index[-1], freq, steps)
+        return format_timestamps(future, dates_only=_all_midnight(frame.data.index) and _all_midnight(future))
     return [""] * steps
 
 
-def format_timestamps(stamps: pd.DatetimeIndex) -> list[str]:
-    """Dates alone when every stamp is at midnight, else date and time."""
-    if (stamps == stamps.normalize()).all():
+def format_timestamps(stamps: pd.DatetimeIndex, dates_only: bool) -> list[str]:
+    """Dates alone for date-only data, else date and time."""
+    if dates_only:
         return [t.strftime("%Y-%m-%d") for t in stamps]
     return [t.isoformat(sep=" ") for t in stamps]
+
+
+def _all_midnight(stamps: pd.DatetimeIndex) -> bool:
+    """Judged on the history too: an hourly series' next step may fall on midnight."""
+    return bool((stamps == stamps.normalize()).all())
 
 
 def open_model(model_dir: str, engine: str = "torch") -> tuple[dict, Predictor]:

@@ -62,7 +62,7 @@ def _parses_as_dates(series: pd.Series) -> bool:
     sample = values.astype(str).head(200)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+        parsed = pd.to_datetime(sample, errors="coerce", format="mixed", utc=True)  # utc: offsets may differ (DST)
     return parsed.notna().mean() >= PARSE_SHARE
 
 
@@ -120,16 +120,19 @@ def _candidate_formats(text: pd.Series) -> list[str | None]:
 def _to_datetime(text: pd.Series, fmt: str | None) -> pd.Series:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return pd.to_datetime(text, errors="coerce", format=fmt if fmt else "mixed")
+        # utc=True: offsets that change with daylight saving become one instant scale.
+        return pd.to_datetime(text, errors="coerce", format=fmt if fmt else "mixed", utc=True)
 
 
 def infer_frequency(index: pd.DatetimeIndex) -> str | None:
     """The step between rows as a pandas offset alias, including business days with holidays; None if irregular."""
     if len(index) < 3:
         return None
-    freq = pd.infer_freq(index)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas 3 announces that infer_freq will return an offset
+        freq = pd.infer_freq(index)
     if freq:
-        return freq
+        return freq if isinstance(freq, str) else freq.freqstr
     deltas = pd.Series(np.diff(index.as_unit("ns").asi8))
     mode = int(deltas.mode().iloc[0])
     one_day = pd.Timedelta(days=1).value

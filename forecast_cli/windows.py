@@ -67,21 +67,35 @@ class Scaler:
 
 def split_rows(rows: int, val_frac: float, test_frac: float, window: int, horizon: int, name: str) -> Splits:
     """Chronological split; each part must hold at least one full window (train) or horizon (val, test)."""
+    train, val, _ = _part_sizes(rows, val_frac, test_frac, horizon)
+    if train < window + horizon:
+        raise DataError(
+            f"{name}: --window {window} + --horizon {horizon} with --val-frac {val_frac} and --test-frac "
+            f"{test_frac} needs at least {minimum_rows(val_frac, test_frac, window, horizon)} "
+            f"rows; the data has {rows} after dropping blanks. Lower --window or --horizon, or add rows."
+        )
+    return Splits(train_end=train, val_end=train + val, rows=rows)
+
+
+def _part_sizes(rows: int, val_frac: float, test_frac: float, horizon: int) -> tuple[int, int, int]:
+    """Rows of (train, validation, test); a non-empty validation or test part holds at least a horizon."""
     test = int(round(rows * test_frac))
     val = int(round(rows * val_frac))
     if test_frac > 0:
         test = max(test, horizon)
     if val_frac > 0:
         val = max(val, horizon)
-    train = rows - val - test
-    needed = window + horizon + (horizon if val_frac > 0 else 0) + (horizon if test_frac > 0 else 0)
-    if train < window + horizon:
-        raise DataError(
-            f"{name}: --window {window} + --horizon {horizon} with --val-frac {val_frac} and --test-frac "
-            f"{test_frac} needs at least {max(needed, int(np.ceil((window + horizon) / (1 - val_frac - test_frac))))} "
-            f"rows; the data has {rows} after dropping blanks. Lower --window or --horizon, or add rows."
-        )
-    return Splits(train_end=train, val_end=train + val, rows=rows)
+    return rows - val - test, val, test
+
+
+def minimum_rows(val_frac: float, test_frac: float, window: int, horizon: int) -> int:
+    """The row count from which every larger one splits: rounding makes the train part grow unevenly,
+    so this walks down from a count that surely works (train >= rows(1-v-t) - 1 - 2*horizon)."""
+    needed = window + horizon
+    rows = int(np.ceil((needed + 2 * horizon + 2) / (1 - val_frac - test_frac)))
+    while rows > needed and _part_sizes(rows - 1, val_frac, test_frac, horizon)[0] >= needed:
+        rows -= 1
+    return rows
 
 
 def origins_between(start: int, stop: int, window: int, horizon: int) -> np.ndarray:

@@ -1,0 +1,114 @@
+"""Shared fixtures: a tiny generated daily CSV and ONE tiny model fitted on it per session.
+
+The model is fitted once (hidden 8, 3 epochs) and reused read-only by the CLI and round-trip tests;
+a test that must change the model or its CSV copies them or fits its own into tmp_path.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_DATA = REPO / "sample_data"
+TINY_ROWS = 120
+TINY_WINDOW = 10
+TINY_HORIZON = 3
+TINY_TARGET = "sales"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """Tiny models gain nothing from intra-op threads, and on a busy 2-core runner two spinning
+    OpenMP threads per process made a 20-epoch sine fit take 1 to 22 s instead of about 1 s."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def make_tiny_frame(rows: int = TINY_ROWS, seed: int = 0, start: str = "2021-01-04") -> pd.DataFrame:
+    """Daily `date, sales, temp`: a weekly cycle on a trend, and a feature whose first value is blank,
+    so every command has a warning to print (on stderr) about the dropped leading row."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(rows)
+    sales = 50 + 10 * np.sin(2 * np.pi * steps / 7) + 0.1 * steps + rng.normal(0, 0.5, rows)
+    temp = 20 + 5 * np.cos(2 * np.pi * steps / 30) + rng.normal(0, 0.3, rows)
+    temp[0] = np.nan
+    dates = pd.date_range(start, periods=rows, freq="D").strftime("%Y-%m-%d")
+    return pd.DataFrame({"date": dates, "sales": sales.round(3), "temp": temp.round(2)})
+
+
+def write_tiny_csv(path: Path, rows: int = TINY_ROWS) -> Path:
+    make_tiny_frame(rows).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_csv(tmp_path_factory) -> Path:
+    """A session-wide tiny CSV; read it, never change it (copy it first)."""
+    return write_tiny_csv(tmp_path_factory.mktemp("data") / "tiny.csv")
+
+
+@dataclass
+class Fitted:
+    """The session model and what the fitting process itself computed with it in memory."""
+
+    csv: Path
+    model_dir: Path
+    window: int
+    horizon: int
+    warnings: list[str]
+    report: dict
+    predictor: object  # forecast_cli.predict.Predictor holding the in-memory trained module
+    backtest: object  # forecast_cli.evaluate.Backtest on the test part, computed inside fit
+
+
+@pytest.fixture(scope="session")
+def fitted(tiny_csv, tmp_path_factory) -> Fitted:
+    """Fit once through `forecast_cli.fit.fit`, capturing the in-memory predictor it scores the test part with."""
+    from forecast_cli import fit as fit_module
+    from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
+
+    captured = {}
+    original = fit_module.backtest
+
+    def capturing_backtest(predictor, *args, **kwargs):
+        captured["predictor"] = predictor
+        captured["backtest"] = original(predictor, *args, **kwargs)
+        return captured["backtest"]
+
+    model_dir = tmp_path_factory.mktemp("model") / "forecast_model"
+    warnings: list[str] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fit_module, "backtest", capturing_backtest)
+        outcome = fit_module.fit(
+            str(tiny_csv),
+            DataConfig(target=TINY_TARGET, window=TINY_WINDOW, horizon=TINY_HORIZON),
+            ModelConfig(hidden_size=8),
+            TrainConfig(epochs=3, batch_size=32, device="cpu", seed=0),
+            model_dir, warn=warnings.append,
+        )
+    return Fitted(tiny_csv, model_dir, TINY_WINDOW, TINY_HORIZON, warnings, outcome.report,
+                  captured["predictor"], captured["backtest"])
+
+
+@pytest.fixture
+def model_copy(fitted, tmp_path) -> Path:
+    """A private copy of the session model directory, for tests that write to it."""
+    return Path(shutil.copytree(fitted.model_dir, tmp_path / "forecast_model"))
+
+
+def forecast_executable() -> Path:
+    """The installed console script beside this interpreter (the venv's bin/ or Scripts/)."""
+    name = "forecast.exe" if os.name == "nt" else "forecast"
+    return Path(sys.executable).with_name(name)

@@ -1,0 +1,116 @@
+"""The installed `forecast` executable through real subprocesses, on a tiny CSV: fit, predict, evaluate, plot, info."""
+
+import io
+import json
+import signal
+import struct
+import subprocess
+
+import pandas as pd
+import pytest
+from conftest import TINY_HORIZON, TINY_TARGET, forecast_executable, write_tiny_csv
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def run(workdir, *args: str) -> subprocess.CompletedProcess:
+    executable = forecast_executable()
+    assert executable.is_file(), f"{executable} is missing: install the project (pip install -e '.[test]')"
+    return subprocess.run([str(executable), *args], cwd=workdir, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    """A folder holding data.csv and ./forecast_model fitted by `forecast fit` with 2 epochs."""
+    folder = tmp_path_factory.mktemp("e2e")
+    write_tiny_csv(folder / "data.csv")
+    fitted = run(folder, "fit", "data.csv", "--target", TINY_TARGET, "--window", "10",
+                 "--horizon", str(TINY_HORIZON), "--epochs", "2", "--hidden", "8")
+    assert fitted.returncode == 0, fitted.stderr
+    folder.joinpath("fit.stdout").write_text(fitted.stdout)
+    folder.joinpath("fit.stderr").write_text(fitted.stderr)
+    return folder
+
+
+def test_fit_writes_nothing_to_stdout(workdir):
+    assert workdir.joinpath("fit.stdout").read_text() == ""
+    stderr = workdir.joinpath("fit.stderr").read_text()
+    assert "model written to forecast_model" in stderr
+    assert (workdir / "forecast_model" / "manifest.json").is_file()
+
+
+def test_predict_gives_horizon_rows_with_increasing_future_timestamps(workdir):
+    result = run(workdir, "predict")
+    assert result.returncode == 0, result.stderr
+    forecast = pd.read_csv(io.StringIO(result.stdout))
+    assert list(forecast.columns) == ["timestamp", "step", TINY_TARGET] and len(forecast) == TINY_HORIZON
+    stamps = pd.to_datetime(forecast["timestamp"])
+    last = pd.Timestamp(pd.read_csv(workdir / "data.csv")["date"].iloc[-1])
+    assert stamps.iloc[0] > last
+    assert stamps.is_monotonic_increasing and stamps.is_unique
+    # only the tool's own line: no Python warnings leak through
+    assert result.stderr.splitlines() == ["warning: dropped 1 leading row(s) with missing values."]
+
+
+def test_evaluate_json_has_the_documented_keys(workdir):
+    result = run(workdir, "evaluate", "--json")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert set(payload) == {"metrics", "per_step", "baselines", "horizon", "windows", "excluded_zero_targets"}
+    assert set(payload["metrics"]) == {"mape", "smape", "mae", "rmse", "mase"}
+    assert len(payload["per_step"]) == payload["horizon"] == TINY_HORIZON
+    assert "naive" in payload["baselines"]
+
+
+def test_plot_writes_a_valid_png(workdir):
+    result = run(workdir, "plot", "--out", "forecast.png")
+    assert result.returncode == 0, result.stderr
+    png = (workdir / "forecast.png").read_bytes()
+    assert png[:8] == PNG_SIGNATURE
+    assert png[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", png[16:24])
+    assert width >= 400 and height >= 300
+    assert len(png) > 10_000  # two panels of lines, not an empty canvas
+    assert result.stdout == ""
+
+
+def test_info_runs(workdir):
+    result = run(workdir, "info")
+    assert result.returncode == 0, result.stderr
+    assert TINY_TARGET in result.stdout
+
+
+def test_missing_model_is_one_line_and_exit_2(tmp_path):
+    result = run(tmp_path, "predict", "data.csv", "--model", "nowhere")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == "error: nowhere: no model directory here; run `forecast fit` first or pass --model.\n"
+
+
+@pytest.mark.parametrize("command", [["predict"], ["evaluate", "--json"]])
+def test_a_reader_that_stops_early_is_not_an_error(workdir, command):
+    """`forecast predict | head -1`: the pipe closes before the data is written; exit 0, nothing on stderr."""
+    process = subprocess.Popen([str(forecast_executable()), *command], cwd=workdir, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    process.stdout.close()  # long before the command has imported torch and has data to write
+    stderr = process.stderr.read()
+    assert process.wait(timeout=120) == 0
+    assert "Error" not in stderr and "internal error" not in stderr
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_during_fit_exits_130_and_leaves_no_model(tmp_path, signal_number):
+    write_tiny_csv(tmp_path / "data.csv")
+    process = subprocess.Popen(
+        [str(forecast_executable()), "fit", "data.csv", "--target", TINY_TARGET, "--window", "10",
+         "--epochs", "100000", "--patience", "100000", "--hidden", "8"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first_line = process.stderr.readline()  # the leading-blank warning: the data is read, training starts
+    assert first_line.startswith("warning: dropped 1 leading row"), first_line
+    process.send_signal(signal_number)
+    stdout, rest = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert rest.splitlines()[-1] == "interrupted."
+    assert stdout == ""
+    assert not (tmp_path / "forecast_model").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["data.csv"], "a staging directory was left behind"
