@@ -6,6 +6,7 @@ device once; batches are gathered from a `torch.unfold` view, so no window is ma
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -68,6 +69,22 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+SMALL_MODEL_PARAMETERS = 200_000  # below this, extra CPU threads cost more in hand-offs than they save
+
+
+def limit_cpu_threads(model: nn.Module) -> None:
+    """Run small models on one CPU thread unless the user set OMP_NUM_THREADS.
+
+    A recurrent step of a small model is too little work to split: on a 2-core machine two
+    threads were no faster when idle and ten times slower when another process was busy
+    (bench/train_epoch.py --threads).
+    """
+    if os.environ.get("OMP_NUM_THREADS"):
+        return
+    if sum(p.numel() for p in model.parameters()) < SMALL_MODEL_PARAMETERS:
+        torch.set_num_threads(1)
+
+
 class WindowSource:
     """Batches of (inputs, targets) gathered on the device from views of the whole series."""
 
@@ -95,6 +112,8 @@ def train_model(model: nn.Module, data: TrainingData, config: TrainConfig,
     """
     seed_everything(config.seed)
     device = resolve_device(config.device)
+    if device.type == "cpu":
+        limit_cpu_threads(model)
     model.to(device)
     source = WindowSource(data, device)
     train_origins = torch.from_numpy(data.train_origins).to(device)
