@@ -21,7 +21,7 @@ from forecast_cli.evaluate import backtest
 from forecast_cli.frame import Frame, build_frame
 from forecast_cli.io import read_table
 from forecast_cli.metrics import naive_scale
-from forecast_cli.predict import Predictor, torch_forward
+from forecast_cli.predict import Predictor, scaled_values, torch_forward
 from forecast_cli.report import markdown
 from forecast_cli.timeindex import season_of
 from forecast_cli.windows import Scaler, Splits, origins_between, split_rows
@@ -54,7 +54,7 @@ def fit(source: str, data_config: DataConfig, model_config: ModelConfig, train_c
     splits = split_rows(len(values), data_config.val_frac, data_config.test_frac,
                         data_config.window, data_config.horizon, table.name)
     scaler = fit_scaler(values, splits, frame, table.name, warn)
-    scaled = scaler.transform(values)
+    scaled = scaled_values(frame, scaler, table.name)
     data = TrainingData(scaled, scaled[:, 0].copy(),
                         origins_between(0, splits.train_end, data_config.window, data_config.horizon),
                         origins_between(splits.train_end, splits.val_end, data_config.window, data_config.horizon),
@@ -84,16 +84,26 @@ def fit(source: str, data_config: DataConfig, model_config: ModelConfig, train_c
 def fit_scaler(values: np.ndarray, splits: Splits, frame: Frame, name: str, warn: Callable[[str], None]) -> Scaler:
     """Z-score statistics from the training rows only; constant inputs get a warning."""
     train = values[: splits.train_end]
-    scaler = Scaler.fit(train)
     columns = frame.data.columns
+    _require_scalable(train, columns, name)
+    scaler = Scaler.fit(train)
     for index in scaler.constant_columns(train):
         if index == 0:
             raise DataError(f"{name}: target column {columns[0]!r} is constant in the training part; "
                             "there is nothing to learn. Choose another --target.")
         warn(f"column {columns[index]!r} is constant in the training part; it is passed through unscaled.")
-    if not np.isfinite(scaler.transform(values)).all():
-        raise DataError(f"{name}: values are too large to normalize; rescale the data and retry.")
     return scaler
+
+
+def _require_scalable(train: np.ndarray, columns, name: str) -> None:
+    """Name the column whose mean or spread overflows float64 (values near 1e308, or squares past it)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = train.std(axis=0, dtype="float64")
+        mean = train.mean(axis=0, dtype="float64")
+    for index in np.flatnonzero(~(np.isfinite(spread) & np.isfinite(mean))):
+        largest = float(np.nanmax(np.abs(train[:, index])))
+        raise DataError(f"{name}: column {columns[index]!r} holds values too large to normalize (up to "
+                        f"{largest:.3g}); rescale it (for example to millions) and retry.")
 
 
 def _stamp(frame: Frame, row: int):
