@@ -1,6 +1,7 @@
 """The `fit` recipe: CSV -> frame -> scaled arrays -> windows -> trained model -> test report -> artifact.
 
-One straight line through the hops; each hop's logic lives in its own module.
+One straight line through the hops; each hop's logic lives in its own module. Around training: the
+`--out` lock, leftovers of killed fits removed, and an interrupted run's checkpoint (checkpoint.py).
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from typing import Callable
 
 import numpy as np
 
-from forecast_cli import __version__, artifact
+from forecast_cli import __version__, artifact, checkpoint, lock
+from forecast_cli.atomic import remove_stale
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig, to_dict
-from forecast_cli.errors import DataError
+from forecast_cli.errors import ConfigError, DataError, Interrupted
 from forecast_cli.evaluate import backtest
 from forecast_cli.frame import Frame, build_frame
-from forecast_cli.io import read_table
+from forecast_cli.io import Table, read_table
 from forecast_cli.metrics import naive_scale
-from forecast_cli.predict import Predictor, scaled_values, torch_forward
+from forecast_cli.predict import Predictor, check_weights, expected_shapes, scaled_values, torch_forward
 from forecast_cli.report import markdown
 from forecast_cli.timeindex import season_of
 from forecast_cli.windows import Scaler, Splits, origins_between, split_rows
@@ -34,17 +36,52 @@ class FitOutcome:
     seconds: float
 
 
+@dataclass
+class Prepared:
+    """Everything decided from the data before training; every bad-input error is raised making it."""
+
+    table: Table
+    frame: Frame
+    splits: Splits
+    scaler: Scaler
+    data: object  # train.TrainingData
+    spec: object  # model.ModelSpec
+
+
 def fit(source: str, data_config: DataConfig, model_config: ModelConfig, train_config: TrainConfig,
         out: Path, warn: Callable[[str], None], on_epoch_end: Callable | None = None,
-        should_stop: Callable[[], bool] | None = None) -> FitOutcome:
-    """Train on `source` and write the model directory `out`; warnings go through `warn`."""
-    from forecast_cli.model import Forecaster, ModelSpec
-    from forecast_cli.train import TrainingData, seed_everything, train_model
+        should_stop: Callable[[], bool] | None = None, resume: bool = False) -> FitOutcome:
+    """Train on `source` and write the model directory `out`; warnings go through `warn`.
+
+    Bad options and data fail before anything is written. Training holds `out`'s lock; when
+    `should_stop` says so it saves a checkpoint and raises Interrupted, leaving `out` as it was;
+    `resume` continues from that checkpoint.
+    """
+    from forecast_cli.train import resolve_device
 
     started = time.perf_counter()
-    for config in (data_config, model_config, train_config):
+    configs = (data_config, model_config, train_config)
+    for config in configs:
         config.validate()
+    resolve_device(train_config.device)
     artifact.check_writable_target(out)
+    prepared = prepare(source, data_config, model_config, warn)
+    with lock.exclusive(out):
+        _clean_leftovers(out, warn)
+        model, trained = _train(prepared, configs, out, warn, on_epoch_end, should_stop, resume)
+        manifest, report, report_md = _describe(source, prepared, model, trained, configs)
+        manifest["training"]["seconds"] = round(time.perf_counter() - started, 3)
+        history = [vars(stats) for stats in trained.history]
+        artifact.save(out, manifest, trained.state_dict, history, report or {}, report_md)
+        checkpoint.discard(out)
+    return FitOutcome(manifest, report, time.perf_counter() - started)
+
+
+def prepare(source: str, data_config: DataConfig, model_config: ModelConfig, warn: Callable[[str], None]) -> Prepared:
+    """CSV -> frame -> splits -> train-only scaler -> scaled windows and the model's sizes."""
+    from forecast_cli.model import ModelSpec
+    from forecast_cli.train import TrainingData
+
     table = read_table(source)
     frame = build_frame(table.raw, table.name, data_config.target, data_config.features,
                         data_config.time_col, data_config.horizon)
@@ -63,22 +100,78 @@ def fit(source: str, data_config: DataConfig, model_config: ModelConfig, train_c
                      hidden_size=model_config.hidden_size, num_layers=model_config.num_layers,
                      dropout=model_config.dropout, bidirectional=model_config.bidirectional,
                      relative=len(frame.spec.numeric) if data_config.norm == "window" else 0)
-    seed_everything(train_config.seed)
-    model = Forecaster(spec)
-    trained = train_model(model, data, train_config, on_epoch_end, should_stop)
+    return Prepared(table, frame, splits, scaler, data, spec)
+
+
+def _train(prepared: Prepared, configs: tuple, out: Path, warn: Callable[[str], None], on_epoch_end: Callable | None,
+           should_stop: Callable[[], bool] | None, resume: bool):
+    """Build the model (or take it from the checkpoint) and train; on a stop request, checkpoint and raise."""
+    from forecast_cli.model import Forecaster
+    from forecast_cli.train import seed_everything, train_model
+
+    stamp = checkpoint.fingerprint(prepared.table.sha256, {name: to_dict(c) for name, c in
+                                   zip(("data", "model", "train"), configs)}, prepared.scaler.to_dict())
+    progress = _resume_from(out, stamp, prepared.spec, resume, warn)
+    if should_stop and should_stop():
+        raise Interrupted(f"interrupted: stopped before training started; {out} is unchanged.")
+    seed_everything(configs[2].seed)
+    try:
+        model = Forecaster(prepared.spec)
+    except RuntimeError as exc:  # torch's allocator failing for --hidden / --layers too large
+        raise ConfigError(f"--hidden {configs[1].hidden_size} with --layers {configs[1].num_layers} needs more "
+                          "memory than this machine has; choose smaller sizes.") from exc
+    trained = train_model(model, prepared.data, configs[2], on_epoch_end, should_stop, progress)
+    if trained.interrupted:
+        stopped = trained.interrupted
+        where = f"in epoch {stopped.epoch} after {stopped.batches_done} batch(es)"
+        try:
+            saved = checkpoint.save(out, stopped, stamp)
+        except OSError as exc:
+            raise Interrupted(f"interrupted: stopped {where}, but the checkpoint could not be saved "
+                              f"({exc.strerror}); {out} is unchanged.") from exc
+        raise Interrupted(f"interrupted: stopped {where}; checkpoint saved to {saved}; {out} is unchanged. "
+                          "Run the same command with --resume to continue.")
+    return model, trained
+
+
+def _resume_from(out: Path, stamp: dict, spec, resume: bool, warn: Callable[[str], None]):
+    """The checkpointed progress to continue, or None to start from the beginning."""
+    where = checkpoint.location(out)
+    if resume and checkpoint.exists(out):
+        progress = checkpoint.load(out, stamp)
+        check_weights(expected_shapes(spec), progress.model_state, str(where))
+        warn(f"resuming from {where}: epoch {progress.epoch}, after {progress.batches_done} batch(es).")
+        return progress
+    if resume:
+        warn(f"--resume: no checkpoint at {where}; training from the beginning.")
+    elif checkpoint.exists(out):
+        warn(f"an interrupted fit left a checkpoint at {where}; training from the beginning "
+             "(add --resume to continue it instead).")
+    return None
+
+
+def _clean_leftovers(out: Path, warn: Callable[[str], None]) -> None:
+    """Remove staging folders of fits that were killed (their process is gone) before starting."""
+    removed = remove_stale(out) + remove_stale(checkpoint.location(out))
+    if removed:
+        warn(f"removed {len(removed)} temporary folder(s) left beside {out} by a fit that was killed.")
+
+
+def _describe(source: str, prepared: Prepared, model, trained, configs: tuple) -> tuple[dict, dict | None, str]:
+    """The test-part backtest and the manifest, from the trained model."""
+    data_config = configs[0]
+    frame, splits, scaler = prepared.frame, prepared.splits, prepared.scaler
     predictor = Predictor(torch_forward(model), scaler, data_config.window, data_config.horizon)
-    target = values[:, 0]
+    target = frame.data.to_numpy(dtype="float64")[:, 0]
     season = data_config.season or season_of(frame.freq)
     mase_scale = naive_scale(target[: splits.train_end])
     test_origins = origins_between(splits.val_end, splits.rows, data_config.window, data_config.horizon)
     report = backtest(predictor, frame, test_origins, season, mase_scale).result if len(test_origins) else None
-    manifest = build_manifest(source, table.sha256, len(table.raw), frame, splits, scaler, spec, trained,
-                              (data_config, model_config, train_config), season, mase_scale, report)
-    manifest["training"]["seconds"] = round(time.perf_counter() - started, 3)
-    history = [vars(stats) for stats in trained.history]
-    report_md = markdown(report, f"Test part of {table.name}") if report else "No test part (--test-frac 0).\n"
-    artifact.save(out, manifest, trained.state_dict, history, report or {}, report_md)
-    return FitOutcome(manifest, report, time.perf_counter() - started)
+    manifest = build_manifest(source, prepared.table.sha256, len(prepared.table.raw), frame, splits, scaler,
+                              prepared.spec, trained, configs, season, mase_scale, report)
+    name = prepared.table.name
+    report_md = markdown(report, f"Test part of {name}") if report else "No test part (--test-frac 0).\n"
+    return manifest, report, report_md
 
 
 def fit_scaler(values: np.ndarray, splits: Splits, frame: Frame, name: str, warn: Callable[[str], None]) -> Scaler:
