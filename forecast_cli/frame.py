@@ -225,8 +225,8 @@ def _as_numbers(frame: pd.DataFrame, column: str, name: str, fix: str = FIX_AT_F
         problem = read_text_numbers(series).problem
         if problem:
             raise DataError(f"{name}: column {column!r} {problem}; {NUMBER_ADVICE}")
-        text = series.astype(str).str.strip()
-        bad = series.notna().to_numpy() & (text != "").to_numpy() & ~text.map(is_number_text).to_numpy(dtype=bool)
+        text = series.map(lambda value: "" if pd.isna(value) else str(value).strip())
+        bad = (text != "").to_numpy() & ~text.map(is_number_text).to_numpy(dtype=bool)
         row = int(np.flatnonzero(bad)[0]) if bad.any() else 0
         raise DataError(
             f"{name}: column {column!r} line {frame[ROW].iloc[row]} holds {str(series.iloc[row])!r}, not a number. {fix}"

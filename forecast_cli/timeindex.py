@@ -93,6 +93,8 @@ def _assemble_parts(raw: pd.DataFrame, columns: tuple[str, ...], name: str) -> p
         values = ", ".join(f"{c}={raw[c].iloc[row]}" for c in columns)
         raise DataError(f"{name}: time columns {', '.join(map(str, columns))} do not form a valid date on line "
                         f"{row + 2} ({values}); fix or remove that row.")
+    shown = parts.astype(str).agg("-".join, axis=1)
+    _require_nanosecond_range(parsed, shown, ", ".join(map(str, columns)), name)
     return pd.DatetimeIndex(parsed)
 
 
@@ -117,7 +119,17 @@ def _parse_text_dates(values: pd.Series, label: str, name: str) -> pd.DatetimeIn
         )
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    _require_nanosecond_range(parsed, text, label, name)
     return pd.DatetimeIndex(parsed)
+
+
+def _require_nanosecond_range(parsed: pd.Series, shown: pd.Series, label: str, name: str) -> None:
+    """Refuse dates beyond what nanosecond timestamps (and so frequencies) can hold: 1678-2261."""
+    outside = ((parsed < pd.Timestamp.min) | (parsed > pd.Timestamp.max)).to_numpy()
+    if outside.any():
+        row = int(np.flatnonzero(outside)[0])
+        raise DataError(f"{name}: time column {label!r} line {row + 2} holds {shown.iloc[row]!r}, a date outside "
+                        f"{pd.Timestamp.min.year + 1}-{pd.Timestamp.max.year - 1}; fix that value.")
 
 
 def infer_frequency(index: pd.DatetimeIndex) -> str | None:
