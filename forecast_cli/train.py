@@ -176,7 +176,6 @@ def _train_epoch(model: nn.Module, source: WindowSource, origins: torch.Tensor, 
                  should_stop: Callable[[], bool] | None) -> bool:
     """Apply the epoch's remaining batches; False when `should_stop` cut it short (progress says where)."""
     model.train()
-    generator.set_state(progress.order_rng)  # the same shuffle again when resuming mid-epoch
     order = origins[torch.randperm(len(origins), generator=generator).to(origins.device)]
     loss_fn = nn.MSELoss()
     starts = range(0, len(order), config.batch_size)
@@ -227,7 +226,7 @@ def _restore(model: nn.Module, optimizer: torch.optim.Optimizer, generator: torc
         random.setstate(_to_tuples(progress.host_rng["python"]))
         name, keys, *rest = progress.host_rng["numpy"]
         np.random.set_state((name, np.asarray(keys, dtype=np.uint32), *rest))
-    generator.set_state(progress.order_rng)
+    generator.set_state(progress.order_rng)  # so the interrupted epoch's shuffle comes out again
 
 
 @torch.no_grad()

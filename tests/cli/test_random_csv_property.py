@@ -41,7 +41,7 @@ def csv_texts(draw) -> str:
     return "\n".join(separator.join(row) for row in [header, *rows])
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=csv_texts())
 def test_random_csv_text_never_makes_fit_crash(text):
     with tempfile.TemporaryDirectory() as folder:
