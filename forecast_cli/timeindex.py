@@ -103,12 +103,7 @@ def _parse_text_dates(values: pd.Series, label: str, name: str) -> pd.DatetimeIn
         row = int(np.flatnonzero(values.isna().to_numpy())[0])
         raise DataError(f"{name}: time column {label!r} is empty on line {row + 2}; fill or remove that row.")
     text = values.astype(str).str.strip()
-    fmt = pd.tseries.api.guess_datetime_format(text.iloc[0])
-    if fmt is None and text.str.fullmatch(r"\d{4}").all():
-        fmt = "%Y"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(text, errors="coerce", format=fmt if fmt else "mixed")
+    fmt, parsed = _parse_one_format(text)
     bad = parsed.isna().to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
@@ -121,6 +116,25 @@ def _parse_text_dates(values: pd.Series, label: str, name: str) -> pd.DatetimeIn
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     _require_nanosecond_range(parsed, text, label, name)
     return pd.DatetimeIndex(parsed)
+
+
+def _parse_one_format(text: pd.Series) -> tuple[str | None, pd.Series]:
+    """Parse every value with the format of the first; a day-first reading of it (05/01 as 5 January)
+    is tried when the month-first one fails on some row. Returns the format used (None: mixed)."""
+    first = text.iloc[0]
+    candidates = [pd.tseries.api.guess_datetime_format(first),
+                  pd.tseries.api.guess_datetime_format(first, dayfirst=True)]
+    if candidates[0] is None and text.str.fullmatch(r"\d{4}").all():
+        candidates[0] = "%Y"
+    tried = []
+    for fmt in dict.fromkeys(candidates):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(text, errors="coerce", format=fmt if fmt else "mixed")
+        if parsed.notna().all():
+            return fmt, parsed
+        tried.append((fmt, parsed))
+    return tried[0]
 
 
 def _require_nanosecond_range(parsed: pd.Series, shown: pd.Series, label: str, name: str) -> None:
