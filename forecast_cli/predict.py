@@ -49,7 +49,7 @@ def torch_forward(model) -> Callable[[np.ndarray], np.ndarray]:
 
     def forward(batch: np.ndarray) -> np.ndarray:
         with torch.no_grad():
-            return model(torch.from_numpy(batch)).numpy()
+            return model(torch.tensor(batch)).numpy()  # a copy: window views are read-only
 
     return forward
 
