@@ -94,6 +94,7 @@ def _parse(data: bytes, name: str) -> pd.DataFrame:
     text = decode(data, name)
     if not text.strip():
         raise DataError(f"{name}: the file is empty; it needs a header line and rows of data.")
+    _refuse_other_formats(text.lstrip(), name)
     delimiter = sniff_delimiter(text, name)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, skipinitialspace=True)
@@ -110,3 +111,12 @@ def _parse(data: bytes, name: str) -> pd.DataFrame:
 
 def _delimiter_name(delimiter: str) -> str:
     return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(delimiter, repr(delimiter))
+
+
+def _refuse_other_formats(text: str, name: str) -> None:
+    """JSON, or a web page saved in place of the data (a common failure of download scripts)."""
+    if text.startswith("<"):
+        raise DataError(f"{name}: looks like HTML or XML, not CSV (a web page saved instead of the data?); "
+                        "check where the file came from.")
+    if text.startswith("{") or text.startswith("[{"):
+        raise DataError(f"{name}: looks like JSON, not CSV; export the data as CSV with a header line.")

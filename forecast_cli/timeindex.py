@@ -122,12 +122,17 @@ def _parse_one_format(text: pd.Series) -> tuple[str | None, pd.Series]:
     """Parse every value with the format of the first; a day-first reading of it (05/01 as 5 January)
     is tried when the month-first one fails on some row. Returns the format used (None: mixed)."""
     first = text.iloc[0]
-    candidates = [pd.tseries.api.guess_datetime_format(first),
-                  pd.tseries.api.guess_datetime_format(first, dayfirst=True)]
-    if candidates[0] is None and text.str.fullmatch(r"\d{4}").all():
-        candidates[0] = "%Y"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        month_first = pd.tseries.api.guess_datetime_format(first)
+        day_first = pd.tseries.api.guess_datetime_format(first, dayfirst=True)
+    if month_first is None and text.str.fullmatch(r"\d{4}").all():
+        month_first = "%Y"
+    candidates = [month_first] + ([day_first] if day_first and day_first.startswith("%d") else [])
+    if month_first is None and len(candidates) > 1:
+        candidates = candidates[1:]
     tried = []
-    for fmt in dict.fromkeys(candidates):
+    for fmt in dict.fromkeys(candidates):  # None only when no format can be guessed: dateutil, per value
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             parsed = pd.to_datetime(text, errors="coerce", format=fmt if fmt else "mixed")

@@ -63,6 +63,8 @@ BAD_CSVS = {
     "only_blank_lines": (b"\n \n\n", ["bad.csv", "empty"]),
     "header_only": (b"date,value\n", ["bad.csv", "header but no rows"]),
     "binary_png": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", ["bad.csv", "binary"]),
+    "json": (b'[{"date": "2021-03-01", "value": 1}]\n', ["bad.csv", "looks like JSON"]),
+    "html_page": (b"<!DOCTYPE html>\n<html><body>Too many requests</body></html>\n", ["bad.csv", "HTML"]),
     "colon_separated": (series_csv(header="date:value", sep=":").encode(), ["one column", "'date:value'", "semicolon"]),
     "target_misspelled": (series_csv(header="date,Value").encode(), ["'value' not found", "Did you mean 'Value'"]),
     "target_text": (replace_line(series_csv(), 9, "2021-03-08,abc").encode(), ["'value'", "line 9", "'abc'"]),
@@ -159,6 +161,16 @@ def test_unambiguous_number_styles_are_read_with_a_note(tmp_path, style, value, 
                      "--window", "5"])
     assert result.exit_code == 0, result.stderr
     assert f"numbers written with {style}" in result.stderr
+
+
+def test_day_first_dates_are_read_in_order(tmp_path):
+    data = tmp_path / "dayfirst.csv"
+    lines = [f"{d[8:10]}/{d[5:7]}/{d[:4]},{10 + math.sin(i / 3):.3f}" for i, d in enumerate(dates(60, "2021-01-01"))]
+    data.write_text("date,value\n" + "\n".join(lines) + "\n")
+    result = invoke(fit_args(data, tmp_path / "model"))
+    assert result.exit_code == 0, result.stderr
+    forecast = invoke(["predict", "--model", tmp_path / "model"])
+    assert forecast.stdout.splitlines()[1].startswith("2021-03-02,1,"), forecast.stdout
 
 
 def test_utf16_csv_from_excel_is_read(tmp_path):
