@@ -228,9 +228,8 @@ def _as_numbers(frame: pd.DataFrame, column: str, name: str, fix: str = FIX_AT_F
         text = series.map(lambda value: "" if pd.isna(value) else str(value).strip())
         bad = (text != "").to_numpy() & ~text.map(is_number_text).to_numpy(dtype=bool)
         row = int(np.flatnonzero(bad)[0]) if bad.any() else 0
-        raise DataError(
-            f"{name}: column {column!r} line {frame[ROW].iloc[row]} holds {str(series.iloc[row])!r}, not a number. {fix}"
-        )
+        value = str(series.iloc[row])
+        raise DataError(f"{name}: column {column!r} line {frame[ROW].iloc[row]} holds {value!r}, not a number. {fix}")
     values = series.astype("float64")
     infinite = np.isinf(values.to_numpy())
     if infinite.any():

@@ -121,8 +121,9 @@ def scaled_values(frame: Frame, scaler: Scaler, name: str = "the data") -> np.nd
     bad = ~np.isfinite(scaled)
     if bad.any():
         row, column = (int(i) for i in np.argwhere(bad)[0])
+        label = frame.data.columns[column]
         raise DataError(
-            f"{name}: column {frame.data.columns[column]!r} at {frame.data.index[row]} holds {values[row, column]:.6g}, "
+            f"{name}: column {label!r} at {frame.data.index[row]} holds {values[row, column]:.6g}, "
             f"too far from the training values (mean {scaler.mean[column]:.6g}, spread {scaler.scale[column]:.6g}) "
             "to normalize; fix that value or rescale the column."
         )

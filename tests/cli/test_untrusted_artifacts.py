@@ -174,3 +174,13 @@ def test_manifest_schema_lists_every_model_spec_field():
     from forecast_cli.model import ModelSpec
 
     assert MODEL_SPEC_KEYS == {field.name for field in dataclasses.fields(ModelSpec)}
+
+
+def test_damaged_training_history_is_refused(model):
+    from forecast_cli.errors import ArtifactError
+    from forecast_cli.plot import read_history
+
+    assert read_history(model / "history.csv")[0]["epoch"] == "1"
+    (model / "history.csv").write_text("epoch,train_loss,val_loss,seconds\n1,__import__('os'),,\n")
+    with pytest.raises(ArtifactError, match="damaged training history"):
+        read_history(model / "history.csv")
