@@ -40,6 +40,7 @@ class Artifact:
 
 def save(out: Path, manifest: dict, weights: dict, history: list[dict], report: dict, report_md: str) -> None:
     """Write every file into a staging directory, then swap it in place of `out`."""
+    from safetensors import SafetensorError
     from safetensors.torch import save_file
 
     check_writable_target(out)
@@ -55,7 +56,7 @@ def save(out: Path, manifest: dict, weights: dict, history: list[dict], report: 
         (staged / REPORT_JSON).write_text(json.dumps(report, indent=2) + "\n")
         (staged / REPORT_MD).write_text(report_md)
         publish(staged, out)
-    except OSError as exc:  # disk full, quota, a folder removed under us: known only now
+    except (OSError, SafetensorError) as exc:  # disk full, quota, a folder removed under us: known only now
         shutil.rmtree(staged, ignore_errors=True)
         raise _not_written(out, exc) from exc
     except BaseException:
@@ -63,10 +64,17 @@ def save(out: Path, manifest: dict, weights: dict, history: list[dict], report: 
         raise
 
 
-def _not_written(out: Path, exc: OSError) -> ArtifactError:
-    reason = exc.strerror or type(exc).__name__
+def _not_written(out: Path, exc: Exception) -> ArtifactError:
+    reason = write_failure(exc)
     return ArtifactError(f"--out {out}: the model could not be written ({reason}); nothing was replaced. "
                          "Free some space or choose another --out, then fit again.")
+
+
+def write_failure(exc: Exception) -> str:
+    """Why a write failed, in a few words: the OS's reason, or what safetensors says (it wraps I/O errors)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc).strip().split("serializing: ")[-1][:120] or type(exc).__name__
 
 
 def check_writable_target(out: Path) -> None:

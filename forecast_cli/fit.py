@@ -124,11 +124,13 @@ def _train(prepared: Prepared, configs: tuple, out: Path, warn: Callable[[str], 
     if trained.interrupted:
         stopped = trained.interrupted
         where = f"in epoch {stopped.epoch} after {stopped.batches_done} batch(es)"
+        from safetensors import SafetensorError
+
         try:
             saved = checkpoint.save(out, stopped, stamp)
-        except OSError as exc:
+        except (OSError, SafetensorError) as exc:
             raise Interrupted(f"interrupted: stopped {where}, but the checkpoint could not be saved "
-                              f"({exc.strerror}); {out} is unchanged.") from exc
+                              f"({artifact.write_failure(exc)}); {out} is unchanged.") from exc
         raise Interrupted(f"interrupted: stopped {where}; checkpoint saved to {saved}; {out} is unchanged. "
                           "Run the same command with --resume to continue.")
     return model, trained
