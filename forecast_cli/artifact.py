@@ -108,7 +108,8 @@ def load(path: Path, engine: str = "torch") -> Artifact:
     manifest = read_manifest(path)
     weights_path = path / WEIGHTS
     if not weights_path.is_file():
-        raise ArtifactError(f"{path}: {WEIGHTS} is missing; fit the model again.")
+        problem = "is not a regular file" if weights_path.exists() or weights_path.is_symlink() else "is missing"
+        raise ArtifactError(f"{path}: {WEIGHTS} {problem}; fit the model again.")
     _refuse_non_safetensors(weights_path)
     try:
         if engine == "numpy":
