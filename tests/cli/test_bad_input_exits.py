@@ -8,6 +8,7 @@ plus options out of range, usage errors, predict/evaluate data that does not fit
 from __future__ import annotations
 
 import math
+import os
 import random
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 from forecast_cli.cli import app
 
 TINY = ["--epochs", "1", "--hidden", "4", "--window", "5", "--quiet"]
+AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0  # root reads and writes whatever the permissions
 
 
 def dates(n: int, start: str = "2021-03-01") -> list[str]:
@@ -117,8 +119,7 @@ def test_directory_as_data_is_refused(tmp_path):
     assert_one_line_error(result, 2, "is a directory")
 
 
-@pytest.mark.skipif(not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() == 0,
-                    reason="root reads files whatever their permissions")
+@pytest.mark.skipif(AS_ROOT, reason="root reads files whatever their permissions")
 def test_unreadable_file_is_named(tmp_path):
     data = tmp_path / "locked.csv"
     data.write_text(series_csv())
@@ -228,6 +229,18 @@ def test_unwritable_out_under_a_file_fails_before_training(tmp_path, monkeypatch
     (tmp_path / "afile").write_text("x")
     result = invoke(fit_args(data, tmp_path / "afile" / "sub" / "model"))
     assert_one_line_error(result, 2, "afile is a file")
+
+
+@pytest.mark.skipif(AS_ROOT, reason="root writes into read-only folders")
+def test_out_in_a_read_only_folder_fails_before_training(tmp_path, monkeypatch):
+    import forecast_cli.train
+
+    monkeypatch.setattr(forecast_cli.train, "train_model", lambda *a, **k: pytest.fail("training started"))
+    data = tmp_path / "ok.csv"
+    data.write_text(series_csv())
+    (tmp_path / "locked").mkdir(mode=0o500)
+    result = invoke(fit_args(data, tmp_path / "locked" / "model"))
+    assert_one_line_error(result, 2, "permission denied")
 
 
 @pytest.mark.parametrize("failure", ["os", "safetensors"])
