@@ -13,6 +13,7 @@ from forecast_cli.errors import ConfigError
 
 MAX_SEED = 2**32
 
+
 @dataclass(frozen=True)
 class DataConfig:
     """How a CSV becomes windows."""

@@ -1,8 +1,8 @@
 """Tensors -> fitted weights: Adam, MSE on z-scores, gradient clipping, early stopping.
 
-Reports through an `on_epoch_end` callback and never prints; can stop between batches and resume
-from a TrainProgress exactly. The whole series lives on the
-device once; batches are gathered from a `torch.unfold` view, so no window is materialised twice.
+Reports through an `on_epoch_end` callback and never prints; stops between batches when asked and
+resumes from a TrainProgress exactly. The whole series lives on the device once; batches are
+gathered from a `torch.unfold` view, so no window is materialised twice.
 """
 
 from __future__ import annotations
