@@ -19,16 +19,43 @@ from pathlib import Path
 from typing import Annotated, Iterator, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from forecast_cli import __version__
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
-from forecast_cli.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, ForecastError
+from forecast_cli.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, ForecastError, Interrupted
 
 EPILOG = ("Exit codes: 0 success; 1 internal error (a bug, please report it); 2 bad usage or bad input; "
-          "3 evaluate --fail-above breached; 130 interrupted.")
+          "3 evaluate --fail-above breached; 130 interrupted (fit saves a checkpoint; continue with --resume).")
+# Click's base exception, found through a public Typer name: Typer >= 0.23 bundles its own click.
+CLICK_ERROR = next(k for k in typer.BadParameter.__mro__ if k.__name__ == "ClickException")
+
+
+class OneLineUsageErrors(TyperGroup):
+    """Usage errors (unknown option, a bad integer, a missing argument) as one `error:` line and exit 2,
+    instead of a boxed panel that wraps long messages over several lines in logs."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode: bool = True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except CLICK_ERROR as exc:
+            message = exc.format_message()
+            if type(exc).__name__ == "NoArgsIsHelpError":  # the help itself, already printed by Rich
+                print(message, file=sys.stderr, end="")
+            else:
+                context = getattr(exc, "ctx", None)
+                hint = f" See '{context.command_path} --help'." if context is not None else ""
+                message = message.strip().rstrip(".") + "."
+                print(f"error: {message}{hint}".replace("\n", " "), file=sys.stderr)
+            sys.exit(exc.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
     help="Turn a time-ordered CSV into a trained LSTM/GRU forecaster, forecasts, error reports and plots.",
-    epilog=EPILOG, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    epilog=EPILOG, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, cls=OneLineUsageErrors,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 STATE = {"debug": False}
@@ -54,6 +81,8 @@ def exit_codes() -> Iterator[None]:
     try:
         yield
         sys.stdout.flush()  # here, so a reader that went away is seen below, not at interpreter exit
+    except Interrupted as exc:
+        _fail(str(exc), exc.exit_code)
     except ForecastError as exc:
         _fail(f"error: {exc}", exc.exit_code)
     except KeyboardInterrupt:
@@ -142,12 +171,15 @@ def fit(
     classify_direction: Annotated[bool, typer.Option("--classify-direction", help="Label each window up if "
                                   "--target-from is higher --horizon rows after it, else down; implies --task "
                                   "classify.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the fit that SIGINT/SIGTERM interrupted, "
+                      "from its checkpoint DIR.checkpoint (same data and options).")] = False,
     quiet: Quiet = False,
 ) -> None:
     """Train a forecaster (or a classifier) on a CSV and write a model directory with a test report."""
     with exit_codes():
         from forecast_cli.fit import fit as run_fit
         from forecast_cli.progress import epoch_reporter
+        from forecast_cli.signals import stop_requested
 
         data_config = DataConfig(target=target or (f"{target_from}_direction" if target_from else ""),
                                  features=_split(features), time_col=_split(time_col),
@@ -156,9 +188,10 @@ def fit(
                                  target_from=target_from, classify_direction=classify_direction)
         model_config = ModelConfig(cell, hidden, layers, dropout, bidirectional, decoder)
         train_config = TrainConfig(epochs, batch_size, lr, weight_decay, clip_grad, patience, device, seed)
-        with epoch_reporter(epochs, enabled=not quiet) as on_epoch_end:
+        with stop_requested() as should_stop, epoch_reporter(epochs, enabled=not quiet) as on_epoch_end:
             outcome = run_fit(data, data_config, model_config, train_config, out,
-                              warn=lambda m: say(f"warning: {m}", quiet), on_epoch_end=on_epoch_end)
+                              warn=lambda m: say(f"warning: {m}", quiet), on_epoch_end=on_epoch_end,
+                              should_stop=should_stop, resume=resume)
         _fit_summary(outcome, out, quiet)
 
 

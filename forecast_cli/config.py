@@ -5,10 +5,13 @@ Imports nothing heavy; validation here covers what can be judged without the dat
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from forecast_cli.errors import ConfigError
+
+MAX_SEED = 2**32
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class DataConfig:
     def validate(self) -> None:
         if not self.target:
             raise ConfigError("--target is missing: name the column to forecast (e.g. --target close), or derive "
-                              "an up/down label with --target-from COL --classify-direction.")
+                              "an up/down label with --target-from COL --classify-direction. See 'forecast fit --help'.")
         _validate_task(self)
         _positive("--window", self.window)
         _positive("--horizon", self.horizon)
@@ -66,7 +69,7 @@ class ModelConfig:
             raise ConfigError(f"--decoder must be 'direct' or 'seq2seq', not {self.decoder!r}.")
         _positive("--hidden", self.hidden_size)
         _positive("--layers", self.num_layers)
-        if not 0.0 <= self.dropout < 1.0:
+        if not 0.0 <= self.dropout < 1.0:  # also refuses nan
             raise ConfigError(f"--dropout must be in [0, 1), not {self.dropout}.")
 
 
@@ -86,17 +89,17 @@ class TrainConfig:
     def validate(self) -> None:
         _positive("--epochs", self.epochs)
         _positive("--batch-size", self.batch_size)
-        if not self.lr > 0:
-            raise ConfigError(f"--lr must be greater than 0, not {self.lr}.")
-        if self.weight_decay < 0:
-            raise ConfigError(f"--weight-decay must be 0 or more, not {self.weight_decay}.")
-        if self.clip_grad < 0:
-            raise ConfigError(f"--clip-grad must be 0 (off) or more, not {self.clip_grad}.")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ConfigError(f"--lr must be a number greater than 0, not {self.lr}.")
+        if not (self.weight_decay >= 0 and math.isfinite(self.weight_decay)):
+            raise ConfigError(f"--weight-decay must be a number of 0 or more, not {self.weight_decay}.")
+        if not (self.clip_grad >= 0 and math.isfinite(self.clip_grad)):
+            raise ConfigError(f"--clip-grad must be 0 (off) or a number above it, not {self.clip_grad}.")
         _positive("--patience", self.patience)
         if self.device not in ("auto", "cpu", "cuda", "mps"):
             raise ConfigError(f"--device must be auto, cpu, cuda or mps, not {self.device!r}.")
-        if self.seed < 0:
-            raise ConfigError(f"--seed must be 0 or more, not {self.seed}.")
+        if not 0 <= self.seed < MAX_SEED:  # NumPy refuses seeds of 2**32 and above
+            raise ConfigError(f"--seed must be between 0 and {MAX_SEED - 1}, not {self.seed}.")
 
 
 def _validate_task(config: DataConfig) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli.errors import DataError
+from forecast_cli.numtext import is_number_text, read_text_numbers
 from forecast_cli.timeindex import detect_time_columns, infer_frequency, parse_time
 
 if TYPE_CHECKING:
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
 LEAK_SHARE = 0.99  # share of rows where a column equals a future target for it to count as a leak
 LEAK_SHIFTS = 3  # how far ahead inputs other than the target are compared
 ROW = "__row__"  # original CSV row position, kept through sorting for messages
+FIX_AT_FIT = "Fix that value, or leave the column out with --features."
+FIX_TARGET = "The target must hold numbers; choose another --target."
+FIX_AT_PREDICT = "The model was trained on it as numbers; fix that value."
+NUMBER_ADVICE = "write its numbers without thousands separators and with a decimal point (1234.5)."
 
 
 @dataclass(frozen=True)
@@ -59,10 +64,13 @@ def build_frame(raw: pd.DataFrame, name: str, target: str, features: tuple[str, 
                 time_col: tuple[str, ...] | None, horizon: int) -> Frame:
     """Decide time, inputs and exclusions from the data itself (fit time)."""
     notes: list[str] = []
+    _require_target(raw, target, name)
     time_cols = detect_time_columns(raw, time_col, name)
+    if target in time_cols:
+        raise DataError(f"{name}: --target {target!r} is the time column; choose a column of values to forecast.")
     ordered = _index_by_time(raw, time_cols, name, notes)
-    _require_target(ordered, target, name)
-    numeric, categorical, excluded = _choose_inputs(ordered, name, target, features, time_cols)
+    unreadable = _read_text_numbers(ordered, [c for c in raw.columns if c not in time_cols], name, notes)
+    numeric, categorical, excluded = _choose_inputs(ordered, name, target, features, time_cols, unreadable)
     excluded.update(_find_leaks(ordered, target, numeric, horizon))
     for column, reason in excluded.items():
         notes.append(f"column {column!r} is not used as an input: {reason}.")
@@ -84,12 +92,14 @@ def rebuild_frame(raw: pd.DataFrame, name: str, spec: FrameSpec) -> Frame:
             f"(columns: {', '.join(map(str, raw.columns))})."
         )
     ordered = _index_by_time(raw, spec.time_cols, name, notes)
-    return _finish(ordered, spec, name, notes)
+    _read_text_numbers(ordered, list(spec.numeric), name, notes)
+    return _finish(ordered, spec, name, notes, FIX_AT_PREDICT)
 
 
-def _finish(ordered: pd.DataFrame, spec: FrameSpec, name: str, notes: list[str]) -> Frame:
-    numeric = pd.DataFrame({c: _as_numbers(ordered, c, name, spec.target) for c in spec.numeric},
-                           index=ordered.index)
+def _finish(ordered: pd.DataFrame, spec: FrameSpec, name: str, notes: list[str], fix: str = FIX_AT_FIT) -> Frame:
+    numeric = pd.DataFrame({
+        c: _as_numbers(ordered, c, name, FIX_TARGET if c == spec.target and fix == FIX_AT_FIT else fix)
+        for c in spec.numeric}, index=ordered.index)
     numeric, dropped, filled = _fill_gaps(numeric, spec.target, name)
     onehot = _one_hot(ordered.loc[numeric.index], spec.categories, name, notes)
     data = pd.concat([numeric, onehot], axis=1).astype("float64")
@@ -128,17 +138,20 @@ def _require_target(frame: pd.DataFrame, target: str, name: str) -> None:
     if target in frame.columns and target != ROW:
         return
     columns = [str(c) for c in frame.columns if c != ROW]
-    close = difflib.get_close_matches(target, columns, n=1, cutoff=0.5) or [
-        c for c in columns if c.lower() == target.lower()
-    ]
-    hint = f" Did you mean {close[0]!r}?" if close else ""
+    if len(columns) == 1:
+        raise DataError(f"{name}: target column {target!r} not found; the file reads as one column "
+                        f"({columns[0][:60]!r}). Separate columns with a comma, semicolon, tab or |.")
+    close = [c for c in columns if c.lower() == target.lower()] or difflib.get_close_matches(
+        target, columns, n=3, cutoff=0.5)
+    hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
     raise DataError(
         f"{name}: target column {target!r} not found (columns: {', '.join(columns)}).{hint} Choose it with --target."
     )
 
 
 def _choose_inputs(frame: pd.DataFrame, name: str, target: str, features: tuple[str, ...] | None,
-                   time_cols: tuple[str, ...]) -> tuple[list[str], list[str], dict[str, str]]:
+                   time_cols: tuple[str, ...], unreadable: dict[str, str]
+                   ) -> tuple[list[str], list[str], dict[str, str]]:
     """Numeric and categorical input columns, target first, and the columns left out with why."""
     excluded: dict[str, str] = {}
     if features is None:
@@ -147,9 +160,13 @@ def _choose_inputs(frame: pd.DataFrame, name: str, target: str, features: tuple[
         for column in numeric:
             if _is_row_counter(frame[column]):
                 excluded[column] = "it counts rows, it is not a measurement"
+        excluded.update({c: f"it {why}" for c, why in unreadable.items() if c in candidates})
         return [target] + numeric, [], excluded
     _require_columns(frame, features, name)
     named = [c for c in dict.fromkeys(features) if c != target]
+    for column in named:
+        if column in unreadable:
+            raise DataError(f"{name}: column {column!r} {unreadable[column]}; {NUMBER_ADVICE}")
     for column in (c for c in named if c in time_cols):
         excluded[column] = "it is the time column"
     named = [c for c in named if c not in time_cols]
@@ -198,20 +215,35 @@ def _leading_shift(values: np.ndarray, other: np.ndarray, max_shift: int) -> int
     return None
 
 
-def _as_numbers(frame: pd.DataFrame, column: str, name: str, target: str) -> pd.Series:
+def _read_text_numbers(frame: pd.DataFrame, columns: list[str], name: str, notes: list[str]) -> dict[str, str]:
+    """Convert, in place, text columns holding numbers with thousands separators or decimal commas
+    (see numtext.py); return the columns whose numbers cannot be read unambiguously, with why."""
+    unreadable = {}
+    for column in columns:
+        if column == ROW or pd.api.types.is_numeric_dtype(frame[column]):
+            continue
+        read = read_text_numbers(frame[column])
+        if read.values is not None:
+            frame[column] = read.values.to_numpy()
+            if read.style:
+                notes.append(f"{name}: column {column!r} has numbers written with {read.style}; read them as such.")
+        elif read.problem:
+            unreadable[column] = read.problem
+    return unreadable
+
+
+def _as_numbers(frame: pd.DataFrame, column: str, name: str, fix: str = FIX_AT_FIT) -> pd.Series:
     """A numeric column as float64; text that is not a number is an error naming its line."""
     series = frame[column]
     if not pd.api.types.is_numeric_dtype(series):
-        converted = pd.to_numeric(series, errors="coerce")
-        bad = converted.isna() & series.notna() & (series.astype(str).str.strip() != "")
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            value = str(series.iloc[row])
-            hint = _number_hint(value, column == target)
-            raise DataError(
-                f"{name}: column {column!r} line {frame[ROW].iloc[row]} holds {value!r}, not a number.{hint}"
-            )
-        series = converted
+        problem = read_text_numbers(series).problem
+        if problem:
+            raise DataError(f"{name}: column {column!r} {problem}; {NUMBER_ADVICE}")
+        text = series.map(lambda value: "" if pd.isna(value) else str(value).strip())
+        bad = (text != "").to_numpy() & ~text.map(is_number_text).to_numpy(dtype=bool)
+        row = int(np.flatnonzero(bad)[0]) if bad.any() else 0
+        value = str(series.iloc[row])
+        raise DataError(f"{name}: column {column!r} line {frame[ROW].iloc[row]} holds {value!r}, not a number. {fix}")
     values = series.astype("float64")
     infinite = np.isinf(values.to_numpy())
     if infinite.any():
@@ -221,14 +253,6 @@ def _as_numbers(frame: pd.DataFrame, column: str, name: str, target: str) -> pd.
             "replace it with a number or leave it empty."
         )
     return values
-
-
-def _number_hint(value: str, is_target: bool) -> str:
-    if "," in value and value.replace(",", "").replace(".", "").lstrip("-").isdigit():
-        return " Remove thousands separators and write decimals with a point (1234.5), then retry."
-    if is_target:
-        return " The target must hold numbers; choose another --target."
-    return " Fix that value, or leave the column out with --features."
 
 
 def _fill_gaps(numeric: pd.DataFrame, target: str, name: str) -> tuple[pd.DataFrame, int, int]:

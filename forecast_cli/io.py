@@ -18,6 +18,7 @@ from forecast_cli.errors import DataError
 
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = ",;\t|"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def read_bytes(source: str) -> tuple[bytes, str]:
@@ -38,9 +39,17 @@ def read_bytes(source: str) -> tuple[bytes, str]:
 
 
 def decode(data: bytes, name: str) -> str:
-    """Decode as UTF-8 (BOM dropped), falling back to Latin-1; refuse binary files."""
+    """Decode as UTF-8 (BOM dropped), UTF-16 with a BOM (Excel's "Unicode text"), else Latin-1;
+    refuse binary files."""
+    if data[:2] in UTF16_BOMS:
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{name}: starts like UTF-16 text but cannot be decoded as it "
+                            f"(byte {exc.start}); save it as UTF-8 CSV.") from exc
     if b"\x00" in data[:SNIFF_BYTES]:
-        raise DataError(f"{name}: looks like a binary file, not a CSV text file.")
+        raise DataError(f"{name}: looks like a binary file, not a CSV text file; "
+                        "export the data as CSV (comma, semicolon, tab or | separated).")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -85,13 +94,29 @@ def _parse(data: bytes, name: str) -> pd.DataFrame:
     text = decode(data, name)
     if not text.strip():
         raise DataError(f"{name}: the file is empty; it needs a header line and rows of data.")
+    _refuse_other_formats(text.lstrip(), name)
     delimiter = sniff_delimiter(text, name)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, skipinitialspace=True)
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "malformed CSV"
-        raise DataError(f"{name}: cannot be parsed as CSV ({reason}).") from exc
+        raise DataError(f"{name}: cannot be parsed as CSV ({reason}); every line needs as many "
+                        f"{_delimiter_name(delimiter)}-separated fields as the header, and text holding "
+                        "the separator must be in double quotes.") from exc
     if frame.empty:
         raise DataError(f"{name}: has a header but no rows of data.")
     frame.columns = [str(column).strip() for column in frame.columns]
     return frame
+
+
+def _delimiter_name(delimiter: str) -> str:
+    return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(delimiter, repr(delimiter))
+
+
+def _refuse_other_formats(text: str, name: str) -> None:
+    """JSON, or a web page saved in place of the data (a common failure of download scripts)."""
+    if text.startswith("<"):
+        raise DataError(f"{name}: looks like HTML or XML, not CSV (a web page saved instead of the data?); "
+                        "check where the file came from.")
+    if text.startswith("{") or text.startswith("[{"):
+        raise DataError(f"{name}: looks like JSON, not CSV; export the data as CSV with a header line.")

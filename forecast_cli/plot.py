@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast_cli.errors import ConfigError
+from forecast_cli.errors import ArtifactError, ConfigError
 from forecast_cli.evaluate import backtest, evaluation_origins
 from forecast_cli.predict import data_source, forecast_ahead, open_model, read_frame
 
@@ -41,10 +41,17 @@ def plot_model(model_dir: str, data: str | None, out: Path) -> None:
 
 
 def read_history(path: Path) -> list[dict]:
+    """The training curves of a model directory; a damaged file (untrusted, like the rest) is refused."""
     if not path.is_file():
         return []
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
+    try:
+        with open(path, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        for row in rows:
+            int(row["epoch"]), float(row["train_loss"]), float(row["val_loss"] or 0)
+    except (OSError, KeyError, TypeError, ValueError, UnicodeDecodeError, csv.Error) as exc:
+        raise ArtifactError(f"{path}: damaged training history ({type(exc).__name__}); fit the model again.") from exc
+    return rows
 
 
 def draw(frame, tested, ahead: pd.DataFrame, history: list[dict], title: str):

@@ -55,12 +55,13 @@ def torch_forward(model) -> Callable[[np.ndarray], np.ndarray]:
 
     def forward(batch: np.ndarray) -> np.ndarray:
         with torch.no_grad():
-            return model(torch.from_numpy(batch)).numpy()
+            return model(torch.tensor(batch)).numpy()  # a copy: window views are read-only
 
     return forward
 
 
-def predictor_from_manifest(manifest: dict, weights: dict, engine: str = "torch") -> Predictor:
+def predictor_from_manifest(manifest: dict, weights: dict, engine: str = "torch",
+                            where: str = "the weights") -> Predictor:
     """Rebuild the model from the manifest and load weights strictly (names and shapes must match).
 
     engine "numpy" runs the same model through numpy_engine (weights as numpy arrays), never importing torch.
@@ -70,7 +71,7 @@ def predictor_from_manifest(manifest: dict, weights: dict, engine: str = "torch"
 
         forward = numpy_forward(manifest["model_spec"], weights)
     else:
-        forward = torch_forward(torch_model(manifest, weights))
+        forward = torch_forward(torch_model(manifest, weights, where))
     return make_predictor(forward, Scaler.from_dict(manifest["scaler"]), manifest["window"], manifest["horizon"],
                           manifest.get("classification"))
 
@@ -86,17 +87,54 @@ def make_predictor(forward: Callable[[np.ndarray], np.ndarray], scaler: Scaler, 
                           classification["majority"])
 
 
-def torch_model(manifest: dict, weights: dict):
-    """The manifest's Forecaster with `weights` loaded strictly."""
+def torch_model(manifest: dict, weights: dict, where: str):
+    """The manifest's Forecaster with `weights` loaded strictly: names, shapes and float types are
+    compared first on a storage-free skeleton, so a manifest edited to a huge size is refused
+    before anything is allocated."""
     from forecast_cli.model import Forecaster, ModelSpec
 
+    spec = ModelSpec(**manifest["model_spec"])
+    check_weights(expected_shapes(spec), weights, where)
     try:
-        model = Forecaster(ModelSpec(**manifest["model_spec"]))
+        model = Forecaster(spec)
         model.load_state_dict(weights, strict=True)
     except (TypeError, ValueError, RuntimeError, KeyError) as exc:
         first = str(exc).strip().splitlines()[0][:200]
-        raise ArtifactError(f"the weights do not match the manifest's model ({first}); fit the model again.") from exc
+        raise ArtifactError(f"{where}: do not match the manifest's model ({first}); fit the model again.") from exc
     return model
+
+
+def expected_shapes(spec) -> dict[str, tuple[int, ...]]:
+    """Tensor name -> shape of the model `spec` describes, from a skeleton on torch's meta device."""
+    import torch
+
+    from forecast_cli.model import Forecaster
+
+    try:
+        with torch.device("meta"):
+            skeleton = Forecaster(spec)
+    except (RuntimeError, ValueError, OverflowError) as exc:  # sizes past what torch can describe
+        raise ArtifactError(f"the manifest describes a model torch cannot build ({str(exc)[:120]}); "
+                            "the manifest is damaged or was edited. Fit the model again.") from exc
+    return {name: tuple(tensor.shape) for name, tensor in skeleton.state_dict().items()}
+
+
+def check_weights(expected: dict[str, tuple[int, ...]], weights: dict, where: str) -> None:
+    """Refuse weights whose tensor names, shapes or types differ from the model's."""
+    missing = sorted(set(expected) - set(weights))
+    extra = sorted(set(weights) - set(expected))
+    if missing or extra:
+        problem = f"lack tensor {missing[0]!r}" if missing else f"hold an unknown tensor {extra[0]!r}"
+        raise ArtifactError(f"{where}: {problem} for the manifest's model; the files do not belong together. "
+                            "Fit the model again.")
+    for name, shape in expected.items():
+        tensor = weights[name]
+        if tuple(tensor.shape) != shape:
+            raise ArtifactError(f"{where}: tensor {name!r} has shape {list(tensor.shape)} but the manifest's model "
+                                f"needs {list(shape)}; the files do not belong together. Fit the model again.")
+        if "float" not in str(tensor.dtype):
+            raise ArtifactError(f"{where}: tensor {name!r} holds {tensor.dtype}, not floating-point numbers; "
+                                "fit the model again.")
 
 
 def frame_spec(manifest: dict) -> FrameSpec:
@@ -105,12 +143,23 @@ def frame_spec(manifest: dict) -> FrameSpec:
                      {k: list(v) for k, v in frame["categories"].items()}, dict(frame["excluded"]))
 
 
-def scaled_values(frame: Frame, scaler: Scaler) -> np.ndarray:
-    """(T, F) float32 z-scores of a frame's inputs, with the training statistics."""
+def scaled_values(frame: Frame, scaler: Scaler, name: str = "the data") -> np.ndarray:
+    """(T, F) float32 z-scores of a frame's inputs, with the training statistics; a value too far
+    out to normalize (beyond float32 once scaled) is an error naming its column and row."""
     values = frame.data.to_numpy(dtype="float64")
     if values.shape[1] != len(scaler.mean):
         raise DataError(f"the data gives {values.shape[1]} input columns but the model expects {len(scaler.mean)}.")
-    return scaler.transform(values)
+    scaled = scaler.transform(values)
+    bad = ~np.isfinite(scaled)
+    if bad.any():
+        row, column = (int(i) for i in np.argwhere(bad)[0])
+        label = frame.data.columns[column]
+        raise DataError(
+            f"{name}: column {label!r} at {frame.data.index[row]} holds {values[row, column]:.6g}, "
+            f"too far from the training values (mean {scaler.mean[column]:.6g}, spread {scaler.scale[column]:.6g}) "
+            "to normalize; fix that value or rescale the column."
+        )
+    return scaled
 
 
 def forecast_ahead(predictor: Predictor, frame: Frame, freq: str | None) -> pd.DataFrame:
@@ -158,7 +207,8 @@ def open_model(model_dir: str, engine: str = "torch") -> tuple[dict, Predictor]:
     if engine not in ENGINES:
         raise ConfigError(f"--engine must be {' or '.join(ENGINES)}, not {engine!r}.")
     loaded = artifact.load(Path(model_dir), engine)
-    return loaded.manifest, predictor_from_manifest(loaded.manifest, loaded.weights, engine)
+    where = str(Path(model_dir) / artifact.WEIGHTS)
+    return loaded.manifest, predictor_from_manifest(loaded.manifest, loaded.weights, engine, where)
 
 
 def data_source(data: str | None, manifest: dict) -> str:

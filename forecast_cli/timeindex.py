@@ -15,6 +15,7 @@ from forecast_cli.errors import DataError
 TIME_NAMES = ("date", "datetime", "timestamp", "time", "ds", "month", "period", "dt", "day", "week")
 PART_NAMES = ("year", "month", "day", "hour", "minute", "second")
 PARSE_SHARE = 0.9  # share of values that must parse for an undeclared column to count as time
+NAMED_PARSE_SHARE = 0.5  # lower for a column named like time: its bad lines are then reported, not ignored
 SEASON_BY_OFFSET = {"Hour": 24, "Day": 7, "BusinessDay": 5, "Week": 52, "MonthBegin": 12,
                     "MonthEnd": 12, "QuarterBegin": 4, "QuarterEnd": 4}
 
@@ -33,8 +34,11 @@ def detect_time_columns(raw: pd.DataFrame, requested: tuple[str, ...] | None, na
         return parts
     by_name = [c for c in raw.columns if _looks_like_time_name(str(c))]
     others = [c for c in raw.columns if c not in by_name and not pd.api.types.is_numeric_dtype(raw[c])]
-    for column in by_name + others:
-        if _parses_as_dates(raw[column]):
+    for column in by_name:
+        if _parses_as_dates(raw[column], NAMED_PARSE_SHARE):
+            return (column,)
+    for column in others:
+        if _parses_as_dates(raw[column], PARSE_SHARE):
             return (column,)
     return ()
 
@@ -55,7 +59,7 @@ def _date_part_columns(raw: pd.DataFrame) -> tuple[str, ...]:
     return ()
 
 
-def _parses_as_dates(series: pd.Series) -> bool:
+def _parses_as_dates(series: pd.Series, share: float) -> bool:
     values = series.dropna()
     if values.empty or pd.api.types.is_numeric_dtype(values):
         return False
@@ -63,19 +67,35 @@ def _parses_as_dates(series: pd.Series) -> bool:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         parsed = pd.to_datetime(sample, errors="coerce", format="mixed", utc=True)  # utc: offsets may differ (DST)
-    return parsed.notna().mean() >= PARSE_SHARE
+    return parsed.notna().mean() >= share
 
 
 def parse_time(raw: pd.DataFrame, columns: tuple[str, ...], name: str) -> pd.DatetimeIndex:
     """One timestamp per row; an unparsable or mixed-format value is an error naming its CSV line."""
     if len(columns) > 1 and all(str(c).strip().lower() in PART_NAMES for c in columns):
-        parts = raw[list(columns)].rename(columns=lambda c: str(c).strip().lower())
-        try:
-            return pd.DatetimeIndex(pd.to_datetime(parts))
-        except (ValueError, TypeError) as exc:
-            raise DataError(f"{name}: time columns {', '.join(columns)} do not form valid dates ({exc}).") from exc
+        return _assemble_parts(raw, columns, name)
     text = raw[list(columns)].astype(str).agg(" ".join, axis=1) if len(columns) > 1 else raw[columns[0]]
     return _parse_text_dates(text, ", ".join(map(str, columns)), name)
+
+
+def _assemble_parts(raw: pd.DataFrame, columns: tuple[str, ...], name: str) -> pd.DatetimeIndex:
+    """Dates from year, month (day 1 when absent), day, hour... columns; a bad row is named by its line."""
+    parts = raw[list(columns)].rename(columns=lambda c: str(c).strip().lower())
+    if "day" not in parts.columns:
+        parts["day"] = 1  # year and month alone: monthly data, dated on the first
+    numeric = parts.apply(pd.to_numeric, errors="coerce")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(numeric, errors="coerce")
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        values = ", ".join(f"{c}={raw[c].iloc[row]}" for c in columns)
+        raise DataError(f"{name}: time columns {', '.join(map(str, columns))} do not form a valid date on line "
+                        f"{row + 2} ({values}); fix or remove that row.")
+    shown = parts.astype(str).agg("-".join, axis=1)
+    _require_nanosecond_range(parsed, shown, ", ".join(map(str, columns)), name)
+    return pd.DatetimeIndex(parsed)
 
 
 def _parse_text_dates(values: pd.Series, label: str, name: str) -> pd.DatetimeIndex:
@@ -99,6 +119,7 @@ def _parse_text_dates(values: pd.Series, label: str, name: str) -> pd.DatetimeIn
         )
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    _require_nanosecond_range(parsed, text, label, name)
     return pd.DatetimeIndex(parsed)
 
 
@@ -122,6 +143,15 @@ def _to_datetime(text: pd.Series, fmt: str | None) -> pd.Series:
         warnings.simplefilter("ignore")
         # utc=True: offsets that change with daylight saving become one instant scale.
         return pd.to_datetime(text, errors="coerce", format=fmt if fmt else "mixed", utc=True)
+
+
+def _require_nanosecond_range(parsed: pd.Series, shown: pd.Series, label: str, name: str) -> None:
+    """Refuse dates beyond what nanosecond timestamps (and so frequencies) can hold: 1678-2261."""
+    outside = ((parsed < pd.Timestamp.min) | (parsed > pd.Timestamp.max)).to_numpy()
+    if outside.any():
+        row = int(np.flatnonzero(outside)[0])
+        raise DataError(f"{name}: time column {label!r} line {row + 2} holds {shown.iloc[row]!r}, a date outside "
+                        f"{pd.Timestamp.min.year + 1}-{pd.Timestamp.max.year - 1}; fix that value.")
 
 
 def infer_frequency(index: pd.DatetimeIndex) -> str | None:

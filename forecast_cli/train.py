@@ -1,11 +1,13 @@
 """Tensors -> fitted weights: Adam, MSE on z-scores (cross-entropy for a classifier), gradient clipping, early stopping.
 
-Reports through an `on_epoch_end` callback and never prints. The whole series lives on the
-device once; batches are gathered from a `torch.unfold` view, so no window is materialised twice.
+Reports through an `on_epoch_end` callback and never prints; stops between batches when asked and
+resumes from a TrainProgress exactly. The whole series lives on the device once; batches are
+gathered from a `torch.unfold` view, so no window is materialised twice.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import time
@@ -44,12 +46,34 @@ class EpochStats:
 
 
 @dataclass
+class TrainProgress:
+    """Where a run stands between two batches: with the model and optimizer states, enough to go on
+    exactly as if never stopped (checkpoint.py stores it; nothing here is pickled)."""
+
+    epoch: int = 1  # the epoch in progress, 1-based
+    batches_done: int = 0  # batches of that epoch already applied
+    loss_sum: float = 0.0  # sum of loss * batch size over those batches
+    samples: int = 0  # windows in those batches
+    best: float = math.inf  # lowest validation (or training) loss so far
+    stale: int = 0  # epochs since it last improved, for --patience
+    best_epoch: int = 0
+    best_state: dict[str, torch.Tensor] = field(default_factory=dict)
+    history: list[EpochStats] = field(default_factory=list)
+    order_rng: torch.Tensor | None = None  # batch-order Generator state at the start of `epoch` (uint8)
+    torch_rng: torch.Tensor | None = None  # global torch RNG (dropout) after the last batch (uint8)
+    host_rng: dict = field(default_factory=dict)  # Python's and NumPy's RNG states, JSON-ready
+    model_state: dict[str, torch.Tensor] = field(default_factory=dict)  # filled when interrupted
+    optimizer_state: dict = field(default_factory=dict)
+
+
+@dataclass
 class TrainResult:
     state_dict: dict[str, torch.Tensor]  # best epoch's weights, on the CPU
     best_epoch: int
     history: list[EpochStats] = field(default_factory=list)
     device: str = "cpu"
-    stopped_early: bool = False
+    stopped_early: bool = False  # --patience ended training before --epochs
+    interrupted: TrainProgress | None = None  # set when should_stop ended training: what to checkpoint
 
 
 def seed_everything(seed: int) -> None:
@@ -104,11 +128,14 @@ class WindowSource:
 
 def train_model(model: nn.Module, data: TrainingData, config: TrainConfig,
                 on_epoch_end: Callable[[EpochStats], None] | None = None,
-                should_stop: Callable[[], bool] | None = None) -> TrainResult:
+                should_stop: Callable[[], bool] | None = None,
+                resume: TrainProgress | None = None) -> TrainResult:
     """Fit `model` in place and return the best epoch's weights (lowest validation loss).
 
     Without validation origins the training loss decides. `should_stop` is polled after every
-    batch so a signal can end training cleanly with the best weights so far.
+    batch: when it says so, training ends there and the result's `interrupted` holds the progress
+    to checkpoint. `resume` continues such a progress; on the CPU with the same seed the weights
+    then match an uninterrupted run exactly.
     """
     seed_everything(config.seed)
     device = resolve_device(config.device)
@@ -120,38 +147,59 @@ def train_model(model: nn.Module, data: TrainingData, config: TrainConfig,
     val_origins = torch.from_numpy(data.val_origins).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(config.seed)
-    result = TrainResult(state_dict={}, best_epoch=0, device=str(device))
-    best, stale = float("inf"), 0
-    for epoch in range(1, config.epochs + 1):
+    progress = resume or TrainProgress(order_rng=generator.get_state())
+    if resume:
+        _restore(model, optimizer, generator, resume)
+    result = TrainResult(state_dict=progress.best_state, best_epoch=progress.best_epoch,
+                         history=progress.history, device=str(device))
+    while progress.epoch <= config.epochs:
         started = time.perf_counter()
-        train_loss = _train_epoch(model, source, train_origins, optimizer, config, generator, should_stop)
+        if not _train_epoch(model, source, train_origins, optimizer, config, generator, progress, should_stop):
+            result.interrupted = _snapshot(model, optimizer, progress)
+            return result
+        train_loss = progress.loss_sum / max(progress.samples, 1)
         val_loss = evaluate_loss(model, source, val_origins) if len(val_origins) else None
-        stats = EpochStats(epoch, train_loss, val_loss, time.perf_counter() - started)
-        result.history.append(stats)
-        score = val_loss if val_loss is not None else train_loss
-        if score < best:
-            best, stale = score, 0
-            result.best_epoch = epoch
-            result.state_dict = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
-        else:
-            stale += 1
+        stats = EpochStats(progress.epoch, train_loss, val_loss, time.perf_counter() - started)
+        _end_epoch(model, progress, stats, config, generator)
+        result.state_dict, result.best_epoch = progress.best_state, progress.best_epoch
         if on_epoch_end:
             on_epoch_end(stats)
-        if should_stop and should_stop():
-            result.stopped_early = True
+        if progress.stale >= config.patience:
+            result.stopped_early = progress.epoch <= config.epochs
             break
-        if stale >= config.patience:
-            break
+        if should_stop and should_stop() and progress.epoch <= config.epochs:
+            result.interrupted = _snapshot(model, optimizer, progress)
+            return result
     model.load_state_dict(result.state_dict)
     return result
 
 
+def _end_epoch(model: nn.Module, progress: TrainProgress, stats: EpochStats, config: TrainConfig,
+               generator: torch.Generator) -> None:
+    """Record the epoch, keep the best weights, count stale epochs, and move `progress` to the next."""
+    score = stats.val_loss if stats.val_loss is not None else stats.train_loss
+    if not math.isfinite(score):
+        raise ConfigError(f"training diverged: the loss became {score} in epoch {stats.epoch}; lower --lr "
+                          f"(now {config.lr}) or check the data for extreme values.")
+    progress.history.append(stats)
+    if score < progress.best:
+        progress.best, progress.stale, progress.best_epoch = score, 0, stats.epoch
+        progress.best_state = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
+    else:
+        progress.stale += 1
+    progress.epoch += 1
+    progress.batches_done, progress.loss_sum, progress.samples = 0, 0.0, 0
+    progress.order_rng = generator.get_state()
+
+
 def _train_epoch(model: nn.Module, source: WindowSource, origins: torch.Tensor, optimizer: torch.optim.Optimizer,
-                 config: TrainConfig, generator: torch.Generator, should_stop: Callable[[], bool] | None) -> float:
+                 config: TrainConfig, generator: torch.Generator, progress: TrainProgress,
+                 should_stop: Callable[[], bool] | None) -> bool:
+    """Apply the epoch's remaining batches; False when `should_stop` cut it short (progress says where)."""
     model.train()
     order = origins[torch.randperm(len(origins), generator=generator).to(origins.device)]
-    total, count = 0.0, 0
-    for start in range(0, len(order), config.batch_size):
+    starts = range(0, len(order), config.batch_size)
+    for start in starts[progress.batches_done:]:
         x, y = source.batch(order[start: start + config.batch_size])
         optimizer.zero_grad(set_to_none=True)
         loss = sample_losses(model(x), y, source.classify).mean()
@@ -159,11 +207,46 @@ def _train_epoch(model: nn.Module, source: WindowSource, origins: torch.Tensor, 
         if config.clip_grad > 0:
             nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
         optimizer.step()
-        total += float(loss.detach()) * len(x)
-        count += len(x)
-        if should_stop and should_stop():
-            break
-    return total / max(count, 1)
+        progress.loss_sum += float(loss.detach()) * len(x)
+        progress.samples += len(x)
+        progress.batches_done += 1
+        if should_stop and should_stop() and progress.batches_done < len(starts):
+            return False
+    return True
+
+
+def _snapshot(model: nn.Module, optimizer: torch.optim.Optimizer, progress: TrainProgress) -> TrainProgress:
+    """Copy the live states into `progress` (on the CPU) so it can be checkpointed."""
+    progress.model_state = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
+    progress.optimizer_state = optimizer.state_dict()
+    progress.torch_rng = torch.get_rng_state()
+    numpy_state = np.random.get_state()
+    progress.host_rng = {"python": _to_lists(random.getstate()),
+                         "numpy": [numpy_state[0], numpy_state[1].tolist(), *numpy_state[2:]]}
+    return progress
+
+
+def _to_lists(value):
+    """Tuples -> lists, recursively, so an RNG state survives JSON."""
+    return [_to_lists(item) for item in value] if isinstance(value, (tuple, list)) else value
+
+
+def _to_tuples(value):
+    return tuple(_to_tuples(item) for item in value) if isinstance(value, list) else value
+
+
+def _restore(model: nn.Module, optimizer: torch.optim.Optimizer, generator: torch.Generator,
+             progress: TrainProgress) -> None:
+    """Put a checkpointed run's states back before its next batch."""
+    model.load_state_dict(progress.model_state)
+    optimizer.load_state_dict(progress.optimizer_state)
+    if progress.torch_rng is not None:
+        torch.set_rng_state(progress.torch_rng)
+    if progress.host_rng:
+        random.setstate(_to_tuples(progress.host_rng["python"]))
+        name, keys, *rest = progress.host_rng["numpy"]
+        np.random.set_state((name, np.asarray(keys, dtype=np.uint32), *rest))
+    generator.set_state(progress.order_rng)  # so the interrupted epoch's shuffle comes out again
 
 
 @torch.no_grad()

@@ -50,8 +50,9 @@ class Scaler:
         return np.flatnonzero(np.ptp(train_values, axis=0) == 0)
 
     def transform(self, values: np.ndarray) -> np.ndarray:
-        """(T, F) original units -> (T, F) float32 z-scores."""
-        return ((values - self.mean) / self.scale).astype(np.float32)
+        """(T, F) original units -> (T, F) float32 z-scores; values beyond float32 become inf (callers check)."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return ((values - self.mean) / self.scale).astype(np.float32)
 
     def target_to_original(self, scaled: np.ndarray) -> np.ndarray:
         """Target z-scores of any shape -> original units (float64)."""

@@ -102,7 +102,7 @@ def test_direction_of_shanghai_close_is_classified_up_or_down(tmp_path: Path) ->
      "error: --decoder seq2seq unrolls a forecast sequence; --task classify predicts one label, so use --decoder "
      "direct."),
     ([], "error: --target is missing: name the column to forecast (e.g. --target close), or derive an up/down label "
-         "with --target-from COL --classify-direction."),
+         "with --target-from COL --classify-direction. See 'forecast fit --help'."),
 ])
 def test_contradictory_classify_options_are_usage_errors(args: list[str], message: str, tmp_path: Path) -> None:
     result = runner.invoke(app, ["fit", COSINE, *args, "--out", str(tmp_path / "m")])

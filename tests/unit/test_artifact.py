@@ -11,6 +11,7 @@ from conftest import TINY_TARGET
 
 from forecast_cli import artifact
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
+from forecast_cli.errors import ArtifactError
 from forecast_cli.fit import fit
 from forecast_cli.predict import forecast_ahead, open_model, read_frame, scaled_values
 
@@ -62,7 +63,8 @@ def test_failed_fit_leaves_the_previous_model_byte_identical(model_copy, fitted,
         fit(str(fitted.csv), DataConfig(target=TINY_TARGET, window=5), ModelConfig(hidden_size=4),
             TrainConfig(epochs=1, device="cpu", seed=1), model_copy, warn=lambda message: None)
     assert _snapshot(model_copy) == before
-    assert [p.name for p in model_copy.parent.iterdir()] == [model_copy.name], "a staging directory was left"
+    left = [p.name for p in model_copy.parent.iterdir() if p.name != f".{model_copy.name}.lock"]
+    assert left == [model_copy.name], "a staging directory was left"
 
 
 def test_failed_swap_leaves_the_previous_model_byte_identical(model_copy, monkeypatch):
@@ -74,7 +76,7 @@ def test_failed_swap_leaves_the_previous_model_byte_identical(model_copy, monkey
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr("forecast_cli.atomic._fsync_tree", broken_fsync)
-    with pytest.raises(OSError):
+    with pytest.raises(ArtifactError, match="nothing was replaced"):
         artifact.save(model_copy, manifest, loaded.weights, [], {}, "report\n")
     assert _snapshot(model_copy) == before
     assert [p.name for p in model_copy.parent.iterdir()] == [model_copy.name]

@@ -1,0 +1,52 @@
+"""One writer per model directory: an exclusive lock on the hidden file `.<out>.lock` beside `--out`.
+
+A second fit aimed at the same `--out` is refused at once (it does not queue behind the first),
+so cron jobs never pile up. The kernel drops the lock when its holder exits, even on SIGKILL, so
+a lock is never stale; the file itself stays, since deleting it would race with the next writer.
+Where `fcntl` is missing (Windows) there is no lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Iterator
+
+from forecast_cli.errors import ArtifactError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None
+
+
+def lock_path(out: Path) -> Path:
+    return out.with_name(f".{out.name}.lock")
+
+
+@contextlib.contextmanager
+def exclusive(out: Path) -> Iterator[None]:
+    """Hold the lock of `out` for the block; another holder means ArtifactError (exit 2) at once."""
+    if fcntl is None:
+        yield
+        return
+    path = lock_path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise ArtifactError(f"--out {out}: cannot create its lock file {path} ({exc.strerror}); "
+                            "choose another --out.") from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            raise ArtifactError(f"--out {out}: another fit (pid {holder}) is writing this model now; wait for it "
+                                "to finish, or choose another --out.") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

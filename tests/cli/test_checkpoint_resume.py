@@ -1,0 +1,120 @@
+"""`--resume` continues only the run it belongs to: same data, same options; otherwise one clear line.
+
+The interruption is simulated in-process (a `should_stop` that fires after a few batches); the
+real-signal path is covered by tests/e2e/test_fit_faults.py.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from forecast_cli.cli import app
+from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
+from forecast_cli.errors import Interrupted
+
+OPTIONS = ["--target", "value", "--epochs", "3", "--hidden", "4", "--window", "6", "--batch-size", "8"]
+
+
+def invoke(args: list):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def write_series(path: Path, rows: int = 120) -> None:
+    lines = [f"2020-{1 + i // 28 % 12:02d}-{1 + i % 28:02d},{10 + math.sin(i / 5):.4f}" for i in range(rows)]
+    path.write_text("date,value\n" + "\n".join(sorted(set(lines))) + "\n")
+
+
+def interrupted_fit(data: Path, out: Path, after_batches: int) -> Interrupted:
+    """Run fit in-process and stop it after `after_batches` polls, as a SIGINT would."""
+    from forecast_cli.fit import fit
+
+    polls = []
+
+    def should_stop() -> bool:
+        polls.append(None)
+        return len(polls) > after_batches
+
+    with pytest.raises(Interrupted) as raised:
+        fit(str(data), DataConfig(target="value", window=6), ModelConfig(hidden_size=4), TrainConfig(
+            epochs=3, batch_size=8), out, warn=lambda message: None, should_stop=should_stop)
+    return raised.value
+
+
+@pytest.fixture
+def stopped(tmp_path) -> Path:
+    write_series(tmp_path / "data.csv")
+    error = interrupted_fit(tmp_path / "data.csv", tmp_path / "model", after_batches=5)
+    assert "checkpoint saved to" in str(error)
+    assert not (tmp_path / "model").exists()
+    return tmp_path
+
+
+def test_interrupted_fit_writes_a_checkpoint_and_no_model(stopped):
+    checkpoint = stopped / "model.checkpoint"
+    assert sorted(p.name for p in checkpoint.iterdir()) == ["state.json", "tensors.safetensors"]
+
+
+def test_resume_with_other_options_is_refused_naming_the_option(stopped):
+    result = invoke(["fit", stopped / "data.csv", "--out", stopped / "model", *OPTIONS, "--lr", "0.01", "--resume"])
+    assert result.exit_code == 2, result.stderr
+    assert "made with train option lr = 0.002, not 0.01" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (stopped / "model").exists()
+
+
+def test_resume_on_changed_data_is_refused(stopped):
+    with open(stopped / "data.csv", "a") as handle:
+        handle.write("2021-01-01,11.0\n")
+    result = invoke(["fit", stopped / "data.csv", "--out", stopped / "model", *OPTIONS, "--resume"])
+    assert result.exit_code == 2, result.stderr
+    assert "the data file changed since the checkpoint was saved" in result.stderr
+
+
+def test_resume_with_more_epochs_is_allowed(stopped):
+    result = invoke(["fit", stopped / "data.csv", "--out", stopped / "model", *OPTIONS, "--epochs", "4", "--resume"])
+    assert result.exit_code == 0, result.stderr
+    assert "resuming from" in result.stderr
+    assert (stopped / "model" / "model.safetensors").is_file()
+    assert not (stopped / "model.checkpoint").exists()
+
+
+def test_damaged_checkpoint_is_refused(stopped):
+    (stopped / "model.checkpoint" / "tensors.safetensors").write_bytes(b"\x00" * 20)
+    result = invoke(["fit", stopped / "data.csv", "--out", stopped / "model", *OPTIONS, "--resume"])
+    assert result.exit_code == 2, result.stderr
+    assert "the checkpoint cannot be used" in result.stderr and "without --resume" in result.stderr
+
+
+def test_fit_without_resume_starts_over_and_removes_the_checkpoint(stopped):
+    result = invoke(["fit", stopped / "data.csv", "--out", stopped / "model", *OPTIONS])
+    assert result.exit_code == 0, result.stderr
+    assert "add --resume to continue it" in result.stderr
+    assert not (stopped / "model.checkpoint").exists()
+
+
+def test_resume_without_a_checkpoint_trains_from_the_beginning(tmp_path):
+    write_series(tmp_path / "data.csv")
+    result = invoke(["fit", tmp_path / "data.csv", "--out", tmp_path / "model", *OPTIONS, "--resume"])
+    assert result.exit_code == 0, result.stderr
+    assert "no checkpoint at" in result.stderr
+
+
+def test_stop_requested_before_training_writes_nothing(tmp_path):
+    write_series(tmp_path / "data.csv")
+    error = interrupted_fit(tmp_path / "data.csv", tmp_path / "model", after_batches=0)
+    assert "before training started" in str(error)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".model.lock", "data.csv"]
+
+
+def test_resumed_fit_equals_the_uninterrupted_one(stopped):
+    resumed = invoke(["fit", stopped / "data.csv", "--out", stopped / "model", *OPTIONS, "--resume"])
+    whole = invoke(["fit", stopped / "data.csv", "--out", stopped / "whole", *OPTIONS])
+    assert resumed.exit_code == 0 and whole.exit_code == 0, (resumed.stderr, whole.stderr)
+    weights = [(stopped / name / "model.safetensors").read_bytes() for name in ("model", "whole")]
+    assert weights[0] == weights[1]
+    history = [(stopped / name / "history.csv").read_text().splitlines() for name in ("model", "whole")]
+    assert [row.split(",")[:3] for row in history[0]] == [row.split(",")[:3] for row in history[1]]

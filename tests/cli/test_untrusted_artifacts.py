@@ -1,0 +1,186 @@
+"""A model directory is untrusted input: broken or planted files are refused with one line and exit 2,
+nothing in them is unpickled, and paths written in a manifest are never written to."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from forecast_cli.cli import app
+
+
+def invoke(args: list) -> object:
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def assert_refused(result, *needles: str) -> None:
+    assert result.exit_code == 2, (result.exit_code, result.stderr, result.exception)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+@pytest.fixture(scope="module")
+def original(tmp_path_factory) -> Path:
+    """A tiny trained model with two inputs; tests edit copies of it."""
+    folder = tmp_path_factory.mktemp("original")
+    rows = "\n".join(f"2022-01-{1 + i % 28:02d}T{i // 28:02d}:00,{10 + math.sin(i / 4):.4f},{i % 3}" for i in range(84))
+    (folder / "data.csv").write_text("time,value,load\n" + rows + "\n")
+    result = invoke(["fit", folder / "data.csv", "--target", "value", "--out", folder / "model", "--epochs", "1",
+                     "--hidden", "4", "--window", "6", "--quiet"])
+    assert result.exit_code == 0, result.stderr
+    return folder
+
+
+@pytest.fixture
+def model(original, tmp_path) -> Path:
+    copy = tmp_path / "model"
+    shutil.copytree(original / "model", copy)
+    return copy
+
+
+def predict(model: Path, original: Path):
+    return invoke(["predict", original / "data.csv", "--model", model])
+
+
+def edit_manifest(model: Path, change) -> None:
+    manifest = json.loads((model / "manifest.json").read_text())
+    change(manifest)
+    (model / "manifest.json").write_text(json.dumps(manifest))
+
+
+class PlantedCode:
+    """Unpickling this creates `marker`: the proof that a loader ran code from the file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_the_untouched_copy_predicts(model, original):
+    result = predict(model, original)
+    assert result.exit_code == 0, result.stderr
+
+
+def test_truncated_weights_are_refused(model, original):
+    weights = model / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    assert_refused(predict(model, original), "model.safetensors", "truncated")
+
+
+def test_pickled_weights_are_refused_without_running_their_code(model, original, tmp_path):
+    marker = tmp_path / "code-ran"
+    payload = pickle.dumps({"encoder.weight_ih_l0": PlantedCode(marker)})
+    (model / "model.safetensors").write_bytes(payload)
+    assert_refused(predict(model, original), "pickle", "not loaded")
+    assert not marker.exists()
+    pickle.loads(payload)  # the control: this payload does run code when unpickled
+    assert marker.exists()
+
+
+def test_torch_save_weights_are_refused_without_running_their_code(model, original, tmp_path):
+    import torch
+
+    marker = tmp_path / "code-ran"
+    torch.save({"encoder.weight_ih_l0": PlantedCode(marker)}, model / "model.safetensors")
+    assert_refused(predict(model, original), "pickle or torch.save", "not loaded")
+    assert not marker.exists()
+    control = shutil.copy(model / "model.safetensors", tmp_path / "planted.pt")
+    torch.load(control, weights_only=False)  # the control: a trusting load of the same bytes runs the code
+    assert marker.exists()
+
+
+def test_weights_of_another_model_are_refused_naming_the_tensor(model, original, tmp_path):
+    rows = "\n".join(f"2022-01-{1 + i % 28:02d}T{i // 28:02d}:00,{10 + math.sin(i / 4):.4f},{i % 3}" for i in range(84))
+    (tmp_path / "data.csv").write_text("time,value,load\n" + rows + "\n")
+    other = tmp_path / "other"
+    assert invoke(["fit", tmp_path / "data.csv", "--target", "value", "--out", other, "--epochs", "1",
+                   "--hidden", "8", "--window", "6", "--quiet"]).exit_code == 0
+    shutil.copy(other / "model.safetensors", model / "model.safetensors")
+    assert_refused(predict(model, original), "tensor 'encoder.weight_ih_l0' has shape [32, 2]", "needs [16, 2]")
+
+
+def test_integer_weights_are_refused(model, original):
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(model / "model.safetensors")
+    weights["head.bias"] = weights["head.bias"].to(dtype=__import__("torch").int32)
+    save_file(weights, model / "model.safetensors")
+    assert_refused(predict(model, original), "'head.bias'", "int32")
+
+
+@pytest.mark.parametrize("change, needles", [
+    (lambda m: m.update(format_version=2), ["format version 2 is newer", "upgrade forecast"]),
+    (lambda m: m.update(format_version="1"), ["format version '1' is not supported"]),
+    (lambda m: m["model_spec"].update(hidden_size=64), ["'encoder.weight_ih_l0' has shape [16, 2]", "needs [256, 2]"]),
+    (lambda m: m["model_spec"].update(hidden_size=10**9), ["torch cannot build"]),
+    (lambda m: m["model_spec"].update(n_features=3), ["scaler.mean gives 2", "n_features gives 3"]),
+    (lambda m: m["scaler"].update(mean=[1.0]), ["scaler.mean gives 1"]),
+    (lambda m: m["scaler"].update(scale=[0.0, 1.0]), ["'scaler.scale'", "above 0"]),
+    (lambda m: m.update(horizon=4), ["horizon gives 4", "model_spec.horizon gives 1"]),
+    (lambda m: m.update(window=-3), ["'window' is -3"]),
+    (lambda m: m["model_spec"].update(cell="transformer"), ["'model_spec.cell' is 'transformer'"]),
+    (lambda m: m["model_spec"].update(run="os.system"), ["'model_spec.run' is not part of this format"]),
+    (lambda m: m["frame"].pop("target"), ["'frame.target' is missing"]),
+    (lambda m: m["frame"].update(numeric="value"), ["'frame.numeric' is 'value'"]),
+    (lambda m: m["frame"].update(input_columns=["value", "other"]), ["input_columns does not match"]),
+    (lambda m: m.update(frequency="fortnightly"), ["'frequency' is 'fortnightly'"]),
+    (lambda m: m["data"].update(path=["/etc/passwd"]), ["'data.path'"]),
+    (lambda m: m.update(mase_scale=float("nan")), ["'mase_scale'"]),
+])
+def test_edited_manifest_is_refused_naming_the_field(model, original, change, needles):
+    edit_manifest(model, change)
+    assert_refused(predict(model, original), *needles)
+
+
+@pytest.mark.parametrize("content, needle", [
+    ("{not json", "not valid JSON"),
+    ("[1, 2]", "expected a JSON object"),
+    ('{"a": ' * 100000 + "1" + "}" * 100000, "not valid JSON"),
+])
+def test_unreadable_manifest_is_refused(model, original, content, needle):
+    (model / "manifest.json").write_text(content)
+    assert_refused(predict(model, original), needle)
+    assert_refused(invoke(["info", "--model", model]), needle)
+
+
+def test_paths_in_a_manifest_are_never_written_to(model, original, tmp_path):
+    planted = tmp_path / "victim.csv"
+    edit_manifest(model, lambda m: m["data"].update(path=str(planted)))
+    for args in (["predict", original / "data.csv", "--output", tmp_path / "f.csv"],
+                 ["evaluate", original / "data.csv", "--report", tmp_path / "r.md"]):
+        result = invoke([*args, "--model", model])
+        assert result.exit_code == 0, result.stderr
+    assert not planted.exists()
+    planted.write_text("time,value,load\n")
+    before = planted.stat().st_mtime_ns, planted.read_bytes()
+    assert_refused(invoke(["predict", "--model", model]), "victim.csv", "header but no rows")
+    assert (planted.stat().st_mtime_ns, planted.read_bytes()) == before
+
+
+def test_manifest_schema_lists_every_model_spec_field():
+    from forecast_cli.manifest import MODEL_SPEC_KEYS
+    from forecast_cli.model import ModelSpec
+
+    assert MODEL_SPEC_KEYS == {field.name for field in dataclasses.fields(ModelSpec)}
+
+
+def test_damaged_training_history_is_refused(model):
+    from forecast_cli.errors import ArtifactError
+    from forecast_cli.plot import read_history
+
+    assert read_history(model / "history.csv")[0]["epoch"] == "1"
+    (model / "history.csv").write_text("epoch,train_loss,val_loss,seconds\n1,__import__('os'),,\n")
+    with pytest.raises(ArtifactError, match="damaged training history"):
+        read_history(model / "history.csv")

@@ -1,0 +1,102 @@
+"""Run `forecast` with a pause planted at one point, so a test can kill it exactly there.
+
+    python fault_harness.py POINT MARKS_DIR forecast-args...
+
+Each point creates the file MARKS_DIR/<name> when reached, then (except `train`) sleeps until killed:
+  none       no pause, training at full speed (for kills at random moments)
+  train      every optimizer step sleeps SLOW_STEP seconds (same maths, more time to be hit);
+             MARKS_DIR/train appears at the first step, MARKS_DIR/train-later at step LATER_STEP
+  weights    model.safetensors has been half written in the staging folder
+  staged     the staging folder is complete, not yet published
+  exchanged  the new folder has been swapped in, the old one not yet removed
+  checkpoint (with `train`'s slow steps) a checkpoint folder is complete, not yet published
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+SLOW_STEP = 0.02
+LATER_STEP = 20  # past the first epoch of the tests' series
+
+
+def main() -> None:
+    point, marks = sys.argv[1], Path(sys.argv[2])
+    plant(point, marks)
+    from forecast_cli.cli import main as forecast
+
+    sys.argv = ["forecast", *sys.argv[3:]]
+    forecast()
+
+
+def mark(marks: Path, name: str) -> None:
+    (marks / name).touch()
+
+
+def hang() -> None:
+    while True:
+        time.sleep(1)
+
+
+def plant(point: str, marks: Path) -> None:
+    if point in ("train", "checkpoint"):
+        _slow_steps(marks)
+    if point == "weights":
+        _half_written_weights(marks)
+    if point == "staged":
+        import forecast_cli.artifact
+
+        forecast_cli.artifact.publish = lambda staged, target: (mark(marks, "staged"), hang())
+    if point == "exchanged":
+        import forecast_cli.atomic
+
+        exchange = forecast_cli.atomic._exchange
+
+        def exchange_then_hang(first, second):
+            done = exchange(first, second)
+            mark(marks, "exchanged")
+            hang()
+            return done
+
+        forecast_cli.atomic._exchange = exchange_then_hang
+    if point == "checkpoint":
+        import forecast_cli.checkpoint
+
+        forecast_cli.checkpoint.publish = lambda staged, target: (mark(marks, "checkpoint"), hang())
+
+
+def _slow_steps(marks: Path) -> None:
+    import torch
+
+    step = torch.optim.Adam.step
+    steps = []
+
+    def slow_step(self, *args, **kwargs):
+        steps.append(None)
+        mark(marks, "train" if len(steps) < LATER_STEP else "train-later")
+        time.sleep(SLOW_STEP)
+        return step(self, *args, **kwargs)
+
+    torch.optim.Adam.step = slow_step
+
+
+def _half_written_weights(marks: Path) -> None:
+    import safetensors.torch
+
+    save_file = safetensors.torch.save_file
+
+    def half_then_hang(tensors, filename, metadata=None):
+        save_file(tensors, filename, metadata)
+        if str(filename).endswith("model.safetensors"):
+            data = Path(filename).read_bytes()
+            Path(filename).write_bytes(data[: len(data) // 2])
+            mark(marks, "weights")
+            hang()
+
+    safetensors.torch.save_file = half_then_hang
+
+
+if __name__ == "__main__":
+    main()
