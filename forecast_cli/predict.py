@@ -18,6 +18,7 @@ from forecast_cli.io import Table, read_table
 from forecast_cli.timeindex import future_timestamps
 from forecast_cli.windows import Scaler, windows_at
 
+RECORDED_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".psv")  # read without being named on the command line
 PREDICT_BATCH = 2048  # windows per forward pass
 ENGINES = ("torch", "numpy")  # torch: the trained module; numpy: numpy_engine.py, no torch import
 
@@ -222,6 +223,11 @@ def data_source(data: str | None, manifest: dict) -> str:
 
     if not Path(recorded).is_file():
         raise DataError(f"the training file recorded in the model, {recorded}, no longer exists; pass DATA.")
+    if Path(recorded).suffix.lower() not in RECORDED_SUFFIXES:
+        # A manifest is not trusted to point at any file: an edited one could make predict read
+        # (and quote the header of) something that is not data at all.
+        raise DataError(f"the data path recorded in the model, {recorded}, is not a .csv/.tsv/.txt file, so it "
+                        "is not read unasked; pass DATA.")
     return recorded
 
 

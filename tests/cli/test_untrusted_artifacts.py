@@ -169,6 +169,16 @@ def test_paths_in_a_manifest_are_never_written_to(model, original, tmp_path):
     assert (planted.stat().st_mtime_ns, planted.read_bytes()) == before
 
 
+def test_a_manifest_cannot_make_predict_read_a_file_that_is_not_data(model, original, tmp_path):
+    secret = tmp_path / "shadow"
+    secret.write_text("root:SECRET-HASH:19000:0:99999:7:::\n")
+    edit_manifest(model, lambda m: m["data"].update(path=str(secret)))
+    result = invoke(["predict", "--model", model])
+    assert_refused(result, "not a .csv/.tsv/.txt file", "pass DATA")
+    assert "SECRET-HASH" not in result.stderr + result.stdout
+    assert predict(model, original).exit_code == 0  # naming the data explicitly still works
+
+
 def test_manifest_schema_lists_every_model_spec_field():
     from forecast_cli.manifest import MODEL_SPEC_KEYS
     from forecast_cli.model import ModelSpec
