@@ -25,8 +25,18 @@ def staging_dir(target: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{target.name}{TEMP_MARK}{os.getpid()}-", dir=target.parent))
 
 
+def default_permissions(path: Path) -> None:
+    """Give a file or folder made by mkstemp/mkdtemp (owner-only) the modes a plain create would have
+    under the user's umask, so a model or report written by cron is readable like any other file."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~mask)
+
+
 def publish(staged: Path, target: Path) -> None:
     """Move `staged` to `target`, replacing any previous directory there in one step."""
+    for path in (staged, *staged.iterdir()):
+        default_permissions(path)
     _fsync_tree(staged)
     if target.exists() and _exchange(staged, target):
         shutil.rmtree(staged, ignore_errors=True)  # now holds the previous version

@@ -11,6 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from forecast_cli.atomic import default_permissions
 from forecast_cli.errors import ConfigError
 
 
@@ -26,6 +27,7 @@ def write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", newline="") as stream:
             stream.write(text)
+        default_permissions(Path(temporary))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

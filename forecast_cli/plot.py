@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecast_cli.atomic import default_permissions
 from forecast_cli.errors import ArtifactError, ConfigError
 from forecast_cli.evaluate import backtest, evaluation_origins
 from forecast_cli.predict import data_source, forecast_ahead, open_model, read_frame
@@ -136,6 +137,7 @@ def save_png(figure, out: Path) -> None:
     os.close(handle)
     try:
         figure.savefig(temporary, dpi=110)
+        default_permissions(Path(temporary))
         os.replace(temporary, out)
     finally:
         plt.close(figure)

@@ -3,6 +3,8 @@
 import csv
 import hashlib
 import json
+import os
+import stat
 import struct
 
 import numpy as np
@@ -13,6 +15,7 @@ from forecast_cli import artifact
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
 from forecast_cli.errors import ArtifactError
 from forecast_cli.fit import fit
+from forecast_cli.output import write_text
 from forecast_cli.predict import forecast_ahead, open_model, read_frame, scaled_values
 
 EXPECTED_FILES = {"manifest.json", "model.safetensors", "history.csv", "report.json", "report.md"}
@@ -105,3 +108,18 @@ def test_history_has_one_row_per_epoch(fitted):
     assert list(rows[0]) == ["epoch", "train_loss", "val_loss", "seconds"]
     assert [int(row["epoch"]) for row in rows] == [1, 2, 3]
     assert all(float(row["train_loss"]) > 0 and float(row["val_loss"]) > 0 for row in rows)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_model_directory_and_reports_get_the_umask_permissions_of_a_plain_create(fitted, tmp_path):
+    mask = _umask()
+    assert stat.S_IMODE(fitted.model_dir.stat().st_mode) == 0o777 & ~mask
+    for path in fitted.model_dir.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask, path.name
+    write_text(tmp_path / "forecast.csv", "timestamp,step,value\n")
+    assert stat.S_IMODE((tmp_path / "forecast.csv").stat().st_mode) == 0o666 & ~mask
