@@ -47,6 +47,7 @@ def main() -> None:
             torch.set_num_threads(threads)
             model = Forecaster(ModelSpec(data.values.shape[1], 1, cell, hidden, relative=1))
             config = TrainConfig(epochs=args.epochs, patience=args.epochs, device=args.device)
+            train_model(Forecaster(model.spec), data, TrainConfig(epochs=1, device=args.device))  # warm-up
             started = time.perf_counter()
             train_model(model, data, config)
             per_epoch = (time.perf_counter() - started) / args.epochs

@@ -99,9 +99,9 @@ SMALL_MODEL_PARAMETERS = 200_000  # below this, extra CPU threads cost more in h
 def limit_cpu_threads(model: nn.Module) -> None:
     """Run small models on one CPU thread unless the user set OMP_NUM_THREADS.
 
-    A recurrent step of a small model is too little work to split: on a 2-core machine two
-    threads were no faster when idle and ten times slower when another process was busy
-    (bench/train_epoch.py --threads).
+    A recurrent step of a small model is little work to split: on a 2-core machine two threads
+    were 1.1-1.5x faster when idle but 10-30x slower when another process kept a core busy, as
+    cron hosts and CI runners often do (bench/train_epoch.py --threads 1 2).
     """
     if os.environ.get("OMP_NUM_THREADS"):
         return
