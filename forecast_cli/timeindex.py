@@ -44,8 +44,10 @@ def detect_time_columns(raw: pd.DataFrame, requested: tuple[str, ...] | None, na
 
 
 def _looks_like_time_name(column: str) -> bool:
+    """`Date`, `timestamp`, `Week Ending`, `order_date`: a time word as the name or one of its words."""
     lowered = column.strip().lower()
-    return lowered in TIME_NAMES or "date" in lowered or "time" in lowered
+    words = lowered.replace("_", " ").replace("-", " ").split()
+    return lowered in TIME_NAMES or "date" in lowered or "time" in lowered or any(w in TIME_NAMES for w in words)
 
 
 def _date_part_columns(raw: pd.DataFrame) -> tuple[str, ...]:

@@ -161,3 +161,12 @@ def test_frequency_stays_a_string_when_pandas_returns_an_offset(monkeypatch):
 
     monkeypatch.setattr(timeindex.pd, "infer_freq", lambda index: pd.tseries.frequencies.to_offset("D"))
     assert timeindex.infer_frequency(pd.date_range("2020-01-01", periods=5, freq="D")) == "D"
+
+
+def test_a_column_named_with_a_time_word_is_the_time_column_and_its_bad_line_is_named():
+    from forecast_cli.timeindex import detect_time_columns, parse_time
+
+    raw = pd.DataFrame({"Week Ending": ["01/04/1981", "01/11/1981", "2021-13-45"], "temp": [18.0, 17.5, 17.0]})
+    assert detect_time_columns(raw, None, "weekly.csv") == ("Week Ending",)
+    with pytest.raises(DataError, match="line 4 holds '2021-13-45'"):
+        parse_time(raw, ("Week Ending",), "weekly.csv")
