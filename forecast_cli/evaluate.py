@@ -5,6 +5,7 @@ Returns the `evaluate --json` object; formatting belongs to report.py.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,6 +109,8 @@ def parse_thresholds(specs: list[str]) -> dict[str, float]:
             limits[metric] = float(value)
         except ValueError as exc:
             raise ConfigError(f"--fail-above {spec!r}: {value!r} is not a number; write e.g. mape=0.05.") from exc
+        if not math.isfinite(limits[metric]):  # nothing is above nan or inf: the check could never fail
+            raise ConfigError(f"--fail-above {spec!r}: {value!r} is not a finite number; write e.g. mape=0.05.")
     return limits
 
 

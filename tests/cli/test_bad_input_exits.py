@@ -314,7 +314,9 @@ def test_fail_above_exits_0_when_the_metric_is_within(trained):
     assert result.exit_code == 0, result.stderr
 
 
-@pytest.mark.parametrize("spec, needle", [("bogus=1", "unknown metric 'bogus'"), ("mape=abc", "not a number")])
+@pytest.mark.parametrize("spec, needle", [("bogus=1", "unknown metric 'bogus'"), ("mape=abc", "not a number"),
+                                          ("mape=nan", "'nan' is not a finite number"),
+                                          ("rmse=inf", "'inf' is not a finite number")])
 def test_fail_above_with_a_bad_spec_is_a_usage_error(trained, spec, needle):
     result = invoke(["evaluate", "--model", trained / "model", "--fail-above", spec])
     assert_one_line_error(result, 2, needle)
