@@ -6,16 +6,14 @@ The only module that imports matplotlib (Agg backend, no display needed).
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from forecast_cli.atomic import default_permissions
 from forecast_cli.errors import ArtifactError, ConfigError
 from forecast_cli.evaluate import backtest, evaluation_origins
+from forecast_cli.output import write_file
 from forecast_cli.predict import data_source, forecast_ahead, open_model, read_frame
 
 HISTORY_POINTS = 400  # rows of history drawn before the backtest range
@@ -27,6 +25,8 @@ def plot_model(model_dir: str, data: str | None, out: Path) -> None:
         raise ConfigError(f"--out {out}: plots are written as PNG; use a name ending in .png.")
     if not out.parent.exists():
         raise ConfigError(f"--out {out}: folder {out.parent} does not exist; create it or choose another path.")
+    if out.is_dir():
+        raise ConfigError(f"--out {out}: is a folder; give a file name ending in .png.")
     manifest, predictor = open_model(model_dir)
     source = data_source(data, manifest)
     frame, table = read_frame(source, manifest)
@@ -130,15 +130,10 @@ def _draw_losses(axis, history: list[dict], loss: str = "MSE (scaled)") -> None:
 
 
 def save_png(figure, out: Path) -> None:
-    """Save through a temporary file and a rename, so a failed plot never leaves half a PNG."""
+    """Save through a temporary file and a rename (output.write_file), so a failed plot never leaves half a PNG."""
     import matplotlib.pyplot as plt
 
-    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".png", dir=out.parent)
-    os.close(handle)
     try:
-        figure.savefig(temporary, dpi=110)
-        default_permissions(Path(temporary))
-        os.replace(temporary, out)
+        write_file(out, lambda temporary: figure.savefig(temporary, dpi=110))
     finally:
         plt.close(figure)
-        Path(temporary).unlink(missing_ok=True)

@@ -322,6 +322,15 @@ def test_fail_above_with_a_bad_spec_is_a_usage_error(trained, spec, needle):
     assert_one_line_error(result, 2, needle)
 
 
+@pytest.mark.parametrize("args", [["predict", "--output"], ["evaluate", "--report"], ["plot", "--out"]])
+def test_an_output_path_that_is_a_folder_is_refused(trained, tmp_path, args):
+    folder = tmp_path / "taken.png"
+    folder.mkdir()
+    result = invoke([*args, folder, "--model", trained / "model"])
+    assert_one_line_error(result, 2, str(folder), "is a folder")
+    assert list(folder.iterdir()) == [] and [p.name for p in tmp_path.iterdir()] == ["taken.png"]
+
+
 def test_internal_error_is_one_line_asking_for_a_report(trained, monkeypatch):
     import forecast_cli.predict
 
