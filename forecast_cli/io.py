@@ -84,12 +84,6 @@ def read_table(source: str) -> Table:
     return Table(_parse(data, name), name, hashlib.sha256(data).hexdigest())
 
 
-def read_csv(source: str) -> tuple[pd.DataFrame, str]:
-    """Read `source` (a path or `-`) into a DataFrame of strings and numbers, and its display name."""
-    table = read_table(source)
-    return table.raw, table.name
-
-
 def _parse(data: bytes, name: str) -> pd.DataFrame:
     text = decode(data, name)
     if not text.strip():
