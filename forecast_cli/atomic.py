@@ -41,7 +41,7 @@ def publish(staged: Path, target: Path) -> None:
     if target.exists() and _exchange(staged, target):
         shutil.rmtree(staged, ignore_errors=True)  # now holds the previous version
     elif target.exists():
-        retired = Path(tempfile.mkdtemp(prefix=f".{target.name}{TEMP_MARK}{os.getpid()}-", dir=target.parent))
+        retired = staging_dir(target)
         os.rename(target, retired / "old")
         os.rename(staged, target)
         shutil.rmtree(retired, ignore_errors=True)
