@@ -69,7 +69,7 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("frame.input_columns", _texts, "a list of column names"),
     ("data.path", _optional(lambda v: isinstance(v, str)), "a file path or null"),
     ("data.sha256", lambda v: isinstance(v, str), "text"),
-    ("data.val_end", _optional(lambda v: isinstance(v, str) or _is_int(v)), "a timestamp, a row count or null"),
+    ("data.val_end", lambda v: isinstance(v, str) or _is_int(v), "a timestamp or a row count"),
     ("frequency", _optional(lambda v: isinstance(v, str)), "a pandas frequency or null"),
     ("season", _optional(_positive_int), "an integer of 1 or more, or null"),
     ("mase_scale", lambda v: _is_number(v) and v >= 0, "a finite number of 0 or more"),
@@ -107,6 +107,7 @@ def check_fields(manifest: dict, where: Path) -> None:
         _check(manifest, dotted, check, expected, where, required=False)
     _check_agreement(manifest, where)
     _check_frequency(manifest["frequency"], where)
+    _check_val_end(manifest["data"]["val_end"], where)
 
 
 def _check(manifest: dict, dotted: str, check: Callable[[Any], bool], expected: str, where: Path,
@@ -153,6 +154,9 @@ def _check_agreement(manifest: dict, where: Path) -> None:
     if spec["task"] == "classify" and spec["n_classes"] != len(classes):
         raise broken(where, f"model_spec.n_classes {spec['n_classes']} does not match the {len(classes)} classes "
                             "in classification.classes")
+    if isinstance(manifest["data"]["val_end"], str) != bool(frame["time_cols"]):  # evaluate reads it by that type
+        expected = "a timestamp" if frame["time_cols"] else "a row count (there is no time column)"
+        raise broken(where, f"data.val_end is {manifest['data']['val_end']!r}, expected {expected}")
     if spec["relative"] > len(frame["numeric"]):
         raise broken(where, f"model_spec.relative {spec['relative']} is more than the {len(frame['numeric'])} "
                             "numeric columns")
@@ -167,6 +171,17 @@ def _check_frequency(freq: str | None, where: Path) -> None:
         pd.tseries.frequencies.to_offset(freq)
     except (ValueError, TypeError):
         raise broken(where, f"field 'frequency' is {freq!r}, not a pandas frequency") from None
+
+
+def _check_val_end(val_end: str | int, where: Path) -> None:
+    if not isinstance(val_end, str):
+        return
+    import pandas as pd
+
+    try:
+        pd.Timestamp(val_end)
+    except (ValueError, TypeError):
+        raise broken(where, f"field 'data.val_end' is {val_end[:60]!r}, not a timestamp") from None
 
 
 def broken(where: Path, problem: str) -> ArtifactError:

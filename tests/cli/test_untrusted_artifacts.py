@@ -138,6 +138,9 @@ def test_integer_weights_are_refused(model, original):
     (lambda m: m.update(frequency="fortnightly"), ["'frequency' is 'fortnightly'"]),
     (lambda m: m["data"].update(path=["/etc/passwd"]), ["'data.path'"]),
     (lambda m: m.update(mase_scale=float("nan")), ["'mase_scale'"]),
+    (lambda m: m["data"].update(val_end=None), ["'data.val_end' is None"]),
+    (lambda m: m["data"].update(val_end=48), ["data.val_end is 48, expected a timestamp"]),
+    (lambda m: m["data"].update(val_end="yesterday-ish"), ["'data.val_end' is 'yesterday-ish', not a timestamp"]),
 ])
 def test_edited_manifest_is_refused_naming_the_field(model, original, change, needles):
     edit_manifest(model, change)
