@@ -23,7 +23,8 @@ from typer.core import TyperGroup
 
 from forecast_cli import __version__
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
-from forecast_cli.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, ForecastError, Interrupted
+from forecast_cli.errors import (EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, ConfigError, ForecastError,
+                                 Interrupted)
 
 EPILOG = ("Exit codes: 0 success; 1 internal error (a bug, please report it); 2 bad usage or bad input; "
           "3 evaluate --fail-above breached; 130 interrupted (fit saves a checkpoint; continue with --resume).")
@@ -229,19 +230,13 @@ def predict(
         from forecast_cli.predict import data_source, forecast_ahead, open_model, read_frame
 
         if fmt not in ("csv", "json"):
-            raise _usage(f"--format must be csv or json, not {fmt!r}.")
+            raise ConfigError(f"--format must be csv or json, not {fmt!r}.")
         manifest, predictor = open_model(str(model), engine)
         frame, _ = read_frame(data_source(data, manifest), manifest)
         for note in frame.notes:
             say(f"warning: {note}", quiet)
         forecast = forecast_ahead(predictor, frame, manifest.get("frequency"))
         write_forecast(forecast, output, fmt)
-
-
-def _usage(message: str):
-    from forecast_cli.errors import ConfigError
-
-    return ConfigError(message)
 
 
 @app.command(epilog="Example: forecast evaluate sample_data/sh000001_daily.csv --json")
