@@ -15,7 +15,7 @@ import pandas as pd
 from forecast_cli.errors import DataError
 from forecast_cli.frame import Frame
 from forecast_cli.metrics import class_scores, confusion_matrix, per_class_scores
-from forecast_cli.predict import ahead_stamps, forward_windows, scaled_values
+from forecast_cli.predict import ahead_stamps, forward_windows, require_history, scaled_values
 from forecast_cli.windows import Scaler
 
 
@@ -43,9 +43,7 @@ class ClassPredictor:
 
 def label_ahead(predictor: ClassPredictor, frame: Frame, freq: str | None) -> pd.DataFrame:
     """The class of the row `horizon` rows after the data ends: `timestamp, step, class, p_<class>...`."""
-    rows = len(frame.data)
-    if rows < predictor.window:
-        raise DataError(f"the data has {rows} usable rows but the model needs the last {predictor.window}.")
+    rows = require_history(frame, predictor.window)
     probabilities = predictor.probabilities(scaled_values(frame, predictor.scaler), np.array([rows]))[0]  # (C,)
     table = pd.DataFrame({"timestamp": [ahead_stamps(frame, freq, predictor.horizon)[-1]],
                           "step": [predictor.horizon],

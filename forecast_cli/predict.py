@@ -170,13 +170,19 @@ def forecast_ahead(predictor: Predictor, frame: Frame, freq: str | None) -> pd.D
         from forecast_cli.classify import label_ahead
 
         return label_ahead(predictor, frame, freq)
-    rows = len(frame.data)
-    if rows < predictor.window:
-        raise DataError(f"the data has {rows} usable rows but the model needs the last {predictor.window}.")
+    rows = require_history(frame, predictor.window)
     values = predictor.forecast(scaled_values(frame, predictor.scaler), np.array([rows]))[0]
     steps = np.arange(1, predictor.horizon + 1)
     return pd.DataFrame({"timestamp": ahead_stamps(frame, freq, predictor.horizon), "step": steps,
                          frame.spec.target: values})
+
+
+def require_history(frame: Frame, window: int) -> int:
+    """The frame's row count, which must hold the `window` rows a forecast after its end reads."""
+    rows = len(frame.data)
+    if rows < window:
+        raise DataError(f"the data has {rows} usable rows but the model needs the last {window}.")
+    return rows
 
 
 def ahead_stamps(frame: Frame, freq: str | None, steps: int) -> list[str]:

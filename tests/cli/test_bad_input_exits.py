@@ -302,6 +302,13 @@ def test_predict_refuses_a_value_too_far_to_normalize(trained, tmp_path):
     assert_one_line_error(result, 2, "'value'", "1e+300", "too far")
 
 
+def test_predict_refuses_data_shorter_than_the_window(trained, tmp_path):
+    data = tmp_path / "new.csv"
+    data.write_text(series_csv(n=3, header="date,value,load", value=lambda i: f"{10 + i},1"))
+    result = invoke(["predict", data, "--model", trained / "model"])
+    assert_one_line_error(result, 2, "the data has 3 usable rows but the model needs the last 5.")
+
+
 def test_fail_above_exits_3_when_the_metric_is_worse(trained):
     result = invoke(["evaluate", "--model", trained / "model", "--json", "--fail-above", "mape=0.0000001"])
     assert result.exit_code == 3, result.stderr
