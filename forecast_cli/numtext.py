@@ -36,7 +36,7 @@ def read_text_numbers(series: pd.Series) -> TextNumbers:
     """Read a column of text as numbers in one consistent style, or say why that is not possible."""
     text = series.dropna().astype(str).str.strip()
     distinct = pd.Series(text[text != ""].unique(), dtype="object")
-    if distinct.empty or not distinct.map(_is_number_text).all():
+    if distinct.empty or not distinct.map(is_number_text).all():
         return TextNumbers(None)
     comma_style = distinct.map(lambda v: bool(THOUSANDS_COMMAS.fullmatch(v) and not EITHER.fullmatch(v)))
     decimal_style = distinct.map(lambda v: bool((DECIMAL_COMMA.fullmatch(v) or POINT_GROUPS.fullmatch(v))
@@ -62,10 +62,6 @@ def read_text_numbers(series: pd.Series) -> TextNumbers:
 
 def is_number_text(value: str) -> bool:
     """Whether `value` reads as a number in some style (plain, thousands commas, decimal comma)."""
-    return _is_number_text(value)
-
-
-def _is_number_text(value: str) -> bool:
     return bool(PLAIN.fullmatch(value) or THOUSANDS_COMMAS.fullmatch(value) or DECIMAL_COMMA.fullmatch(value)
                 or POINT_GROUPS.fullmatch(value))
 
