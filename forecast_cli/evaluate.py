@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli import baselines
-from forecast_cli.errors import DataError
+from forecast_cli.errors import ConfigError, DataError, ThresholdBreached
 from forecast_cli.frame import Frame
-from forecast_cli.metrics import score, score_per_step
+from forecast_cli.metrics import METRICS, score, score_per_step
 from forecast_cli.predict import Predictor, scaled_values
 from forecast_cli.windows import origins_between, targets_at
 
@@ -96,9 +96,6 @@ def evaluation_origins(frame: Frame, manifest: dict, source: str, sha256: str) -
 
 def parse_thresholds(specs: list[str]) -> dict[str, float]:
     """`mape=0.05` style limits for `--fail-above`, checked before any work is done."""
-    from forecast_cli.errors import ConfigError
-    from forecast_cli.metrics import METRICS
-
     limits = {}
     for spec in specs:
         metric, _, value = spec.partition("=")
@@ -116,8 +113,6 @@ def parse_thresholds(specs: list[str]) -> dict[str, float]:
 
 def check_thresholds(result: dict, limits: dict[str, float]) -> None:
     """Raise ThresholdBreached (exit 3) naming the first metric worse than its limit."""
-    from forecast_cli.errors import ConfigError, ThresholdBreached
-
     if limits and result.get("task") == "classify":
         raise ConfigError("--fail-above limits forecast errors; this model is a classifier, whose accuracy "
                           "is in the --json output. Leave --fail-above out.")
