@@ -118,5 +118,8 @@ def check_thresholds(result: dict, limits: dict[str, float]) -> None:
                           "is in the --json output. Leave --fail-above out.")
     for metric, limit in limits.items():
         value = result["metrics"].get(metric)
-        if value is not None and value > limit:
+        if value is None:  # an alert that silently passed would be a check that cannot fail
+            raise ConfigError(f"--fail-above {metric}: {metric} is undefined on this data (mape needs a target "
+                              "other than 0, mase a training part that varies); limit another metric.")
+        if value > limit:
             raise ThresholdBreached(f"{metric} {value:.4f} is above the limit {limit} set with --fail-above.")

@@ -63,3 +63,13 @@ def test_seasonal_naive_repeats_the_value_one_season_earlier():
 
 def test_seasonal_naive_is_nan_before_the_first_season():
     np.testing.assert_array_equal(seasonal_naive(TARGET, np.array([1]), 3, 3), [[np.nan, np.nan, 5.0]])
+
+
+def test_fail_above_on_an_undefined_metric_is_an_error_not_a_silent_pass():
+    from forecast_cli.errors import ConfigError
+    from forecast_cli.evaluate import check_thresholds
+
+    result = {"metrics": {"mape": None, "mae": 1.0}}
+    with pytest.raises(ConfigError, match="mape is undefined on this data"):
+        check_thresholds(result, {"mape": 0.05})
+    check_thresholds(result, {"mae": 2.0})  # a defined metric within its limit passes
