@@ -28,13 +28,13 @@ def main() -> None:
     help_s = median_seconds([*forecast.split(), "--help"])
     python_s = median_seconds([sys.executable, "-c", "pass"])
     torch_s = median_seconds([sys.executable, "-c", "import torch"])
-    loaded = subprocess.run([sys.executable, "-c", "import sys, forecast_cli.cli; "
+    loaded = subprocess.run([sys.executable, "-c", "import sys, forecast_cli.cli.app; "
                              "print(sorted(m for m in ('torch','pandas','matplotlib','numpy') if m in sys.modules))"],
                             capture_output=True, text=True, check=True).stdout.strip()
     print(f"forecast --help     median {help_s:.3f} s over {RUNS} runs")
     print(f"python -c pass      median {python_s:.3f} s")
     print(f"python -c 'import torch' median {torch_s:.3f} s (what --help would cost with an eager import)")
-    print(f"heavy modules loaded by importing forecast_cli.cli: {loaded}")
+    print(f"heavy modules loaded by importing forecast_cli.cli.app: {loaded}")
 
 
 if __name__ == "__main__":

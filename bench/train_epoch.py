@@ -13,11 +13,11 @@ from pathlib import Path
 import torch
 
 from forecast_cli.config import TrainConfig
-from forecast_cli.frame import build_frame
-from forecast_cli.io import read_table
-from forecast_cli.model import Forecaster, ModelSpec
-from forecast_cli.train import TrainingData, train_model
-from forecast_cli.windows import Scaler, origins_between, split_rows
+from forecast_cli.data.frame import build_frame
+from forecast_cli.data.io import read_table
+from forecast_cli.nn.model import Forecaster, ModelSpec
+from forecast_cli.nn.train import TrainingData, train_model
+from forecast_cli.data.windows import Scaler, origins_between, split_rows
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
 CASES = (("sh000001_daily.csv", "close"), ("pollution.csv", "pm2.5"))

@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from forecast_cli.windows import input_windows, target_windows
+from forecast_cli.data.windows import input_windows, target_windows
 
 WINDOW, HORIZON = 20, 1
 

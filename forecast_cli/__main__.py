@@ -1,5 +1,5 @@
 """Allow `python -m forecast_cli`."""
 
-from forecast_cli.cli import main
+from forecast_cli.cli.app import main
 
 main()

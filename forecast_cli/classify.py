@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli.errors import DataError
-from forecast_cli.frame import Frame
+from forecast_cli.data.frame import Frame
 from forecast_cli.metrics import class_scores, confusion_matrix, per_class_scores
 from forecast_cli.predict import ahead_stamps, forward_windows, require_history, scaled_values
-from forecast_cli.windows import Scaler
+from forecast_cli.data.windows import Scaler
 
 
 @dataclass

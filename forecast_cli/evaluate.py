@@ -14,10 +14,10 @@ import pandas as pd
 
 from forecast_cli import baselines
 from forecast_cli.errors import ConfigError, DataError, ThresholdBreached
-from forecast_cli.frame import Frame
+from forecast_cli.data.frame import Frame
 from forecast_cli.metrics import METRICS, score, score_per_step
 from forecast_cli.predict import Predictor, scaled_values
-from forecast_cli.windows import origins_between, targets_at
+from forecast_cli.data.windows import origins_between, targets_at
 
 
 @dataclass

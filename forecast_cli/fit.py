@@ -15,19 +15,22 @@ from typing import Callable
 
 import numpy as np
 
-from forecast_cli import __version__, artifact, checkpoint, lock
-from forecast_cli.atomic import remove_stale
+from forecast_cli import __version__
+from forecast_cli.store import artifact
+from forecast_cli.store import checkpoint
+from forecast_cli.store import lock
+from forecast_cli.store.atomic import remove_stale
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig, check_task_fits_model, to_dict
 from forecast_cli.errors import ConfigError, DataError, Interrupted
 from forecast_cli.evaluate import backtest
-from forecast_cli.frame import Frame
-from forecast_cli.io import Table, read_table
-from forecast_cli.labels import build_task_frame, classification_record
+from forecast_cli.data.frame import Frame
+from forecast_cli.data.io import Table, read_table
+from forecast_cli.data.labels import build_task_frame, classification_record
 from forecast_cli.metrics import naive_scale
 from forecast_cli.predict import check_weights, expected_shapes, make_predictor, scaled_values, torch_forward
 from forecast_cli.report import markdown
-from forecast_cli.timeindex import season_of
-from forecast_cli.windows import Scaler, Splits, origins_between, split_rows
+from forecast_cli.data.timeindex import season_of
+from forecast_cli.data.windows import Scaler, Splits, origins_between, split_rows
 
 
 @dataclass
@@ -59,7 +62,7 @@ def fit(source: str, data_config: DataConfig, model_config: ModelConfig, train_c
     `should_stop` says so it saves a checkpoint and raises Interrupted, leaving `out` as it was;
     `resume` continues from that checkpoint.
     """
-    from forecast_cli.train import resolve_device
+    from forecast_cli.nn.train import resolve_device
 
     started = time.perf_counter()
     configs = (data_config, model_config, train_config)
@@ -82,8 +85,8 @@ def fit(source: str, data_config: DataConfig, model_config: ModelConfig, train_c
 
 def prepare(source: str, data_config: DataConfig, model_config: ModelConfig, warn: Callable[[str], None]) -> Prepared:
     """CSV -> frame -> splits -> train-only scaler -> scaled windows and the model's sizes."""
-    from forecast_cli.model import ModelSpec
-    from forecast_cli.train import TrainingData
+    from forecast_cli.nn.model import ModelSpec
+    from forecast_cli.nn.train import TrainingData
 
     table = read_table(source)
     frame = build_task_frame(table, data_config)
@@ -111,8 +114,8 @@ def prepare(source: str, data_config: DataConfig, model_config: ModelConfig, war
 def _train(prepared: Prepared, configs: tuple, out: Path, warn: Callable[[str], None], on_epoch_end: Callable | None,
            should_stop: Callable[[], bool] | None, resume: bool):
     """Build the model (or take it from the checkpoint) and train; on a stop request, checkpoint and raise."""
-    from forecast_cli.model import Forecaster
-    from forecast_cli.train import seed_everything, train_model
+    from forecast_cli.nn.model import Forecaster
+    from forecast_cli.nn.train import seed_everything, train_model
 
     stamp = checkpoint.fingerprint(prepared.table.sha256, {name: to_dict(c) for name, c in
                                    zip(("data", "model", "train"), configs)}, prepared.scaler.to_dict())
@@ -166,7 +169,7 @@ def _clean_leftovers(out: Path, warn: Callable[[str], None]) -> None:
 
 def _describe(source: str, prepared: Prepared, model, trained, configs: tuple) -> tuple[dict, dict | None, str]:
     """The test-part backtest and the manifest, from the trained model."""
-    from forecast_cli.model import decoder_record
+    from forecast_cli.nn.model import decoder_record
 
     data_config = configs[0]
     frame, splits, scaler = prepared.frame, prepared.splits, prepared.scaler

@@ -13,7 +13,7 @@ import pandas as pd
 
 from forecast_cli.errors import ArtifactError, ConfigError
 from forecast_cli.evaluate import backtest, evaluation_origins
-from forecast_cli.output import write_file
+from forecast_cli.store.atomic import write_file
 from forecast_cli.predict import data_source, forecast_ahead, open_model, read_frame
 
 HISTORY_POINTS = 400  # rows of history drawn before the backtest range
@@ -130,7 +130,7 @@ def _draw_losses(axis, history: list[dict], loss: str = "MSE (scaled)") -> None:
 
 
 def save_png(figure, out: Path) -> None:
-    """Save through a temporary file and a rename (output.write_file), so a failed plot never leaves half a PNG."""
+    """Save through a temporary file and a rename (store.atomic.write_file), so a failed plot never leaves half a PNG."""
     import matplotlib.pyplot as plt
 
     try:

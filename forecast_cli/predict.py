@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli.errors import ArtifactError, ConfigError, DataError
-from forecast_cli.frame import Frame, FrameSpec, rebuild_frame
-from forecast_cli.io import Table, read_table
-from forecast_cli.timeindex import future_timestamps
-from forecast_cli.windows import Scaler, windows_at
+from forecast_cli.data.frame import Frame, FrameSpec, rebuild_frame
+from forecast_cli.data.io import Table, read_table
+from forecast_cli.data.timeindex import future_timestamps
+from forecast_cli.data.windows import Scaler, windows_at
 
 RECORDED_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".psv")  # read without being named on the command line
 PREDICT_BATCH = 2048  # windows per forward pass
@@ -68,7 +68,7 @@ def predictor_from_manifest(manifest: dict, weights: dict, engine: str = "torch"
     engine "numpy" runs the same model through numpy_engine (weights as numpy arrays), never importing torch.
     """
     if engine == "numpy":
-        from forecast_cli.numpy_engine import numpy_forward
+        from forecast_cli.nn.numpy_engine import numpy_forward
 
         forward = numpy_forward(manifest["model_spec"], weights)
     else:
@@ -92,7 +92,7 @@ def torch_model(manifest: dict, weights: dict, where: str):
     """The manifest's Forecaster with `weights` loaded strictly: names, shapes and float types are
     compared first on a storage-free skeleton, so a manifest edited to a huge size is refused
     before anything is allocated."""
-    from forecast_cli.model import Forecaster, ModelSpec
+    from forecast_cli.nn.model import Forecaster, ModelSpec
 
     spec = ModelSpec(**manifest["model_spec"])
     check_weights(expected_shapes(spec), weights, where)
@@ -109,7 +109,7 @@ def expected_shapes(spec) -> dict[str, tuple[int, ...]]:
     """Tensor name -> shape of the model `spec` describes, from a skeleton on torch's meta device."""
     import torch
 
-    from forecast_cli.model import Forecaster
+    from forecast_cli.nn.model import Forecaster
 
     try:
         with torch.device("meta"):
@@ -209,7 +209,7 @@ def open_model(model_dir: str, engine: str = "torch") -> tuple[dict, Predictor]:
     """Load and validate a model directory into its manifest and a ready predictor (torch or numpy engine)."""
     from pathlib import Path
 
-    from forecast_cli import artifact
+    from forecast_cli.store import artifact
 
     if engine not in ENGINES:
         raise ConfigError(f"--engine must be {' or '.join(ENGINES)}, not {engine!r}.")
@@ -241,7 +241,7 @@ def read_frame(source: str, manifest: dict) -> tuple[Frame, Table]:
     """Read a CSV and rebuild the model's inputs from it with the saved frame spec (and a classifier's labels)."""
     table = read_table(source)
     if manifest.get("classification"):
-        from forecast_cli.labels import rebuild_task_frame
+        from forecast_cli.data.labels import rebuild_task_frame
 
         return rebuild_task_frame(table, frame_spec(manifest), manifest["classification"], manifest["horizon"]), table
     return rebuild_frame(table.raw, table.name, frame_spec(manifest)), table

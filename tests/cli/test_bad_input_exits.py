@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from forecast_cli.cli import app
+from forecast_cli.cli.app import app
 
 TINY = ["--epochs", "1", "--hidden", "4", "--window", "5", "--quiet"]
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0  # root reads and writes whatever the permissions
@@ -221,9 +221,9 @@ def test_usage_errors_are_one_line_with_exit_2(args, needle):
 
 
 def test_unwritable_out_under_a_file_fails_before_training(tmp_path, monkeypatch):
-    import forecast_cli.train
+    import forecast_cli.nn.train
 
-    monkeypatch.setattr(forecast_cli.train, "train_model", lambda *a, **k: pytest.fail("training started"))
+    monkeypatch.setattr(forecast_cli.nn.train, "train_model", lambda *a, **k: pytest.fail("training started"))
     data = tmp_path / "ok.csv"
     data.write_text(series_csv())
     (tmp_path / "afile").write_text("x")
@@ -233,9 +233,9 @@ def test_unwritable_out_under_a_file_fails_before_training(tmp_path, monkeypatch
 
 @pytest.mark.skipif(AS_ROOT, reason="root writes into read-only folders")
 def test_out_in_a_read_only_folder_fails_before_training(tmp_path, monkeypatch):
-    import forecast_cli.train
+    import forecast_cli.nn.train
 
-    monkeypatch.setattr(forecast_cli.train, "train_model", lambda *a, **k: pytest.fail("training started"))
+    monkeypatch.setattr(forecast_cli.nn.train, "train_model", lambda *a, **k: pytest.fail("training started"))
     data = tmp_path / "ok.csv"
     data.write_text(series_csv())
     (tmp_path / "locked").mkdir(mode=0o500)

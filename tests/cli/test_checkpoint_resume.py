@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from forecast_cli.cli import app
+from forecast_cli.cli.app import app
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
 from forecast_cli.errors import Interrupted
 

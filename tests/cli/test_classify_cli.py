@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from forecast_cli.cli import app
+from forecast_cli.cli.app import app
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 COSINE, SHANGHAI = str(SAMPLES / "cosine_sign.csv"), str(SAMPLES / "sh000001_daily.csv")
@@ -117,7 +117,7 @@ def test_fail_above_is_refused_for_a_classifier(cosine_model: Path) -> None:
 
 
 def test_classifier_numpy_predict_never_imports_torch(cosine_model: Path) -> None:
-    script = ("import sys\nfrom forecast_cli.cli import main\n"
+    script = ("import sys\nfrom forecast_cli.cli.app import main\n"
               f"sys.argv = ['forecast', 'predict', '--model', {str(cosine_model)!r}, '--engine', 'numpy']\n"
               "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
               "print('exit', code, 'torch', 'torch' in sys.modules)\n")

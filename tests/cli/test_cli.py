@@ -15,7 +15,7 @@ from conftest import REPO, TINY_HORIZON, TINY_ROWS, TINY_TARGET, make_tiny_frame
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from forecast_cli.cli import app
+from forecast_cli.cli.app import app
 
 COMMANDS = sorted(get_command(app).commands)
 METRIC_KEYS = {"mape", "smape", "mae", "rmse", "mase"}

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from forecast_cli.cli import app
+from forecast_cli.cli.app import app
 
 SINE = str(Path(__file__).resolve().parents[2] / "sample_data" / "sine.csv")
 TINY = ["--hidden", "8", "--epochs", "2", "--window", "12", "--horizon", "3", "--quiet"]
@@ -45,7 +45,7 @@ def test_numpy_engine_forecasts_equal_torch_engine(models: dict[str, Path], name
 
 
 def test_numpy_engine_predict_never_imports_torch(models: dict[str, Path]) -> None:
-    script = ("import sys\nfrom forecast_cli.cli import main\n"
+    script = ("import sys\nfrom forecast_cli.cli.app import main\n"
               f"sys.argv = ['forecast', 'predict', '--model', {str(models['lstm'])!r}, '--engine', 'numpy']\n"
               "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
               "print('exit', code, 'torch', 'torch' in sys.modules, 'safetensors.torch' in sys.modules)\n")

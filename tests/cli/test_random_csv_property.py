@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from forecast_cli.cli import app
+from forecast_cli.cli.app import app
 
 CELLS = st.one_of(
     st.integers(-10**6, 10**6).map(str),

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from forecast_cli.cli import app
+from forecast_cli.cli.app import app
 
 SINE = str(Path(__file__).resolve().parents[2] / "sample_data" / "sine.csv")
 runner = CliRunner()

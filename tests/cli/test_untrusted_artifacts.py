@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from forecast_cli.cli import app
+from forecast_cli.cli.app import app
 
 
 def invoke(args: list) -> object:
@@ -183,8 +183,8 @@ def test_a_manifest_cannot_make_predict_read_a_file_that_is_not_data(model, orig
 
 
 def test_manifest_schema_lists_every_model_spec_field():
-    from forecast_cli.manifest import MODEL_SPEC_KEYS
-    from forecast_cli.model import ModelSpec
+    from forecast_cli.store.manifest import MODEL_SPEC_KEYS
+    from forecast_cli.nn.model import ModelSpec
 
     assert MODEL_SPEC_KEYS == {field.name for field in dataclasses.fields(ModelSpec)}
 

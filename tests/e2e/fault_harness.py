@@ -25,7 +25,7 @@ LATER_STEP = 20  # past the first epoch of the tests' series
 def main() -> None:
     point, marks = sys.argv[1], Path(sys.argv[2])
     plant(point, marks)
-    from forecast_cli.cli import main as forecast
+    from forecast_cli.cli.app import main as forecast
 
     sys.argv = ["forecast", *sys.argv[3:]]
     forecast()
@@ -46,13 +46,13 @@ def plant(point: str, marks: Path) -> None:
     if point == "weights":
         _half_written_weights(marks)
     if point == "staged":
-        import forecast_cli.artifact
+        import forecast_cli.store.artifact
 
-        forecast_cli.artifact.publish = lambda staged, target: (mark(marks, "staged"), hang())
+        forecast_cli.store.artifact.publish = lambda staged, target: (mark(marks, "staged"), hang())
     if point == "exchanged":
-        import forecast_cli.atomic
+        import forecast_cli.store.atomic
 
-        exchange = forecast_cli.atomic._exchange
+        exchange = forecast_cli.store.atomic._exchange
 
         def exchange_then_hang(first, second):
             done = exchange(first, second)
@@ -60,11 +60,11 @@ def plant(point: str, marks: Path) -> None:
             hang()
             return done
 
-        forecast_cli.atomic._exchange = exchange_then_hang
+        forecast_cli.store.atomic._exchange = exchange_then_hang
     if point == "checkpoint":
-        import forecast_cli.checkpoint
+        import forecast_cli.store.checkpoint
 
-        forecast_cli.checkpoint.publish = lambda staged, target: (mark(marks, "checkpoint"), hang())
+        forecast_cli.store.checkpoint.publish = lambda staged, target: (mark(marks, "checkpoint"), hang())
 
 
 def _slow_steps(marks: Path) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from forecast_cli.cli import app
+from forecast_cli.cli.app import app
 
 HARNESS = Path(__file__).with_name("fault_harness.py")
 # Two layers with dropout, so resuming must also restore the RNG that draws the dropout masks.

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from conftest import TINY_TARGET
 
-from forecast_cli import artifact
+from forecast_cli.store import artifact
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
 from forecast_cli.errors import ArtifactError
 from forecast_cli.fit import fit
-from forecast_cli.output import write_text
+from forecast_cli.store.atomic import write_text
 from forecast_cli.predict import forecast_ahead, open_model, read_frame, scaled_values
 
 EXPECTED_FILES = {"manifest.json", "model.safetensors", "history.csv", "report.json", "report.md"}
@@ -78,7 +78,7 @@ def test_failed_swap_leaves_the_previous_model_byte_identical(model_copy, monkey
     def broken_fsync(directory):
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr("forecast_cli.atomic._fsync_tree", broken_fsync)
+    monkeypatch.setattr("forecast_cli.store.atomic._fsync_tree", broken_fsync)
     with pytest.raises(ArtifactError, match="nothing was replaced"):
         artifact.save(model_copy, manifest, loaded.weights, [], {}, "report\n")
     assert _snapshot(model_copy) == before

@@ -6,10 +6,10 @@ import pytest
 
 from forecast_cli.classify import ClassPredictor, backtest_classes
 from forecast_cli.errors import DataError
-from forecast_cli.frame import Frame, FrameSpec
-from forecast_cli.labels import Labels, direction_labels, label_classes
+from forecast_cli.data.frame import Frame, FrameSpec
+from forecast_cli.data.labels import Labels, direction_labels, label_classes
 from forecast_cli.metrics import class_scores, confusion_matrix, per_class_scores
-from forecast_cli.windows import Scaler
+from forecast_cli.data.windows import Scaler
 
 ACTUAL = np.array([0, 0, 0, 1, 1, 2])
 PREDICTED = np.array([0, 0, 1, 1, 2, 2])

@@ -6,8 +6,8 @@ import pytest
 from conftest import SAMPLE_DATA, make_tiny_frame
 
 from forecast_cli.errors import DataError
-from forecast_cli.frame import build_frame, rebuild_frame
-from forecast_cli.io import read_table
+from forecast_cli.data.frame import build_frame, rebuild_frame
+from forecast_cli.data.io import read_table
 
 
 def _pollution_like(rows: int = 48) -> pd.DataFrame:
@@ -157,14 +157,14 @@ def test_text_target_error_says_to_choose_another_target():
 
 def test_frequency_stays_a_string_when_pandas_returns_an_offset(monkeypatch):
     """pandas announces that infer_freq will return an offset object; the manifest needs the alias text."""
-    from forecast_cli import timeindex
+    from forecast_cli.data import timeindex
 
     monkeypatch.setattr(timeindex.pd, "infer_freq", lambda index: pd.tseries.frequencies.to_offset("D"))
     assert timeindex.infer_frequency(pd.date_range("2020-01-01", periods=5, freq="D")) == "D"
 
 
 def test_a_column_named_with_a_time_word_is_the_time_column_and_its_bad_line_is_named():
-    from forecast_cli.timeindex import detect_time_columns, parse_time
+    from forecast_cli.data.timeindex import detect_time_columns, parse_time
 
     raw = pd.DataFrame({"Week Ending": ["01/04/1981", "01/11/1981", "2021-13-45"], "temp": [18.0, 17.5, 17.0]})
     assert detect_time_columns(raw, None, "weekly.csv") == ("Week Ending",)

@@ -103,7 +103,7 @@ def test_importing_the_cli_loads_no_torch_pandas_or_matplotlib():
     """A real import, so a light module that imports a heavy one at its top is caught too; --help as well."""
     code = (
         "import contextlib, io, json, sys\n"
-        "import forecast_cli.cli as cli\n"
+        "import forecast_cli.cli.app as cli\n"
         "after_import = sorted(m for m in %r if m in sys.modules)\n"
         "for args in (['--help'], ['fit', '--help'], ['predict', '--help'], ['evaluate', '--help'],\n"
         "             ['plot', '--help'], ['info', '--help']):\n"

@@ -3,7 +3,7 @@
 import pytest
 
 from forecast_cli.errors import DataError
-from forecast_cli.io import read_table
+from forecast_cli.data.io import read_table
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from forecast_cli.model import Forecaster, ModelSpec
+from forecast_cli.nn.model import Forecaster, ModelSpec
 
 BATCH, WINDOW, FEATURES, HORIZON = 5, 9, 3, 4
 

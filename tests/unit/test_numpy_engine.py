@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from forecast_cli.errors import ArtifactError
-from forecast_cli.model import Forecaster, ModelSpec
-from forecast_cli.numpy_engine import numpy_forward
+from forecast_cli.nn.model import Forecaster, ModelSpec
+from forecast_cli.nn.numpy_engine import numpy_forward
 
 SHAPES = {"plain": {}, "bidirectional": {"bidirectional": True}, "two_layers": {"num_layers": 2},
           "bidirectional_two_layers": {"bidirectional": True, "num_layers": 2}}

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from forecast_cli.numtext import read_text_numbers
+from forecast_cli.data.numtext import read_text_numbers
 
 
 def read(values: list):

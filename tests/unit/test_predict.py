@@ -3,9 +3,9 @@
 import numpy as np
 import pandas as pd
 
-from forecast_cli.frame import build_frame
+from forecast_cli.data.frame import build_frame
 from forecast_cli.predict import Predictor, forecast_ahead
-from forecast_cli.windows import Scaler
+from forecast_cli.data.windows import Scaler
 
 WINDOW, HORIZON = 5, 2
 

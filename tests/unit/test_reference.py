@@ -1,4 +1,4 @@
-"""Pins forecast_cli.reference (NumPy LSTM/GRU) to torch.nn.LSTM / torch.nn.GRU and to central finite differences.
+"""Pins forecast_cli.nn.reference (NumPy LSTM/GRU) to torch.nn.LSTM / torch.nn.GRU and to central finite differences.
 
 Relative error here is norm-based: ||a - b|| / max(||a|| + ||b||, 1e-12), one number per parameter tensor.
 """
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from forecast_cli import reference
+from forecast_cli.nn import reference
 
 # Torch comparison config: B=3, L=6, F=4, D=5, 2 layers.
 BATCH, LENGTH, INPUT_SIZE, HIDDEN_SIZE, NUM_LAYERS = 3, 6, 4, 5, 2

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from forecast_cli.errors import DataError
-from forecast_cli.windows import input_windows, origins_between, split_rows, targets_at, windows_at
+from forecast_cli.data.windows import input_windows, origins_between, split_rows, targets_at, windows_at
 
 ROWS, FEATURES, WINDOW, HORIZON = 60, 3, 7, 4
 

@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli.errors import DataError
-from forecast_cli.numtext import is_number_text, read_text_numbers
-from forecast_cli.timeindex import detect_time_columns, infer_frequency, parse_time
+from forecast_cli.data.numtext import is_number_text, read_text_numbers
+from forecast_cli.data.timeindex import detect_time_columns, infer_frequency, parse_time
 
 if TYPE_CHECKING:
-    from forecast_cli.labels import Labels
+    from forecast_cli.data.labels import Labels
 
 LEAK_SHARE = 0.99  # share of rows where a column equals a future target for it to count as a leak
 LEAK_SHIFTS = 3  # how far ahead inputs other than the target are compared

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from forecast_cli.atomic import publish, remove_stale, staging_dir
+from forecast_cli.store.atomic import publish, remove_stale, staging_dir
 from forecast_cli.errors import ArtifactError
-from forecast_cli.manifest import check_fields
+from forecast_cli.store.manifest import check_fields
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"

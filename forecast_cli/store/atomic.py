@@ -1,4 +1,4 @@
-"""Publish a directory atomically: build it beside the target, then swap it in with one rename.
+"""Publish a directory or a file atomically: build it beside the target, then swap it in with one rename.
 
 A reader (or a crash) sees either the old directory or the new one, never a mix. On Linux the
 swap is `renameat2(RENAME_EXCHANGE)`; elsewhere two renames leave a window of microseconds.
@@ -13,6 +13,9 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Callable
+
+from forecast_cli.errors import ConfigError
 
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
@@ -108,3 +111,36 @@ def _fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a text file atomically (see write_file)."""
+
+    def write(temporary: Path) -> None:
+        with open(temporary, "w", newline="") as stream:
+            stream.write(text)
+
+    write_file(path, write)
+
+
+def write_file(path: Path, write: Callable[[Path], None]) -> None:
+    """Have `write` fill a temporary sibling, then rename it to `path`, so readers never see half a file;
+    a path that cannot be written (a folder, no space, no permission) is a ConfigError naming it."""
+    path = Path(path)
+    if not path.parent.exists():
+        raise ConfigError(f"{path}: folder {path.parent} does not exist; create it or choose another path.")
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; give a file name.")
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write there ({exc.strerror}); choose another path.") from exc
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        default_permissions(Path(temporary))
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be written ({exc.strerror or exc}); choose another path.") from exc
+    finally:
+        Path(temporary).unlink(missing_ok=True)

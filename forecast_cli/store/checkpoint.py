@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from forecast_cli.atomic import TEMP_MARK, publish, remove_stale, staging_dir
+from forecast_cli.store.atomic import TEMP_MARK, publish, remove_stale, staging_dir
 from forecast_cli.errors import ArtifactError, ConfigError
 
 FORMAT = 1
@@ -134,7 +134,7 @@ def _progress_fields(progress) -> dict[str, Any]:
 
 
 def _rebuild(state: dict, tensors: dict):
-    from forecast_cli.train import EpochStats, TrainProgress
+    from forecast_cli.nn.train import EpochStats, TrainProgress
 
     fields = state["progress"]
     optimizer_state: dict[int, dict[str, Any]] = {}

@@ -16,8 +16,8 @@ import pandas as pd
 
 from forecast_cli.config import DataConfig
 from forecast_cli.errors import DataError
-from forecast_cli.frame import Frame, FrameSpec, build_frame, rebuild_frame
-from forecast_cli.io import Table
+from forecast_cli.data.frame import Frame, FrameSpec, build_frame, rebuild_frame
+from forecast_cli.data.io import Table
 
 DIRECTION_CLASSES = ["down", "up"]  # code 0, code 1
 MAX_CLASSES = 50  # more distinct values than this is a measurement to forecast, not a label

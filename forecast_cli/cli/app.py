@@ -179,8 +179,8 @@ def fit(
     """Train a forecaster (or a classifier) on a CSV and write a model directory with a test report."""
     with exit_codes():
         from forecast_cli.fit import fit as run_fit
-        from forecast_cli.progress import epoch_reporter
-        from forecast_cli.signals import stop_requested
+        from forecast_cli.cli.progress import epoch_reporter
+        from forecast_cli.cli.signals import stop_requested
 
         data_config = DataConfig(target=target or (f"{target_from}_direction" if target_from else ""),
                                  features=_split(features), time_col=_split(time_col),
@@ -226,7 +226,7 @@ def predict(
 ) -> None:
     """Forecast the next horizon steps after the end of the data, in original units."""
     with exit_codes():
-        from forecast_cli.output import write_forecast
+        from forecast_cli.cli.output import write_forecast
         from forecast_cli.predict import data_source, forecast_ahead, open_model, read_frame
 
         if fmt not in ("csv", "json"):
@@ -253,7 +253,7 @@ def evaluate(
     """Backtest a saved model and report its errors beside naive baselines."""
     with exit_codes():
         from forecast_cli.evaluate import backtest, check_thresholds, evaluation_origins, parse_thresholds
-        from forecast_cli.output import show_evaluation
+        from forecast_cli.cli.output import show_evaluation
         from forecast_cli.predict import data_source, open_model, read_frame
 
         thresholds = parse_thresholds(fail_above or [])
@@ -291,8 +291,8 @@ def info(
 ) -> None:
     """Show what a model directory holds: data, columns, configuration, scores."""
     with exit_codes():
-        from forecast_cli.artifact import read_manifest
-        from forecast_cli.output import show_manifest
+        from forecast_cli.store.artifact import read_manifest
+        from forecast_cli.cli.output import show_manifest
 
         manifest = read_manifest(model)
         if as_json:

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from forecast_cli import reference
+from forecast_cli.nn import reference
 from forecast_cli.errors import ArtifactError
 
 GATES = {"lstm": 4, "gru": 3}  # gate rows per hidden unit in torch's weight layout

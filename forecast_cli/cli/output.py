@@ -6,47 +6,11 @@ Rich is used for terminal tables only; CSV and JSON go to stdout directly.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
-from typing import Callable
 
-from forecast_cli.atomic import default_permissions
 from forecast_cli.errors import ConfigError
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write a text file atomically (see write_file)."""
-
-    def write(temporary: Path) -> None:
-        with open(temporary, "w", newline="") as stream:
-            stream.write(text)
-
-    write_file(path, write)
-
-
-def write_file(path: Path, write: Callable[[Path], None]) -> None:
-    """Have `write` fill a temporary sibling, then rename it to `path`, so readers never see half a file;
-    a path that cannot be written (a folder, no space, no permission) is a ConfigError naming it."""
-    path = Path(path)
-    if not path.parent.exists():
-        raise ConfigError(f"{path}: folder {path.parent} does not exist; create it or choose another path.")
-    if path.is_dir():
-        raise ConfigError(f"{path}: is a folder; give a file name.")
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot write there ({exc.strerror}); choose another path.") from exc
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        default_permissions(Path(temporary))
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be written ({exc.strerror or exc}); choose another path.") from exc
-    finally:
-        Path(temporary).unlink(missing_ok=True)
+from forecast_cli.store.atomic import write_text
 
 
 def write_forecast(forecast, output: str, fmt: str) -> None:
