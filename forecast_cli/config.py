@@ -6,12 +6,16 @@ Imports nothing heavy; validation here covers what can be judged without the dat
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from forecast_cli.errors import ConfigError
 
 MAX_SEED = 2**32
+# Upper bounds of every size: far above any real use, low enough that an edited manifest or a typo
+# (--hidden 9999999999999999999) is refused in one line instead of exhausting memory.
+MAX_SIZES = {"--window": 100_000, "--horizon": 10_000, "--hidden": 8_192, "--layers": 32,
+             "--epochs": 1_000_000, "--batch-size": 10_000_000, "--patience": 1_000_000, "--season": 100_000}
 
 
 @dataclass(frozen=True)
@@ -47,8 +51,8 @@ class DataConfig:
             )
         if self.norm not in ("window", "global"):
             raise ConfigError(f"--norm must be 'window' or 'global', not {self.norm!r}.")
-        if self.season is not None and self.season < 1:
-            raise ConfigError(f"--season must be 1 or more, not {self.season}.")
+        if self.season is not None:
+            _positive("--season", self.season)
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,9 @@ def check_task_fits_model(data: DataConfig, model: ModelConfig) -> None:
 def _positive(option: str, value: int) -> None:
     if value < 1:
         raise ConfigError(f"{option} must be 1 or more, not {value}.")
+    if value > MAX_SIZES[option]:
+        raise ConfigError(f"{option} {value} is more than the {MAX_SIZES[option]:,} this tool supports; "
+                          "choose a smaller value.")
 
 
 def _fraction(option: str, value: float) -> None:
@@ -134,13 +141,3 @@ def _fraction(option: str, value: float) -> None:
 def to_dict(config: Any) -> dict[str, Any]:
     """A JSON-ready dict of a config record (tuples become lists)."""
     return {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(config).items()}
-
-
-def from_dict(cls: type, data: dict[str, Any]) -> Any:
-    """Rebuild a config record from a manifest, refusing unknown keys (a sign of another format)."""
-    names = {f.name for f in fields(cls)}
-    unknown = set(data) - names
-    if unknown:
-        raise ValueError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
-    values = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
-    return cls(**values)

@@ -1,4 +1,5 @@
-"""Backtest a predictor: forecast from every origin, score each horizon step, beside naive baselines.
+"""`evaluate`: backtest a loaded model from every origin it was not fitted or tuned on, beside the
+naive baselines (predictors.py scores); the origins rule and the `--fail-above` thresholds.
 
 Returns the `evaluate --json` object; formatting belongs to report.py.
 """
@@ -8,54 +9,41 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from forecast_cli import baselines
-from forecast_cli.errors import ConfigError, DataError, ThresholdBreached
 from forecast_cli.data.frame import Frame
-from forecast_cli.metrics import METRICS, score, score_per_step
-from forecast_cli.predict import Predictor, scaled_values
-from forecast_cli.data.windows import origins_between, targets_at
+from forecast_cli.data.io import Table
+from forecast_cli.data.windows import origins_between
+from forecast_cli.errors import ConfigError, ThresholdBreached
+from forecast_cli.loaded import LoadedModel, Source
+from forecast_cli.metrics import METRICS
+from forecast_cli.predictors import Backtest
+from forecast_cli.store.manifest import Manifest
 
 
 @dataclass
-class Backtest:
-    """Scores plus the raw (N, H) arrays a plot needs."""
+class Evaluation:
+    """What a backtest read and scored: the frame (plot draws it too) and the backtest, if any origin."""
 
-    result: dict  # the `evaluate --json` object
-    origins: np.ndarray
-    predicted: np.ndarray
-    actual: np.ndarray
+    frame: Frame
+    table: Table
+    backtest: Backtest | None
 
 
-def backtest(predictor: Predictor, frame: Frame, origins: np.ndarray, season: int | None,
-             mase_scale: float) -> Backtest:
-    """Score forecasts from `origins` (consecutive) against the frame's own target values;
-    a classifier's predicted classes against its labels (classify.backtest_classes)."""
-    if not isinstance(predictor, Predictor):
-        from forecast_cli.classify import backtest_classes
-
-        return backtest_classes(predictor, frame, origins)
-    if len(origins) == 0:
-        raise DataError("no forecast origin has a full window before it and a full horizon after it; "
-                        "give more rows.")
-    target = frame.data[frame.spec.target].to_numpy(dtype="float64")
-    predicted = predictor.forecast(scaled_values(frame, predictor.scaler), origins)
-    actual = targets_at(target, origins, predictor.horizon)
-    result = {
-        "metrics": score(predicted, actual, mase_scale),
-        "per_step": score_per_step(predicted, actual, mase_scale),
-        "baselines": {"naive": score(baselines.naive(target, origins, predictor.horizon), actual, mase_scale)},
-        "horizon": predictor.horizon,
-        "windows": int(len(origins)),
-        "excluded_zero_targets": int((actual == 0).sum()),
-    }
-    if season:
-        seasonal = baselines.seasonal_naive(target, origins, predictor.horizon, season)
-        result["baselines"]["seasonal_naive"] = score(seasonal, actual, mase_scale)
-    return Backtest(result, origins, predicted, np.asarray(actual))
+def evaluate(model: LoadedModel, data: Source | None, warn: Callable[[str], None],
+             require_origins: bool = True) -> Evaluation:
+    """Backtest `model` on `data` (default: the training data) from every origin outside the period
+    it was fitted and tuned on. No origin to score is an error (the predictor says what is missing),
+    or with `require_origins` False an Evaluation whose `backtest` is None (a plot still draws)."""
+    frame, table, source = model.read(data, warn)
+    manifest = model.manifest
+    origins = evaluation_origins(frame, manifest, source, table.sha256)
+    if len(origins) == 0 and not require_origins:
+        return Evaluation(frame, table, None)
+    return Evaluation(frame, table, model.predictor.backtest(frame, origins, manifest.season, manifest.mase_scale))
 
 
 def origins_after(frame: Frame, boundary, window: int, horizon: int) -> np.ndarray:
@@ -74,23 +62,24 @@ def all_origins(frame: Frame, window: int, horizon: int) -> np.ndarray:
     return origins_between(0, len(frame.data), window, horizon)
 
 
-def evaluation_origins(frame: Frame, manifest: dict, source: str, sha256: str) -> np.ndarray:
+def evaluation_origins(frame: Frame, manifest: Manifest, source: Source, sha256: str) -> np.ndarray:
     """Origins to score, never inside the period the model was fitted and tuned on.
 
     Data that reaches back into that period (the training file, a copy of it on stdin, a file with
     rows appended) is scored only after the validation part ends; data wholly after it, or without
     a time axis and not the training file, is scored from every origin with a full window before it.
     """
-    window, horizon = manifest["window"], manifest["horizon"]
-    recorded = manifest["data"]
+    window, horizon = manifest.window, manifest.horizon
+    recorded = manifest.data
     index = frame.data.index
     if isinstance(index, pd.DatetimeIndex) and len(index):
-        overlaps = index[0] <= pd.Timestamp(recorded["val_end"])
+        overlaps = index[0] <= pd.Timestamp(recorded.val_end)
     else:
-        same_path = source != "-" and recorded.get("path") and Path(source).resolve() == Path(recorded["path"])
-        overlaps = bool(same_path) or sha256 == recorded.get("sha256")
+        same_path = (isinstance(source, (str, Path)) and str(source) != "-" and recorded.path
+                     and Path(source).resolve() == Path(recorded.path))
+        overlaps = bool(same_path) or sha256 == recorded.sha256
     if overlaps:
-        return origins_after(frame, recorded["val_end"], window, horizon)
+        return origins_after(frame, recorded.val_end, window, horizon)
     return all_origins(frame, window, horizon)
 
 

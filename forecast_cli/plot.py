@@ -1,58 +1,40 @@
-"""Results -> PNG: history, backtest (actual against one-step-ahead predictions), the forecast ahead,
+"""`plot`: results -> PNG: history, backtest (actual against one-step-ahead predictions), the forecast ahead,
 and the training curves; for a classifier, the predicted probability over the actual label.
 The only module that imports matplotlib (Agg backend, no display needed).
 """
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from forecast_cli.errors import ArtifactError, ConfigError
-from forecast_cli.evaluate import backtest, evaluation_origins
+from forecast_cli.errors import ConfigError
+from forecast_cli.evaluate import evaluate
+from forecast_cli.loaded import LoadedModel, Source
 from forecast_cli.store.atomic import write_file
-from forecast_cli.predict import data_source, forecast_ahead, open_model, read_frame
 
 HISTORY_POINTS = 400  # rows of history drawn before the backtest range
 
 
-def plot_model(model_dir: str, data: str | None, out: Path) -> None:
-    """Compute what to draw from the model and data, then draw it to `out`."""
+def plot(model: LoadedModel, data: Source | None, out: Path, warn: Callable[[str], None]) -> Path:
+    """Backtest and forecast `model` on `data` (default: the training data), then draw both to `out`."""
+    out = Path(out)
     if out.suffix.lower() != ".png":
         raise ConfigError(f"--out {out}: plots are written as PNG; use a name ending in .png.")
     if not out.parent.exists():
         raise ConfigError(f"--out {out}: folder {out.parent} does not exist; create it or choose another path.")
     if out.is_dir():
         raise ConfigError(f"--out {out}: is a folder; give a file name ending in .png.")
-    manifest, predictor = open_model(model_dir)
-    source = data_source(data, manifest)
-    frame, table = read_frame(source, manifest)
-    origins = evaluation_origins(frame, manifest, source, table.sha256)
-    tested = backtest(predictor, frame, origins, manifest.get("season"), manifest["mase_scale"]) if len(origins) else None
-    ahead = forecast_ahead(predictor, frame, manifest.get("frequency"))
-    history = read_history(Path(model_dir) / "history.csv")
-    if manifest.get("classification"):
-        figure = draw_classes(frame, tested, ahead, history, f"{frame.labels.name} — {table.name}")
-    else:
-        figure = draw(frame, tested, ahead, history, f"{manifest['frame']['target']} — {table.name}")
-    save_png(figure, out)
-
-
-def read_history(path: Path) -> list[dict]:
-    """The training curves of a model directory; a damaged file (untrusted, like the rest) is refused."""
-    if not path.is_file():
-        return []
-    try:
-        with open(path, newline="") as handle:
-            rows = list(csv.DictReader(handle))
-        for row in rows:
-            int(row["epoch"]), float(row["train_loss"]), float(row["val_loss"] or 0)
-    except (OSError, KeyError, TypeError, ValueError, UnicodeDecodeError, csv.Error) as exc:
-        raise ArtifactError(f"{path}: damaged training history ({type(exc).__name__}); fit the model again.") from exc
-    return rows
+    evaluation = evaluate(model, data, warn, require_origins=False)
+    frame = evaluation.frame
+    ahead = model.predictor.ahead(frame, model.manifest.frequency)
+    title = f"{frame.labels.name if frame.labels else frame.spec.target} — {evaluation.table.name}"
+    drawing = draw_classes if model.manifest.classification else draw
+    save_png(drawing(frame, evaluation.backtest, ahead, model.training_history(), title), out)
+    return out
 
 
 def draw(frame, tested, ahead: pd.DataFrame, history: list[dict], title: str):

@@ -69,37 +69,24 @@ class Fitted:
     horizon: int
     warnings: list[str]
     report: dict
-    predictor: object  # forecast_cli.predict.Predictor holding the in-memory trained module
-    backtest: object  # forecast_cli.evaluate.Backtest on the test part, computed inside fit
+    predictor: object  # forecast_cli.predictors.Predictor holding the in-memory trained module
+    backtest: object  # forecast_cli.predictors.Backtest on the test part, computed inside fit
 
 
 @pytest.fixture(scope="session")
 def fitted(tiny_csv, tmp_path_factory) -> Fitted:
-    """Fit once through `forecast_cli.fit.fit`, capturing the in-memory predictor it scores the test part with."""
-    from forecast_cli import fit as fit_module
+    """Fit once through `forecast_cli.fitting.fit`, keeping the in-memory predictor it scores the test part with."""
+    from forecast_cli import fitting as fit_module
     from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
-
-    captured = {}
-    original = fit_module.backtest
-
-    def capturing_backtest(predictor, *args, **kwargs):
-        captured["predictor"] = predictor
-        captured["backtest"] = original(predictor, *args, **kwargs)
-        return captured["backtest"]
+    from forecast_cli.store.manifest import Configs
 
     model_dir = tmp_path_factory.mktemp("model") / "forecast_model"
     warnings: list[str] = []
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(fit_module, "backtest", capturing_backtest)
-        outcome = fit_module.fit(
-            str(tiny_csv),
-            DataConfig(target=TINY_TARGET, window=TINY_WINDOW, horizon=TINY_HORIZON),
-            ModelConfig(hidden_size=8),
-            TrainConfig(epochs=3, batch_size=32, device="cpu", seed=0),
-            model_dir, warn=warnings.append,
-        )
+    configs = Configs(DataConfig(target=TINY_TARGET, window=TINY_WINDOW, horizon=TINY_HORIZON), ModelConfig(hidden_size=8),
+                      TrainConfig(epochs=3, batch_size=32, device="cpu", seed=0))
+    outcome = fit_module.fit(str(tiny_csv), configs, model_dir, warn=warnings.append)
     return Fitted(tiny_csv, model_dir, TINY_WINDOW, TINY_HORIZON, warnings, outcome.report,
-                  captured["predictor"], captured["backtest"])
+                  outcome.predictor, outcome.test)
 
 
 @pytest.fixture

@@ -3,7 +3,3 @@
 app (options -> one API call -> output; errors -> exit codes), output (CSV/JSON/tables to stdout),
 progress (stderr progress bar or log lines), signals (SIGINT/SIGTERM as a stop request).
 """
-
-from forecast_cli.cli.app import app, main
-
-__all__ = ["app", "main"]

@@ -21,10 +21,9 @@ from typing import Annotated, Iterator, Optional
 import typer
 from typer.core import TyperGroup
 
-from forecast_cli import __version__
+from forecast_cli.version import __version__
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
-from forecast_cli.errors import (EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, ConfigError, ForecastError,
-                                 Interrupted)
+from forecast_cli.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, ConfigError, ForecastError, Interrupted
 
 EPILOG = ("Exit codes: 0 success; 1 internal error (a bug, please report it); 2 bad usage or bad input; "
           "3 evaluate --fail-above breached; 130 interrupted (fit saves a checkpoint; continue with --resume).")
@@ -141,32 +140,32 @@ def fit(
                         "numeric column). Text columns named here are one-hot encoded.")] = None,
     time_col: Annotated[Optional[str], typer.Option(help="Time column, or several to combine "
                         "(year,month,day,hour). Default: detected.")] = None,
-    cell: Annotated[str, typer.Option(help="Recurrent cell: lstm or gru.")] = "lstm",
-    window: Annotated[int, typer.Option(help="Rows of history per sample.")] = 20,
-    horizon: Annotated[int, typer.Option(help="Future steps forecast at once.")] = 1,
-    hidden: Annotated[int, typer.Option(help="Hidden units per layer.")] = 32,
-    layers: Annotated[int, typer.Option(help="Stacked recurrent layers.")] = 1,
-    dropout: Annotated[float, typer.Option(help="Dropout between stacked layers.")] = 0.0,
+    cell: Annotated[str, typer.Option(help="Recurrent cell: lstm or gru.")] = ModelConfig.cell,
+    window: Annotated[int, typer.Option(help="Rows of history per sample.")] = DataConfig.window,
+    horizon: Annotated[int, typer.Option(help="Future steps forecast at once.")] = DataConfig.horizon,
+    hidden: Annotated[int, typer.Option(help="Hidden units per layer.")] = ModelConfig.hidden_size,
+    layers: Annotated[int, typer.Option(help="Stacked recurrent layers.")] = ModelConfig.num_layers,
+    dropout: Annotated[float, typer.Option(help="Dropout between stacked layers.")] = ModelConfig.dropout,
     bidirectional: Annotated[bool, typer.Option("--bidirectional", help="Read windows both ways.")] = False,
     decoder: Annotated[str, typer.Option(help="direct: one linear head for all horizon steps; seq2seq: a second "
-                       "cell unrolls the horizon, fed its own previous output.")] = "direct",
-    epochs: Annotated[int, typer.Option(help="Maximum training epochs.")] = 60,
-    batch_size: Annotated[int, typer.Option(help="Windows per training step.")] = 128,
-    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 2e-3,
-    weight_decay: Annotated[float, typer.Option(help="L2 weight decay.")] = 0.0,
-    clip_grad: Annotated[float, typer.Option(help="Max gradient norm; 0 turns clipping off.")] = 1.0,
-    patience: Annotated[int, typer.Option(help="Epochs without validation gain before stopping.")] = 10,
-    val_frac: Annotated[float, typer.Option(help="Share of rows for validation (after train).")] = 0.1,
-    test_frac: Annotated[float, typer.Option(help="Share of rows for the test report (last).")] = 0.2,
+                       "cell unrolls the horizon, fed its own previous output.")] = ModelConfig.decoder,
+    epochs: Annotated[int, typer.Option(help="Maximum training epochs.")] = TrainConfig.epochs,
+    batch_size: Annotated[int, typer.Option(help="Windows per training step.")] = TrainConfig.batch_size,
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = TrainConfig.lr,
+    weight_decay: Annotated[float, typer.Option(help="L2 weight decay.")] = TrainConfig.weight_decay,
+    clip_grad: Annotated[float, typer.Option(help="Max gradient norm; 0 turns clipping off.")] = TrainConfig.clip_grad,
+    patience: Annotated[int, typer.Option(help="Epochs without validation gain before stopping.")] = TrainConfig.patience,
+    val_frac: Annotated[float, typer.Option(help="Share of rows for validation (after train).")] = DataConfig.val_frac,
+    test_frac: Annotated[float, typer.Option(help="Share of rows for the test report (last).")] = DataConfig.test_frac,
     season: Annotated[Optional[int], typer.Option(help="Season length for the seasonal-naive baseline. "
                       "Default: from the frequency.")] = None,
     norm: Annotated[str, typer.Option(help="window: relative to each window's last value; global: plain "
-                    "z-score.")] = "window",
-    device: Annotated[str, typer.Option(help="auto (CUDA, then MPS, else CPU), cpu, cuda or mps.")] = "auto",
-    seed: Annotated[int, typer.Option(help="Seed for every random source.")] = 0,
+                    "z-score.")] = DataConfig.norm,
+    device: Annotated[str, typer.Option(help="auto (CUDA, then MPS, else CPU), cpu, cuda or mps.")] = TrainConfig.device,
+    seed: Annotated[int, typer.Option(help="Seed for every random source.")] = TrainConfig.seed,
     out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.", metavar="DIR")] = DEFAULT_MODEL,
     task: Annotated[str, typer.Option(help="forecast: the target's next values; classify: its class --horizon rows "
-                    "ahead (softmax head, cross-entropy).")] = "forecast",
+                    "ahead (softmax head, cross-entropy).")] = DataConfig.task,
     target_from: Annotated[Optional[str], typer.Option(help="With --classify-direction: the numeric column whose "
                            "up/down moves are the label.", metavar="COL")] = None,
     classify_direction: Annotated[bool, typer.Option("--classify-direction", help="Label each window up if "
@@ -177,40 +176,32 @@ def fit(
     quiet: Quiet = False,
 ) -> None:
     """Train a forecaster (or a classifier) on a CSV and write a model directory with a test report."""
+    options = {name: value for name, value in locals().items() if name not in ("data", "quiet")}
     with exit_codes():
-        from forecast_cli.fit import fit as run_fit
+        import forecast_cli
         from forecast_cli.cli.progress import epoch_reporter
         from forecast_cli.cli.signals import stop_requested
 
-        data_config = DataConfig(target=target or (f"{target_from}_direction" if target_from else ""),
-                                 features=_split(features), time_col=_split(time_col),
-                                 window=window, horizon=horizon, val_frac=val_frac, test_frac=test_frac,
-                                 norm=norm, season=season, task="classify" if classify_direction else task,
-                                 target_from=target_from, classify_direction=classify_direction)
-        model_config = ModelConfig(cell, hidden, layers, dropout, bidirectional, decoder)
-        train_config = TrainConfig(epochs, batch_size, lr, weight_decay, clip_grad, patience, device, seed)
         with stop_requested() as should_stop, epoch_reporter(epochs, enabled=not quiet) as on_epoch_end:
-            outcome = run_fit(data, data_config, model_config, train_config, out,
-                              warn=lambda m: say(f"warning: {m}", quiet), on_epoch_end=on_epoch_end,
-                              should_stop=should_stop, resume=resume)
-        _fit_summary(outcome, out, quiet)
+            model = forecast_cli.fit(data, **options, warn=_warner(quiet), on_epoch_end=on_epoch_end,
+                                     should_stop=should_stop)
+        _fit_summary(model, out, quiet)
 
 
-def _fit_summary(outcome, out: Path, quiet: bool) -> None:
+def _fit_summary(model, out: Path, quiet: bool) -> None:
     from forecast_cli.report import summary_line
 
-    training = outcome.manifest["training"]
-    say(f"trained on {training['device']} in {outcome.seconds:.1f}s; best epoch {training['best_epoch']} "
-        f"of {training['epochs_run']}", quiet)
-    if outcome.report:
-        say(summary_line(outcome.report), quiet)
+    training = model.manifest.training
+    say(f"trained on {training.device} in {training.seconds:.1f}s; best epoch {training.best_epoch} "
+        f"of {training.epochs_run}", quiet)
+    if model.report:
+        say(summary_line(model.report), quiet)
     say(f"model written to {out}", quiet)
 
 
-def _split(value: Optional[str]) -> Optional[tuple[str, ...]]:
-    if value is None:
-        return None
-    return tuple(part.strip() for part in value.split(",") if part.strip())
+def _warner(quiet: bool):
+    """The API's `warn` callback: one `warning:` line on stderr per note, silenced by --quiet."""
+    return lambda message: say(f"warning: {message}", quiet)
 
 
 @app.command(epilog="Example: forecast predict sample_data/sh000001_daily.csv --model forecast_model")
@@ -226,16 +217,12 @@ def predict(
 ) -> None:
     """Forecast the next horizon steps after the end of the data, in original units."""
     with exit_codes():
+        import forecast_cli
         from forecast_cli.cli.output import write_forecast
-        from forecast_cli.predict import data_source, forecast_ahead, open_model, read_frame
 
         if fmt not in ("csv", "json"):
             raise ConfigError(f"--format must be csv or json, not {fmt!r}.")
-        manifest, predictor = open_model(str(model), engine)
-        frame, _ = read_frame(data_source(data, manifest), manifest)
-        for note in frame.notes:
-            say(f"warning: {note}", quiet)
-        forecast = forecast_ahead(predictor, frame, manifest.get("frequency"))
+        forecast = forecast_cli.load(model, engine=engine, warn=_warner(quiet)).predict(_data(data))
         write_forecast(forecast, output, fmt)
 
 
@@ -252,19 +239,15 @@ def evaluate(
 ) -> None:
     """Backtest a saved model and report its errors beside naive baselines."""
     with exit_codes():
-        from forecast_cli.evaluate import backtest, check_thresholds, evaluation_origins, parse_thresholds
+        import forecast_cli
         from forecast_cli.cli.output import show_evaluation
-        from forecast_cli.predict import data_source, open_model, read_frame
+        from forecast_cli.evaluate import check_thresholds, parse_thresholds
 
         thresholds = parse_thresholds(fail_above or [])
-        manifest, predictor = open_model(str(model))
-        source = data_source(data, manifest)
-        frame, table = read_frame(source, manifest)
-        for note in frame.notes:
-            say(f"warning: {note}", quiet)
-        origins = evaluation_origins(frame, manifest, source, table.sha256)
-        result = backtest(predictor, frame, origins, manifest.get("season"), manifest["mase_scale"]).result
-        show_evaluation(result, table.name, as_json, report)
+        loaded = forecast_cli.load(model, warn=_warner(quiet))
+        result = loaded.evaluate(_data(data))
+        name = "<stdin>" if data == "-" else data or loaded.manifest.data.path
+        show_evaluation(result, name, as_json, report)
         check_thresholds(result, thresholds)
 
 
@@ -278,9 +261,9 @@ def plot(
 ) -> None:
     """Draw actual against predicted, the forecast ahead, and the training curves."""
     with exit_codes():
-        from forecast_cli.plot import plot_model
+        import forecast_cli
 
-        plot_model(str(model), data, out)
+        forecast_cli.load(model, warn=_warner(quiet)).plot(out, _data(data))
         say(f"plot written to {out}", quiet)
 
 
@@ -291,15 +274,20 @@ def info(
 ) -> None:
     """Show what a model directory holds: data, columns, configuration, scores."""
     with exit_codes():
-        from forecast_cli.store.artifact import read_manifest
         from forecast_cli.cli.output import show_manifest
+        from forecast_cli.store.artifact import read_manifest
 
         manifest = read_manifest(model)
         if as_json:
-            json.dump(manifest, sys.stdout, indent=2)
+            json.dump(manifest.to_json(), sys.stdout, indent=2)
             sys.stdout.write("\n")
         else:
             show_manifest(manifest)
+
+
+def _data(data: Optional[str]) -> Optional[str]:
+    """The DATA argument as the API takes it: None (or empty) means the training data."""
+    return data or None
 
 
 def _terminated(signum, frame) -> None:
@@ -317,4 +305,4 @@ def main() -> None:
         sys.exit(EXIT_INTERRUPTED)
 
 
-__all__ = ["app", "main", "EXIT_BAD_INPUT"]
+__all__ = ["app", "main"]

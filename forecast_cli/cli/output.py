@@ -51,36 +51,34 @@ def show_evaluation(result: dict, name: str, as_json: bool, report: Path | None)
         sys.stdout.write(markdown(result, f"Backtest on {name}"))
 
 
-def show_manifest(manifest: dict) -> None:
-    """A readable summary of a model directory's manifest."""
+def show_manifest(manifest) -> None:
+    """A readable summary of a model directory's manifest (a store.manifest.Manifest)."""
     from rich.console import Console
     from rich.table import Table
 
-    data, spec, config = manifest["data"], manifest["model_spec"], manifest["config"]
+    data, spec, frame = manifest.data, manifest.model_spec, manifest.frame
     table = Table(show_header=False, title="forecast model")
     rows = [
-        ("created", manifest.get("created_at", "")),
-        ("versions", ", ".join(f"{k} {v}" for k, v in manifest.get("versions", {}).items())),
-        ("data", f"{data.get('path')} ({data.get('rows')} rows, sha256 {str(data.get('sha256'))[:12]}…)"),
-        ("time", f"{', '.join(manifest['frame']['time_cols']) or '(row order)'}; frequency "
-                 f"{manifest.get('frequency') or 'irregular'}; last {data.get('last_timestamp')}"),
+        ("created", manifest.created_at),
+        ("versions", ", ".join(f"{k} {v}" for k, v in manifest.versions.items())),
+        ("data", f"{data.path} ({data.rows} rows, sha256 {data.sha256[:12]}…)"),
+        ("time", f"{', '.join(frame.time_cols) or '(row order)'}; frequency "
+                 f"{manifest.frequency or 'irregular'}; last {data.last_timestamp}"),
         ("target", _target_text(manifest)),
-        ("inputs", ", ".join(manifest["frame"]["input_columns"])),
-        ("excluded", "; ".join(f"{k}: {v}" for k, v in manifest["frame"]["excluded"].items()) or "none"),
-        ("splits", ", ".join(f"{k} {v}" for k, v in data.get("splits", {}).items())),
-        ("model", f"{spec['cell']} {spec['num_layers']}x{spec['hidden_size']}"
-                  f"{' bidirectional' if spec['bidirectional'] else ''}, {_head_text(spec)}, "
-                  f"window {manifest['window']}, "
-                  f"horizon {manifest['horizon']}, norm {config['data']['norm']}"),
-        ("training", ", ".join(f"{k} {v}" for k, v in manifest.get("training", {}).items())),
+        ("inputs", ", ".join(frame.input_columns)),
+        ("excluded", "; ".join(f"{k}: {v}" for k, v in frame.excluded.items()) or "none"),
+        ("splits", ", ".join(f"{k} {v}" for k, v in data.splits.items())),
+        ("model", f"{spec.cell} {spec.num_layers}x{spec.hidden_size}"
+                  f"{' bidirectional' if spec.bidirectional else ''}, {_head_text(spec)}, "
+                  f"window {manifest.window}, horizon {manifest.horizon}, norm {manifest.configs.data.norm}"),
+        ("training", ", ".join(f"{k} {v}" for k, v in vars(manifest.training).items())),
     ]
-    metrics = manifest.get("metrics")
-    if metrics and manifest.get("classification"):
-        baselines = manifest["baselines"]
+    metrics, baselines = manifest.metrics, manifest.baselines
+    if metrics and manifest.classification:
         rows.append(("test accuracy", f"{metrics['accuracy']:.4f} (majority {baselines['majority']['accuracy']:.4f}, "
                                       f"persistence {baselines['persistence']['accuracy']:.4f})"))
     elif metrics:
-        naive = manifest["baselines"]["naive"]
+        naive = baselines["naive"]
         rows.append(("test mape", f"{metrics['mape']:.4f} (naive {naive['mape']:.4f})"
                      if metrics.get("mape") is not None else "-"))
     for key, value in rows:
@@ -88,16 +86,16 @@ def show_manifest(manifest: dict) -> None:
     Console().print(table)
 
 
-def _target_text(manifest: dict) -> str:
+def _target_text(manifest) -> str:
     """The forecast column, or a classifier's label with its classes (and how it is derived)."""
-    classification = manifest.get("classification")
+    classification = manifest.classification
     if not classification:
-        return manifest["frame"]["target"]
-    rule = f"; {classification['rule']}" if classification.get("rule") else ""
-    return f"{classification['label']}: classes {', '.join(map(str, classification['classes']))}{rule}"
+        return manifest.frame.target
+    rule = f"; {classification.rule}" if classification.rule else ""
+    return f"{classification.label}: classes {', '.join(map(str, classification.classes))}{rule}"
 
 
-def _head_text(spec: dict) -> str:
-    if spec.get("task") == "classify":
-        return f"softmax head over {spec['n_classes']} classes"
-    return f"{spec.get('decoder', 'direct')} decoder"
+def _head_text(spec) -> str:
+    if spec.task == "classify":
+        return f"softmax head over {spec.n_classes} classes"
+    return f"{spec.decoder} decoder"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,9 +16,6 @@ import pandas as pd
 from forecast_cli.errors import DataError
 from forecast_cli.data.numtext import is_number_text, read_text_numbers
 from forecast_cli.data.timeindex import detect_time_columns, infer_frequency, parse_time
-
-if TYPE_CHECKING:
-    from forecast_cli.data.labels import Labels
 
 LEAK_SHARE = 0.99  # share of rows where a column equals a future target for it to count as a leak
 LEAK_SHIFTS = 3  # how far ahead inputs other than the target are compared
@@ -44,6 +41,16 @@ class FrameSpec:
         """Model input order: numeric columns (target first), then one-hot columns `name=value`."""
         onehot = [f"{column}={value}" for column, values in self.categories.items() for value in values]
         return list(self.numeric) + onehot
+
+
+@dataclass(frozen=True)
+class Labels:
+    """A classifier's class code per frame row, and what the codes mean (built by labels.py)."""
+
+    codes: np.ndarray  # (T,) int64 index into `classes`; -1 where undefined (a derived label's first rows)
+    classes: list[Any]  # class names in code order: ints or strings, as in the data
+    name: str  # the label column, or the derived label's name
+    derived_from: str | None = None  # the numeric column of a direction label
 
 
 @dataclass

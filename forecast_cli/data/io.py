@@ -1,4 +1,5 @@
-"""Read a CSV path or `-` (stdin) into a raw DataFrame: delimiter, encoding and BOM sniffed.
+"""Read a CSV path or `-` (stdin) into a raw DataFrame: delimiter, encoding and BOM sniffed; or take
+a pandas DataFrame handed to the Python API as it is.
 
 Owns file-level problems only (missing, binary, empty); columns and rows belong to frame.py.
 """
@@ -76,6 +77,31 @@ class Table:
     raw: pd.DataFrame
     name: str
     sha256: str
+
+
+DATAFRAME_NAME = "<DataFrame>"
+
+
+def read_source(source) -> Table:
+    """A path or `-` read as CSV, or a pandas DataFrame taken as the raw table."""
+    if isinstance(source, pd.DataFrame):
+        return table_from_frame(source)
+    return read_table(str(source))
+
+
+def table_from_frame(frame: pd.DataFrame) -> Table:
+    """A DataFrame as if it had been read from a CSV: a time index becomes a column, names become text,
+    and the fingerprint hashes the values, index and column names."""
+    if isinstance(frame.index, pd.DatetimeIndex):
+        raw = frame.rename_axis(frame.index.name or "timestamp").reset_index()
+    else:
+        raw = frame.reset_index(drop=True)
+    if raw.empty:
+        raise DataError(f"{DATAFRAME_NAME}: has no rows of data.")
+    raw.columns = [str(column).strip() for column in raw.columns]
+    digest = hashlib.sha256(pd.util.hash_pandas_object(raw, index=False).to_numpy().tobytes())
+    digest.update("\x1f".join(raw.columns).encode())
+    return Table(raw, DATAFRAME_NAME, digest.hexdigest())
 
 
 def read_table(source: str) -> Table:

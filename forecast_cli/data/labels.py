@@ -8,7 +8,6 @@ Never imports torch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,21 +15,11 @@ import pandas as pd
 
 from forecast_cli.config import DataConfig
 from forecast_cli.errors import DataError
-from forecast_cli.data.frame import Frame, FrameSpec, build_frame, rebuild_frame
+from forecast_cli.data.frame import Frame, FrameSpec, Labels, build_frame, rebuild_frame
 from forecast_cli.data.io import Table
 
 DIRECTION_CLASSES = ["down", "up"]  # code 0, code 1
 MAX_CLASSES = 50  # more distinct values than this is a measurement to forecast, not a label
-
-
-@dataclass(frozen=True)
-class Labels:
-    """One class code per frame row, and what the codes mean."""
-
-    codes: np.ndarray  # (T,) int64 index into `classes`; -1 where undefined (a derived label's first rows)
-    classes: list[Any]  # class names in code order: ints or strings, as in the data
-    name: str  # the label column, or the derived label's name
-    derived_from: str | None = None  # the numeric column of a direction label
 
 
 def build_task_frame(table: Table, config: DataConfig) -> Frame:
@@ -51,13 +40,17 @@ def build_task_frame(table: Table, config: DataConfig) -> Frame:
     return frame
 
 
-def rebuild_task_frame(table: Table, spec: FrameSpec, classification: dict, horizon: int) -> Frame:
-    """Replay a classifier's frame on new data: same columns, same classes, labels re-derived or re-coded."""
-    if classification.get("derived_from"):
+def rebuild_task_frame(table: Table, spec: FrameSpec, classification, horizon: int) -> Frame:
+    """Replay the fit-time frame on new data: same columns; for a classifier (`classification` has its
+    `label`, `classes` and `derived_from`, as the manifest's record) the same classes, labels re-derived
+    or re-coded. `classification` None: a forecaster's plain frame."""
+    if classification is None:
+        return rebuild_frame(table.raw, table.name, spec)
+    if classification.derived_from:
         frame = rebuild_frame(table.raw, table.name, spec)
-        frame.labels = direction_labels(frame, horizon, classification["label"])
+        frame.labels = direction_labels(frame, horizon, classification.label)
         return frame
-    name, classes = classification["label"], classification["classes"]
+    name, classes = classification.label, classification.classes
     frame = rebuild_frame(_coded(table, name, classes), table.name, spec)
     frame.labels = Labels(frame.data[name].to_numpy().astype(np.int64), list(classes), name)
     return frame

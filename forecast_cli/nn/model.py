@@ -7,41 +7,10 @@ first) are re-expressed against their last observed value, the "window" normaliz
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import torch
 from torch import nn
 
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """Everything needed to rebuild the module before loading weights; stored in the manifest."""
-
-    n_features: int  # F
-    horizon: int  # H
-    cell: str = "lstm"
-    hidden_size: int = 32  # D
-    num_layers: int = 1
-    dropout: float = 0.0
-    bidirectional: bool = False
-    relative: int = 0  # leading columns made relative to the window's last row; 0 = plain z-score
-    decoder: str = "direct"  # "direct": one linear head for all H steps; "seq2seq": a decoder cell unrolled H steps
-    task: str = "forecast"  # "classify": the head gives C class logits for the label H rows ahead
-    n_classes: int = 0  # C, for task "classify"
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def decoder_record(spec: ModelSpec) -> dict:
-    """How the decoder was built and trained, for the manifest (the seq2seq choices are not in the weights)."""
-    if spec.decoder != "seq2seq":
-        return {"kind": "direct"}
-    start = ("0, the offset of the last observed target value from itself" if spec.relative
-             else "the last observed target value (z-score)")
-    return {"kind": "seq2seq", "teacher_forcing": False,
-            "training": "free-running: each step is fed the decoder's own previous output, in training as in use",
-            "start_token": start, "bridge": "tanh(linear) for h, linear for c" if spec.bidirectional else None}
+from forecast_cli.nn.spec import ModelSpec
 
 
 class Forecaster(nn.Module):

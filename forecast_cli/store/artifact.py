@@ -1,7 +1,7 @@
 """The model directory: `manifest.json`, `model.safetensors`, `history.csv`, `report.json`, `report.md`.
 
 Saved through a staging directory and an atomic swap; loaded without unpickling anything:
-weights via safetensors, the rest JSON validated against FORMAT_VERSION and manifest.py's schema.
+weights via safetensors, the rest JSON read and validated by manifest.Manifest.
 Paths read from a manifest are only ever read, never written to.
 """
 
@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from forecast_cli.store.atomic import publish, remove_stale, staging_dir
 from forecast_cli.errors import ArtifactError
-from forecast_cli.store.manifest import check_fields
+from forecast_cli.store.atomic import publish, remove_stale, staging_dir
+from forecast_cli.store.manifest import FORMAT_VERSION, Manifest
 
-FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 WEIGHTS = "model.safetensors"
 HISTORY = "history.csv"
@@ -34,11 +33,11 @@ class Artifact:
     """A loaded model directory: the manifest and the weights as CPU tensors or numpy arrays."""
 
     path: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     weights: dict[str, Any]
 
 
-def save(out: Path, manifest: dict, weights: dict, history: list[dict], report: dict, report_md: str) -> None:
+def save(out: Path, manifest: Manifest, weights: dict, history: list[dict], report: dict, report_md: str) -> None:
     """Write every file into a staging directory, then swap it in place of `out`."""
     from safetensors import SafetensorError
     from safetensors.torch import save_file
@@ -50,7 +49,7 @@ def save(out: Path, manifest: dict, weights: dict, history: list[dict], report: 
     except OSError as exc:
         raise _not_written(out, exc) from exc
     try:
-        (staged / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+        (staged / MANIFEST).write_text(json.dumps(manifest.to_json(), indent=2) + "\n")
         save_file({k: v.contiguous() for k, v in weights.items()}, str(staged / WEIGHTS))
         _write_history(staged / HISTORY, history)
         (staged / REPORT_JSON).write_text(json.dumps(report, indent=2) + "\n")
@@ -62,6 +61,23 @@ def save(out: Path, manifest: dict, weights: dict, history: list[dict], report: 
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
+
+
+def copy_directory(source: Path, out: Path) -> None:
+    """Copy a model directory's files to `out` through a staging directory and the same atomic swap."""
+    check_writable_target(out)
+    if source.resolve() == out.resolve():
+        return
+    remove_stale(out)
+    staged = staging_dir(out)
+    try:
+        for name in (MANIFEST, WEIGHTS, HISTORY, REPORT_JSON, REPORT_MD):
+            if (source / name).is_file():
+                shutil.copyfile(source / name, staged / name)
+        publish(staged, out)
+    except OSError as exc:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise _not_written(out, exc) from exc
 
 
 def _not_written(out: Path, exc: Exception) -> ArtifactError:
@@ -94,6 +110,20 @@ def check_writable_target(out: Path) -> None:
                             "choose another path.")
     if not os.access(probe_parent, os.W_OK | os.X_OK):
         raise ArtifactError(f"--out {out}: cannot write in {probe_parent} (permission denied); choose another path.")
+
+
+def read_history(path: Path) -> list[dict]:
+    """The training curves of a model directory; a damaged file (untrusted, like the rest) is refused."""
+    if not path.is_file():
+        return []
+    try:
+        with open(path, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        for row in rows:
+            int(row["epoch"]), float(row["train_loss"]), float(row["val_loss"] or 0)
+    except (OSError, KeyError, TypeError, ValueError, UnicodeDecodeError, csv.Error) as exc:
+        raise ArtifactError(f"{path}: damaged training history ({type(exc).__name__}); fit the model again.") from exc
+    return rows
 
 
 def _write_history(path: Path, history: list[dict]) -> None:
@@ -140,34 +170,18 @@ def _refuse_non_safetensors(weights_path: Path) -> None:
     raise ArtifactError(f"{weights_path}: is not a safetensors weights file; fit the model again.")
 
 
-def read_manifest(path: Path) -> dict[str, Any]:
-    """The validated manifest of a model directory."""
+def read_manifest(path: Path) -> Manifest:
+    """The validated, typed manifest of a model directory."""
     if not path.is_dir():
         raise ArtifactError(f"{path}: no model directory here; run `forecast fit` first or pass --model.")
     manifest_path = path / MANIFEST
     try:
-        manifest = json.loads(manifest_path.read_text())
+        raw = json.loads(manifest_path.read_text())
     except FileNotFoundError as exc:
         raise ArtifactError(f"{path}: {MANIFEST} is missing; this is not a forecast model directory.") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError) as exc:
+        # ValueError: an integer literal of thousands of digits (Python refuses to convert it)
         raise ArtifactError(f"{manifest_path}: is not valid JSON; fit the model again.") from exc
     except OSError as exc:
         raise ArtifactError(f"{manifest_path}: cannot be read ({exc.strerror}); check its permissions.") from exc
-    validate_manifest(manifest, manifest_path)
-    return manifest
-
-
-def validate_manifest(manifest: Any, where: Path) -> None:
-    """Refuse manifests of another format version or with missing or mistyped fields."""
-    if not isinstance(manifest, dict):
-        raise ArtifactError(f"{where}: expected a JSON object; fit the model again.")
-    version = manifest.get("format_version")
-    if isinstance(version, int) and version > FORMAT_VERSION:
-        raise ArtifactError(
-            f"{where}: format version {version} is newer than this forecast understands ({FORMAT_VERSION}); "
-            "upgrade forecast."
-        )
-    if version != FORMAT_VERSION or isinstance(version, bool):
-        raise ArtifactError(f"{where}: format version {version!r} is not supported (expected {FORMAT_VERSION}); "
-                            "fit the model again.")
-    check_fields(manifest, where)
+    return Manifest.from_json(raw, manifest_path)

@@ -1,19 +1,175 @@
-"""The manifest's schema: every field that predict, evaluate, plot and info read, checked for type,
-range and agreement before use, so an edited or damaged `manifest.json` is refused with one line
-instead of failing deep inside. Imports nothing heavy (pandas only to check a frequency).
+"""The one typed owner of `manifest.json`: `Manifest` and its parts read, validate and write it.
+
+Every other module reads fields (`manifest.window`, `manifest.frame.numeric`), never string keys.
+Each fact is stored once: the network's sizes (`model_spec`) are derived from the options and the
+data's columns, not stored beside them. Reading is strict, since a model directory is untrusted:
+a wrong type, a size out of range, an unknown option or parts that disagree are refused with one
+line naming the field. Imports no torch (pandas only to check a frequency and a timestamp).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
 
-from forecast_cli.errors import ArtifactError
+from forecast_cli.config import DataConfig, ModelConfig, TrainConfig, check_task_fits_model, to_dict
+from forecast_cli.data.frame import FrameSpec
+from forecast_cli.data.windows import Scaler
+from forecast_cli.errors import ArtifactError, ConfigError
+from forecast_cli.nn.spec import ModelSpec, decoder_record
 
-# ModelSpec's fields (model.py imports torch, so they are listed here; a test keeps the two equal).
-MODEL_SPEC_KEYS = frozenset({"n_features", "horizon", "cell", "hidden_size", "num_layers", "dropout",
-                             "bidirectional", "relative", "decoder", "task", "n_classes"})
+FORMAT_VERSION = 2
+MAX_CLASSES = 50  # as labels.MAX_CLASSES: more is a measurement, not a label
+
+
+@dataclass(frozen=True)
+class Configs:
+    """The fit's options as given (the checkpoint fingerprint and --warm-start compare these)."""
+
+    data: DataConfig
+    model: ModelConfig
+    train: TrainConfig
+
+    def to_json(self) -> dict[str, dict]:
+        return {"data": to_dict(self.data), "model": to_dict(self.model), "train": to_dict(self.train)}
+
+
+@dataclass(frozen=True)
+class DataRecord:
+    """Where the training data came from and how it was split; timestamps as ISO text, or row
+    numbers (1-based) when the data has no time column."""
+
+    path: str | None  # None: stdin or an in-memory DataFrame
+    sha256: str
+    val_end: str | int  # last validation row: evaluate scores only after it on overlapping data
+    rows: int = 0
+    rows_used: int = 0
+    dropped_leading_rows: int = 0
+    filled_values: int = 0
+    first_timestamp: str | int | None = None
+    last_timestamp: str | int | None = None
+    train_end: str | int | None = None
+    splits: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What predict and evaluate need to know about a classifier's classes."""
+
+    label: str
+    classes: list[Any]
+    majority: Any  # the most frequent training label: the majority baseline's answer
+    derived_from: str | None = None  # the numeric column of a direction label
+    rule: str | None = None
+
+
+@dataclass(frozen=True)
+class TrainingRecord:
+    device: str = "cpu"
+    best_epoch: int = 0
+    epochs_run: int = 0
+    stopped_early: bool = False
+    seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Everything predict, evaluate, plot and info need, plus provenance."""
+
+    configs: Configs
+    data: DataRecord
+    frame: FrameSpec
+    scaler: Scaler
+    frequency: str | None
+    season: int | None  # the seasonal-naive period used (config.data.season is what was asked)
+    mase_scale: float
+    training: TrainingRecord = field(default_factory=TrainingRecord)
+    classification: Classification | None = None
+    dtypes: dict[str, str] = field(default_factory=dict)  # input columns' dtypes as read at fit time
+    metrics: dict[str, float | None] | None = None  # the test part's, as in report.json
+    baselines: dict[str, dict] | None = None
+    notes: list[str] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)
+    created_at: str = ""
+
+    @property
+    def window(self) -> int:
+        return self.configs.data.window
+
+    @property
+    def horizon(self) -> int:
+        return self.configs.data.horizon
+
+    @property
+    def task(self) -> str:
+        return self.configs.data.task
+
+    @property
+    def model_spec(self) -> ModelSpec:
+        """The network's sizes, from the options and the data's columns."""
+        return derive_model_spec(self.configs, self.frame, len(self.classification.classes) if self.classification else 0)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object written to manifest.json (JSON types only)."""
+        frame = self.frame
+        return {
+            "format_version": FORMAT_VERSION,
+            "versions": dict(self.versions),
+            "created_at": self.created_at,
+            "config": self.configs.to_json(),
+            "data": {name.name: getattr(self.data, name.name) for name in fields(DataRecord)},
+            "frame": {"target": frame.target, "time_cols": list(frame.time_cols), "numeric": list(frame.numeric),
+                      "categories": frame.categories, "excluded": frame.excluded, "dtypes": self.dtypes},
+            "frequency": self.frequency,
+            "season": self.season,
+            "scaler": self.scaler.to_dict(),
+            "mase_scale": self.mase_scale,
+            "classification": None if self.classification is None else vars(self.classification).copy(),
+            "decoder": decoder_record(self.model_spec),  # written for readers; derived, so never read back
+            "training": vars(self.training).copy(),
+            "metrics": self.metrics,
+            "baselines": self.baselines,
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_json(cls, raw: Any, where: Path) -> Manifest:
+        """Validate a parsed manifest.json and build the typed manifest; ArtifactError naming the field."""
+        _check_version(raw, where)
+        for dotted, check, expected in FIELDS:
+            _check(raw, dotted, check, expected, where)
+        configs = Configs(*(_config(kind, raw["config"].get(section), section, where)
+                            for kind, section in ((DataConfig, "data"), (ModelConfig, "model"), (TrainConfig, "train"))))
+        _check_configs(configs, where)
+        manifest = cls(
+            configs=configs,
+            data=_record(DataRecord, raw["data"], "data", where),
+            frame=FrameSpec(raw["frame"]["target"], tuple(raw["frame"]["time_cols"]), tuple(raw["frame"]["numeric"]),
+                            {k: list(v) for k, v in raw["frame"]["categories"].items()}, dict(raw["frame"]["excluded"])),
+            scaler=Scaler.from_dict(raw["scaler"]), frequency=raw["frequency"], season=raw["season"],
+            mase_scale=float(raw["mase_scale"]),
+            training=_record(TrainingRecord, raw.get("training") or {}, "training", where),
+            classification=_record(Classification, raw["classification"], "classification", where)
+            if raw.get("classification") is not None else None,
+            dtypes=dict(raw["frame"].get("dtypes", {})), metrics=raw.get("metrics"), baselines=raw.get("baselines"),
+            notes=list(raw.get("notes") or []), versions=dict(raw["versions"]), created_at=str(raw.get("created_at", "")),
+        )
+        _check_agreement(manifest, where)
+        _check_frequency(manifest.frequency, where)
+        _check_val_end(manifest.data.val_end, where)
+        return manifest
+
+
+def derive_model_spec(configs: Configs, frame: FrameSpec, n_classes: int) -> ModelSpec:
+    """The network's sizes: options as given, inputs from the frame's columns (target first)."""
+    model = configs.model
+    return ModelSpec(n_features=len(frame.input_columns), horizon=configs.data.horizon, cell=model.cell,
+                     hidden_size=model.hidden_size, num_layers=model.num_layers, dropout=model.dropout,
+                     bidirectional=model.bidirectional,
+                     relative=len(frame.numeric) if configs.data.norm == "window" else 0,
+                     decoder=model.decoder, task=configs.data.task, n_classes=n_classes)
 
 
 def _is_int(value: Any) -> bool:
@@ -40,25 +196,32 @@ def _optional(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
     return lambda value: value is None or check(value)
 
 
-# (dotted field, check, what was expected): each must hold for the manifest to be used.
+def _is_object(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _classification(value: Any) -> bool:
+    return (isinstance(value, dict) and isinstance(value.get("label"), str) and isinstance(value.get("classes"), list)
+            and 2 <= len(value["classes"]) <= MAX_CLASSES
+            and all(isinstance(c, str) or _is_int(c) for c in value["classes"])
+            and value.get("majority") in value["classes"])
+
+
+MISSING = object()
+REQUIRED = object()
+# (dotted field, check, what was expected); fields marked optional may be absent.
 FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
-    ("tool_version", lambda v: isinstance(v, str), "text"),
-    ("window", _positive_int, "an integer of 1 or more"),
-    ("horizon", _positive_int, "an integer of 1 or more"),
-    ("model_spec", lambda v: isinstance(v, dict), "an object"),
-    ("model_spec.n_features", _positive_int, "an integer of 1 or more"),
-    ("model_spec.horizon", _positive_int, "an integer of 1 or more"),
-    ("model_spec.cell", lambda v: v in ("lstm", "gru"), "'lstm' or 'gru'"),
-    ("model_spec.hidden_size", _positive_int, "an integer of 1 or more"),
-    ("model_spec.num_layers", _positive_int, "an integer of 1 or more"),
-    ("model_spec.dropout", lambda v: _is_number(v) and 0 <= v < 1, "a number in [0, 1)"),
-    ("model_spec.bidirectional", lambda v: isinstance(v, bool), "true or false"),
-    ("model_spec.relative", lambda v: _is_int(v) and v >= 0, "an integer of 0 or more"),
-    ("model_spec.decoder", lambda v: v in ("direct", "seq2seq"), "'direct' or 'seq2seq'"),
-    ("model_spec.task", lambda v: v in ("forecast", "classify"), "'forecast' or 'classify'"),
-    ("model_spec.n_classes", lambda v: _is_int(v) and v >= 0, "an integer of 0 or more"),
-    ("scaler.mean", _numbers, "a list of finite numbers"),
-    ("scaler.scale", lambda v: _numbers(v) and all(item > 0 for item in v), "a list of numbers above 0"),
+    ("versions", lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()),
+     "an object of package -> version"),
+    ("config", _is_object, "an object"),
+    ("config.data", _is_object, "an object"),
+    ("config.model", _is_object, "an object"),
+    ("config.train", _is_object, "an object"),
+    ("data", _is_object, "an object"),
+    ("data.path", _optional(lambda v: isinstance(v, str)), "a file path or null"),
+    ("data.sha256", lambda v: isinstance(v, str), "text"),
+    ("data.val_end", lambda v: isinstance(v, str) or _is_int(v), "a timestamp or a row count"),
+    ("frame", _is_object, "an object"),
     ("frame.target", lambda v: isinstance(v, str) and v != "", "a column name"),
     ("frame.time_cols", _texts, "a list of column names"),
     ("frame.numeric", lambda v: _texts(v) and bool(v), "a non-empty list of column names"),
@@ -66,65 +229,57 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
      "an object of column -> list of values"),
     ("frame.excluded", lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()),
      "an object of column -> reason"),
-    ("frame.input_columns", _texts, "a list of column names"),
-    ("data.path", _optional(lambda v: isinstance(v, str)), "a file path or null"),
-    ("data.sha256", lambda v: isinstance(v, str), "text"),
-    ("data.val_end", lambda v: isinstance(v, str) or _is_int(v), "a timestamp or a row count"),
     ("frequency", _optional(lambda v: isinstance(v, str)), "a pandas frequency or null"),
     ("season", _optional(_positive_int), "an integer of 1 or more, or null"),
+    ("scaler", _is_object, "an object"),
+    ("scaler.mean", _numbers, "a list of finite numbers"),
+    ("scaler.scale", lambda v: _numbers(v) and all(item > 0 for item in v), "a list of numbers above 0"),
     ("mase_scale", lambda v: _is_number(v) and v >= 0, "a finite number of 0 or more"),
-    ("config.data.norm", lambda v: v in ("window", "global"), "'window' or 'global'"),
-    ("config.model", lambda v: isinstance(v, dict), "an object"),
-    ("config.train", lambda v: isinstance(v, dict), "an object"),
-)
-OPTIONAL_FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
-    ("versions", lambda v: isinstance(v, dict), "an object"),
-    ("training", lambda v: isinstance(v, dict), "an object"),
-    ("data.splits", lambda v: isinstance(v, dict), "an object"),
-    ("metrics", _optional(lambda v: isinstance(v, dict) and all(_optional(_is_number)(x) for x in v.values())),
-     "an object of metric -> number"),
+    ("classification", _optional(_classification),
+     f"null or an object with a label, 2 to {MAX_CLASSES} classes and the majority class among them"),
     ("frame.dtypes", lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()),
      "an object of column -> dtype"),
-    ("decoder", lambda v: isinstance(v, dict), "an object"),
-    ("task", lambda v: v in ("forecast", "classify"), "'forecast' or 'classify'"),
-    ("classification", _optional(lambda v: isinstance(v, dict) and isinstance(v.get("classes"), list)
-                                 and len(v["classes"]) >= 2 and v.get("majority") in v["classes"]),
-     "null or an object with a list of 2 or more classes and the majority class among them"),
+    ("training", _is_object, "an object"),
+    ("metrics", _optional(lambda v: isinstance(v, dict) and all(_optional(_is_number)(x) for x in v.values())),
+     "an object of metric -> number"),
     ("baselines", _optional(lambda v: isinstance(v, dict) and all(isinstance(x, dict) for x in v.values())),
      "an object of baseline -> metrics"),
+    ("notes", _texts, "a list of text"),
+    ("decoder", _is_object, "an object"),
 )
-MISSING = object()
+OPTIONAL = {"data.path", "classification", "frame.dtypes", "training", "metrics", "baselines", "notes", "decoder"}
+CONFIG_NULLABLE: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "features": (_texts, "a list of column names or null"),
+    "time_col": (_texts, "a list of column names or null"),
+    "season": (_positive_int, "an integer of 1 or more, or null"),
+    "target_from": (lambda v: isinstance(v, str), "a column name or null"),
+}
 
 
-def check_fields(manifest: dict, where: Path) -> None:
-    """Refuse a manifest whose fields have the wrong type or range, or do not agree with each other."""
-    for dotted, check, expected in FIELDS:
-        _check(manifest, dotted, check, expected, where, required=True)
-    unknown = sorted(set(manifest["model_spec"]) - MODEL_SPEC_KEYS)
-    if unknown:
-        raise broken(where, f"field 'model_spec.{unknown[0]}' is not part of this format")
-    for dotted, check, expected in OPTIONAL_FIELDS:
-        _check(manifest, dotted, check, expected, where, required=False)
-    _check_agreement(manifest, where)
-    _check_frequency(manifest["frequency"], where)
-    _check_val_end(manifest["data"]["val_end"], where)
+def _check_version(raw: Any, where: Path) -> None:
+    if not isinstance(raw, dict):
+        raise ArtifactError(f"{where}: expected a JSON object; fit the model again.")
+    version = raw.get("format_version")
+    if _is_int(version) and version > FORMAT_VERSION:
+        raise ArtifactError(f"{where}: format version {version} is newer than this forecast understands "
+                            f"({FORMAT_VERSION}); upgrade forecast.")
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        raise ArtifactError(f"{where}: format version {version!r} is not supported (expected {FORMAT_VERSION}); "
+                            "fit the model again.")
 
 
-def _check(manifest: dict, dotted: str, check: Callable[[Any], bool], expected: str, where: Path,
-           required: bool) -> None:
-    value = _lookup(manifest, dotted)
+def _check(raw: dict, dotted: str, check: Callable[[Any], bool], expected: str, where: Path) -> None:
+    value = _lookup(raw, dotted)
     if value is MISSING:
-        if required:
-            raise broken(where, f"field {dotted!r} is missing")
-        return
+        if dotted in OPTIONAL:
+            return
+        raise broken(where, f"field {dotted!r} is missing")
     if not check(value):
-        shown = repr(value)
-        shown = shown if len(shown) <= 60 else shown[:57] + "..."
-        raise broken(where, f"field {dotted!r} is {shown}, expected {expected}")
+        raise broken(where, f"field {dotted!r} is {_shown(value)}, expected {expected}")
 
 
-def _lookup(manifest: dict, dotted: str) -> Any:
-    value: Any = manifest
+def _lookup(raw: dict, dotted: str) -> Any:
+    value: Any = raw
     for key in dotted.split("."):
         if not isinstance(value, dict) or key not in value:
             return MISSING
@@ -132,34 +287,84 @@ def _lookup(manifest: dict, dotted: str) -> Any:
     return value
 
 
-def _check_agreement(manifest: dict, where: Path) -> None:
-    """Sizes stated in several places must be equal: the model is rebuilt from one, the data from another."""
-    spec, frame, scaler = manifest["model_spec"], manifest["frame"], manifest["scaler"]
-    onehot = [f"{column}={value}" for column, values in frame["categories"].items() for value in values]
-    inputs = frame["numeric"] + onehot
-    pairs = (
-        ("scaler.mean", len(scaler["mean"]), "model_spec.n_features", spec["n_features"]),
-        ("scaler.scale", len(scaler["scale"]), "model_spec.n_features", spec["n_features"]),
-        ("frame.input_columns", len(frame["input_columns"]), "model_spec.n_features", spec["n_features"]),
-        ("horizon", manifest["horizon"], "model_spec.horizon", spec["horizon"]),
-    )
-    for first, first_value, second, second_value in pairs:
-        if first_value != second_value:
-            raise broken(where, f"{first} gives {first_value} but {second} gives {second_value}")
-    if frame["input_columns"] != inputs:
-        raise broken(where, "frame.input_columns does not match frame.numeric and frame.categories")
-    if frame["numeric"][0] != frame["target"]:
-        raise broken(where, f"frame.numeric starts with {frame['numeric'][0]!r}, not the target {frame['target']!r}")
-    classes = (manifest.get("classification") or {}).get("classes", [])
-    if spec["task"] == "classify" and spec["n_classes"] != len(classes):
-        raise broken(where, f"model_spec.n_classes {spec['n_classes']} does not match the {len(classes)} classes "
-                            "in classification.classes")
-    if isinstance(manifest["data"]["val_end"], str) != bool(frame["time_cols"]):  # evaluate reads it by that type
-        expected = "a timestamp" if frame["time_cols"] else "a row count (there is no time column)"
-        raise broken(where, f"data.val_end is {manifest['data']['val_end']!r}, expected {expected}")
-    if spec["relative"] > len(frame["numeric"]):
-        raise broken(where, f"model_spec.relative {spec['relative']} is more than the {len(frame['numeric'])} "
-                            "numeric columns")
+def _shown(value: Any) -> str:
+    try:
+        shown = repr(value)
+    except ValueError:  # an integer of thousands of digits refuses to become text
+        return "a number too long to show"
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+def _config(kind: type, raw: dict, section: str, where: Path):
+    """One option record, every key known and of its default's type, then range-checked like the CLI's."""
+    names = {f.name: f for f in fields(kind)}
+    unknown = sorted(set(raw) - set(names))
+    if unknown:
+        raise broken(where, f"field 'config.{section}.{unknown[0]}' is not part of this format")
+    values = {}
+    for name, spec in names.items():
+        dotted = f"config.{section}.{name}"
+        if name not in raw:
+            raise broken(where, f"field {dotted!r} is missing")
+        value = raw[name]
+        check, expected = CONFIG_NULLABLE.get(name, _typed_like(spec.default))
+        if not ((name in CONFIG_NULLABLE and value is None) or check(value)):
+            raise broken(where, f"field {dotted!r} is {_shown(value)}, expected {expected}")
+        values[name] = tuple(value) if isinstance(value, list) else value
+    return kind(**values)
+
+
+def _typed_like(default: Any) -> tuple[Callable[[Any], bool], str]:
+    """The check for an option field from its default's type (a field without a default is text)."""
+    if isinstance(default, bool):
+        return (lambda v: isinstance(v, bool)), "true or false"
+    if isinstance(default, int):
+        return _is_int, "an integer"
+    if isinstance(default, float):
+        return _is_number, "a number"
+    return (lambda v: isinstance(v, str)), "text"
+
+
+def _check_configs(configs: Configs, where: Path) -> None:
+    try:
+        for config in (configs.data, configs.model, configs.train):
+            config.validate()
+        check_task_fits_model(configs.data, configs.model)
+    except ConfigError as exc:
+        raise broken(where, f"its options are out of range ({str(exc).rstrip('.')})") from None
+
+
+def _record(kind: type, raw: Any, name: str, where: Path):
+    """A plain record of known keys; a key of another format is refused, missing ones take defaults."""
+    known = {f.name for f in fields(kind)}
+    unknown = sorted(set(raw) - known) if isinstance(raw, dict) else []
+    if not isinstance(raw, dict) or unknown:
+        problem = f"field '{name}.{unknown[0]}' is not part of this format" if unknown else f"{name!r} is not an object"
+        raise broken(where, problem)
+    try:
+        return kind(**raw)
+    except TypeError:
+        raise broken(where, f"field {name!r} lacks a required entry") from None
+
+
+def _check_agreement(manifest: Manifest, where: Path) -> None:
+    """Parts that must fit together: the scaler has one statistic per input, the target comes first."""
+    inputs = len(manifest.frame.input_columns)
+    for name in ("mean", "scale"):
+        stated = len(getattr(manifest.scaler, name))
+        if stated != inputs:
+            raise broken(where, f"scaler.{name} gives {stated} statistics but frame.numeric and frame.categories "
+                                f"give {inputs} inputs")
+    frame = manifest.frame
+    if frame.numeric[0] != frame.target:
+        raise broken(where, f"frame.numeric starts with {frame.numeric[0]!r}, not the target {frame.target!r}")
+    if (manifest.task == "classify") != (manifest.classification is not None):
+        raise broken(where, f"config.data.task is {manifest.task!r} but classification is "
+                            f"{'missing' if manifest.classification is None else 'set'}")
+    val_end = manifest.data.val_end
+    if isinstance(val_end, str) != bool(frame.time_cols):  # evaluate reads it by that type
+        expected = "a timestamp" if frame.time_cols else "a row count (there is no time column)"
+        raise broken(where, f"data.val_end is {val_end!r}, expected {expected}")
 
 
 def _check_frequency(freq: str | None, where: Path) -> None:

@@ -344,7 +344,7 @@ def test_internal_error_is_one_line_asking_for_a_report(trained, monkeypatch):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("planted bug")
 
-    monkeypatch.setattr(forecast_cli.predict, "forecast_ahead", broken)
+    monkeypatch.setattr(forecast_cli.predict, "predict", broken)
     result = invoke(["predict", "--model", trained / "model"])
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from forecast_cli.cli.app import app
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
+from forecast_cli.store.manifest import Configs
 from forecast_cli.errors import Interrupted
 
 OPTIONS = ["--target", "value", "--epochs", "3", "--hidden", "4", "--window", "6", "--batch-size", "8"]
@@ -30,7 +31,7 @@ def write_series(path: Path, rows: int = 120) -> None:
 
 def interrupted_fit(data: Path, out: Path, after_batches: int) -> Interrupted:
     """Run fit in-process and stop it after `after_batches` polls, as a SIGINT would."""
-    from forecast_cli.fit import fit
+    from forecast_cli.fitting import fit
 
     polls = []
 
@@ -39,8 +40,8 @@ def interrupted_fit(data: Path, out: Path, after_batches: int) -> Interrupted:
         return len(polls) > after_batches
 
     with pytest.raises(Interrupted) as raised:
-        fit(str(data), DataConfig(target="value", window=6), ModelConfig(hidden_size=4), TrainConfig(
-            epochs=3, batch_size=8), out, warn=lambda message: None, should_stop=should_stop)
+        fit(str(data), Configs(DataConfig(target="value", window=6), ModelConfig(hidden_size=4), TrainConfig(
+            epochs=3, batch_size=8)), out, warn=lambda message: None, should_stop=should_stop)
     return raised.value
 
 

@@ -58,7 +58,7 @@ def test_classifier_plots_and_describes_its_classes(cosine_model: Path, tmp_path
     _ok(["plot", "--model", str(cosine_model), "--out", str(tmp_path / "p.png")])
     assert (tmp_path / "p.png").stat().st_size > 1000
     manifest = json.loads(_ok(["info", "--model", str(cosine_model), "--json"]).stdout)
-    assert manifest["task"] == "classify"
+    assert manifest["config"]["data"]["task"] == "classify"
     assert manifest["classification"]["classes"] == [0, 1] and manifest["classification"]["majority"] in (0, 1)
 
 

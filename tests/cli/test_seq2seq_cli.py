@@ -43,7 +43,7 @@ def test_seq2seq_model_evaluates_plots_and_reports_its_decoder(seq2seq_model: Pa
     plotted = runner.invoke(app, ["plot", "--model", str(seq2seq_model), "--out", str(tmp_path / "p.png")])
     assert plotted.exit_code == 0 and (tmp_path / "p.png").stat().st_size > 1000
     manifest = json.loads(runner.invoke(app, ["info", "--model", str(seq2seq_model), "--json"]).stdout)
-    assert manifest["model_spec"]["decoder"] == "seq2seq"
+    assert manifest["config"]["model"]["decoder"] == "seq2seq"
     assert manifest["decoder"]["teacher_forcing"] is False
     assert "seq2seq decoder" in runner.invoke(app, ["info", "--model", str(seq2seq_model)]).stdout
 

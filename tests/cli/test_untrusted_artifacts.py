@@ -121,20 +121,20 @@ def test_integer_weights_are_refused(model, original):
 
 
 @pytest.mark.parametrize("change, needles", [
-    (lambda m: m.update(format_version=2), ["format version 2 is newer", "upgrade forecast"]),
+    (lambda m: m.update(format_version=3), ["format version 3 is newer", "upgrade forecast"]),
     (lambda m: m.update(format_version="1"), ["format version '1' is not supported"]),
-    (lambda m: m["model_spec"].update(hidden_size=64), ["'encoder.weight_ih_l0' has shape [16, 2]", "needs [256, 2]"]),
-    (lambda m: m["model_spec"].update(hidden_size=10**9), ["torch cannot build"]),
-    (lambda m: m["model_spec"].update(n_features=3), ["scaler.mean gives 2", "n_features gives 3"]),
+    (lambda m: m["config"]["model"].update(hidden_size=64), ["'encoder.weight_ih_l0' has shape [16, 2]", "needs [256, 2]"]),
+    (lambda m: m["config"]["model"].update(hidden_size=10**9), ["--hidden 1000000000 is more than"]),
+    (lambda m: m["frame"].update(numeric=m["frame"]["numeric"] + ["extra"]), ["scaler.mean gives 2", "give 3 inputs"]),
     (lambda m: m["scaler"].update(mean=[1.0]), ["scaler.mean gives 1"]),
     (lambda m: m["scaler"].update(scale=[0.0, 1.0]), ["'scaler.scale'", "above 0"]),
-    (lambda m: m.update(horizon=4), ["horizon gives 4", "model_spec.horizon gives 1"]),
-    (lambda m: m.update(window=-3), ["'window' is -3"]),
-    (lambda m: m["model_spec"].update(cell="transformer"), ["'model_spec.cell' is 'transformer'"]),
-    (lambda m: m["model_spec"].update(run="os.system"), ["'model_spec.run' is not part of this format"]),
+    (lambda m: m["config"]["data"].update(horizon=4), ["'head.weight' has shape [1, 4]", "needs [4, 4]"]),
+    (lambda m: m["config"]["data"].update(window=-3), ["--window must be 1 or more, not -3"]),
+    (lambda m: m["config"]["model"].update(cell="transformer"), ["--cell must be 'lstm' or 'gru', not 'transformer'"]),
+    (lambda m: m["config"]["model"].update(run="os.system"), ["'config.model.run' is not part of this format"]),
     (lambda m: m["frame"].pop("target"), ["'frame.target' is missing"]),
     (lambda m: m["frame"].update(numeric="value"), ["'frame.numeric' is 'value'"]),
-    (lambda m: m["frame"].update(input_columns=["value", "other"]), ["input_columns does not match"]),
+    (lambda m: m["config"]["model"].update(hidden_size="4"), ["'config.model.hidden_size' is '4', expected an integer"]),
     (lambda m: m.update(frequency="fortnightly"), ["'frequency' is 'fortnightly'"]),
     (lambda m: m["data"].update(path=["/etc/passwd"]), ["'data.path'"]),
     (lambda m: m.update(mase_scale=float("nan")), ["'mase_scale'"]),
@@ -182,16 +182,26 @@ def test_a_manifest_cannot_make_predict_read_a_file_that_is_not_data(model, orig
     assert predict(model, original).exit_code == 0  # naming the data explicitly still works
 
 
-def test_manifest_schema_lists_every_model_spec_field():
-    from forecast_cli.store.manifest import MODEL_SPEC_KEYS
-    from forecast_cli.nn.model import ModelSpec
+@pytest.mark.parametrize("spec_options", [
+    {}, {"cell": "gru", "num_layers": 2, "bidirectional": True}, {"decoder": "seq2seq", "bidirectional": True},
+    {"decoder": "seq2seq", "cell": "gru", "num_layers": 3}, {"task": "classify", "n_classes": 3, "cell": "gru"},
+])
+def test_weight_shapes_known_without_torch_match_the_torch_module(spec_options):
+    """Both engines check weights against nn/spec.py's table before allocating anything; it must be torch's own."""
+    import torch
 
-    assert MODEL_SPEC_KEYS == {field.name for field in dataclasses.fields(ModelSpec)}
+    from forecast_cli.nn.model import Forecaster
+    from forecast_cli.nn.spec import ModelSpec, expected_shapes
+
+    spec = ModelSpec(n_features=3, horizon=4, hidden_size=5, **spec_options)
+    with torch.device("meta"):
+        skeleton = Forecaster(spec)
+    assert expected_shapes(spec) == {name: tuple(tensor.shape) for name, tensor in skeleton.state_dict().items()}
 
 
 def test_damaged_training_history_is_refused(model):
     from forecast_cli.errors import ArtifactError
-    from forecast_cli.plot import read_history
+    from forecast_cli.store.artifact import read_history
 
     assert read_history(model / "history.csv")[0]["epoch"] == "1"
     (model / "history.csv").write_text("epoch,train_loss,val_loss,seconds\n1,__import__('os'),,\n")

@@ -1,6 +1,7 @@
 """The model directory: reload gives identical forecasts, weights are safetensors, no pickle, atomic save."""
 
 import csv
+import dataclasses
 import hashlib
 import json
 import os
@@ -13,10 +14,11 @@ from conftest import TINY_TARGET
 
 from forecast_cli.store import artifact
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
+from forecast_cli.store.manifest import Configs
 from forecast_cli.errors import ArtifactError
-from forecast_cli.fit import fit
+from forecast_cli.fitting import fit
 from forecast_cli.store.atomic import write_text
-from forecast_cli.predict import forecast_ahead, open_model, read_frame, scaled_values
+from forecast_cli.loaded import open_model
 
 EXPECTED_FILES = {"manifest.json", "model.safetensors", "history.csv", "report.json", "report.md"}
 
@@ -26,14 +28,15 @@ def _snapshot(directory):
 
 
 def test_predict_after_reload_is_identical(fitted):
-    manifest, reloaded = open_model(str(fitted.model_dir))
-    frame, _ = read_frame(str(fitted.csv), manifest)
+    loaded = open_model(fitted.model_dir)
+    reloaded, frequency = loaded.predictor, loaded.manifest.frequency
+    frame, _, _ = loaded.read(str(fitted.csv), lambda note: None)
     origins = fitted.backtest.origins
     assert len(origins) > 0
-    again = reloaded.forecast(scaled_values(frame, reloaded.scaler), origins)
+    again = reloaded.forecast(frame, origins)
     assert np.array_equal(again, fitted.backtest.predicted)
-    ahead_in_memory = forecast_ahead(fitted.predictor, frame, manifest["frequency"])
-    ahead_reloaded = forecast_ahead(reloaded, frame, manifest["frequency"])
+    ahead_in_memory = fitted.predictor.ahead(frame, frequency)
+    ahead_reloaded = reloaded.ahead(frame, frequency)
     assert np.array_equal(ahead_reloaded[TINY_TARGET].to_numpy(), ahead_in_memory[TINY_TARGET].to_numpy())
 
 
@@ -63,8 +66,8 @@ def test_failed_fit_leaves_the_previous_model_byte_identical(model_copy, fitted,
 
     monkeypatch.setattr(artifact, "_write_history", broken_history)
     with pytest.raises(RuntimeError, match="disk full"):
-        fit(str(fitted.csv), DataConfig(target=TINY_TARGET, window=5), ModelConfig(hidden_size=4),
-            TrainConfig(epochs=1, device="cpu", seed=1), model_copy, warn=lambda message: None)
+        fit(str(fitted.csv), Configs(DataConfig(target=TINY_TARGET, window=5), ModelConfig(hidden_size=4),
+            TrainConfig(epochs=1, device="cpu", seed=1)), model_copy, warn=lambda message: None)
     assert _snapshot(model_copy) == before
     left = [p.name for p in model_copy.parent.iterdir() if p.name != f".{model_copy.name}.lock"]
     assert left == [model_copy.name], "a staging directory was left"
@@ -73,7 +76,7 @@ def test_failed_fit_leaves_the_previous_model_byte_identical(model_copy, fitted,
 def test_failed_swap_leaves_the_previous_model_byte_identical(model_copy, monkeypatch):
     before = _snapshot(model_copy)
     loaded = artifact.load(model_copy)
-    manifest = dict(loaded.manifest, created_at="later")
+    manifest = dataclasses.replace(loaded.manifest, created_at="later")
 
     def broken_fsync(directory):
         raise OSError(5, "Input/output error")
@@ -94,7 +97,7 @@ def test_manifest_records_what_the_issue_lists(fitted):
     assert manifest["data"]["path"] == str(fitted.csv.resolve())
     assert manifest["data"]["sha256"] == hashlib.sha256(fitted.csv.read_bytes()).hexdigest()
     assert manifest["data"]["rows"] == 120 and manifest["data"]["last_timestamp"].startswith("2021-05-03")
-    assert manifest["frame"]["input_columns"] == [TINY_TARGET, "temp"]
+    assert manifest["frame"]["numeric"] == [TINY_TARGET, "temp"]  # the inputs: numeric, then one-hot categories
     assert manifest["frame"]["dtypes"] == {TINY_TARGET: "float64", "temp": "float64"}
     assert manifest["frame"]["time_cols"] == ["date"] and manifest["frequency"] == "D"
     assert manifest["frame"]["categories"] == {} and manifest["frame"]["excluded"] == {}

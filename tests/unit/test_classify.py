@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast_cli.classify import ClassPredictor, backtest_classes
+from forecast_cli.predictors import ClassPredictor
 from forecast_cli.errors import DataError
 from forecast_cli.data.frame import Frame, FrameSpec
 from forecast_cli.data.labels import Labels, direction_labels, label_classes
@@ -60,7 +60,7 @@ def _alternating_backtest(horizon: int, logits: list[float]):
     frame = _frame("label", codes, Labels(codes, [0, 1], "label"))
     predictor = ClassPredictor(lambda batch: np.tile(logits, (len(batch), 1)), Scaler.fit(codes[:, None] * 1.0),
                                window=4, horizon=horizon, classes=[0, 1], majority=0)
-    return backtest_classes(predictor, frame, np.arange(4, 30 - horizon + 1))
+    return predictor.backtest(frame, np.arange(4, 30 - horizon + 1), None, 0.0)
 
 
 @pytest.mark.parametrize("horizon, persistence", [(1, 0.0), (2, 1.0)])

@@ -1,9 +1,12 @@
-"""The one-way import rules of STYLE.md, read from the source with `ast`, plus a real import of the CLI.
+"""The import graph of the package, read from the source with `ast`: no cycle, and the folder rules.
 
-Rules: nothing imports `cli` (only `__main__`, the launcher); `model` never sees pandas; the data hops
-(`io`, `timeindex`, `frame`, `windows`) never see torch; `cli`, `__init__` and `__main__` import no torch,
-pandas or matplotlib at module level; matplotlib only in `plot`, joblib only in `parallel`; and the lower
-hops never import the recipes built on them.
+Every import counts: at module level, inside functions and under `if TYPE_CHECKING:`. The rules
+(README, Development): `cli/` → the API and the verbs → `forward`, `predictors`, `nn/`, `store/`,
+`data/` → `config`, `errors`. Nothing imports `cli/`; `data/` never sees torch and imports only
+itself, `config` and `errors`; `nn/` never sees pandas and imports only itself, `config` and
+`errors`; `store/` imports no verb; no verb imports another except `plot`, which draws what
+`evaluate` scores; matplotlib only in `plot`. A real import checks that `forecast --help` loads no
+torch, pandas or matplotlib.
 """
 
 import ast
@@ -16,24 +19,32 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "forecast_cli"
 HEAVY = {"torch", "pandas", "matplotlib"}
-DATA_HOPS = {"io", "timeindex", "frame", "windows"}
-LOWER = DATA_HOPS | {"model", "metrics", "baselines", "config", "errors", "atomic"}
-RECIPES = {"fit", "predict", "evaluate", "train", "artifact", "report", "output", "progress", "plot", "cli"}
+VERBS = {"fitting", "predict", "evaluate", "plot"}
+BASE = {"config", "errors"}
+
+
+def _module_name(path: Path) -> str:
+    """forecast_cli/data/frame.py -> 'data.frame'; forecast_cli/cli/__init__.py -> 'cli'."""
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    if parts[-1] == "__init__" and len(parts) > 1:
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+MODULES = {_module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
 
 
 def _imports(module: str, top_level_only: bool = False) -> set[str]:
-    """Every module name `module` imports (`a.b` gives `a` and `a.b`), at any depth or at module level only."""
-    tree = ast.parse((PACKAGE / f"{module}.py").read_text())
+    """Every absolute module name `module` imports (`a.b.c` gives `a`, `a.b` and `a.b.c`)."""
+    tree = ast.parse(MODULES[module].read_text())
     nodes = _module_level(tree.body) if top_level_only else list(ast.walk(tree))
     names: set[str] = set()
     for node in nodes:
         if isinstance(node, ast.Import):
             full = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:  # relative: from . import x, from .x import y
-                base = "forecast_cli" + (f".{base}" if base else "")
-            full = [base] + [f"{base}.{alias.name}" for alias in node.names]
+            assert node.level == 0, f"{module}: relative imports are not used in this package"
+            full = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
         else:
             continue
         for name in full:
@@ -54,55 +65,119 @@ def _module_level(body: list[ast.stmt]) -> list[ast.stmt]:
     return found
 
 
-def _package_imports(module: str) -> set[str]:
-    return {name.split(".")[1] for name in _imports(module) if name.startswith("forecast_cli.")}
+def _edges(module: str) -> set[str]:
+    """The package's own modules that `module` imports, by what each statement names: `from
+    forecast_cli.data.frame import Frame` is an edge to data.frame (its parent packages load as a
+    side effect, not as a dependency); `from forecast_cli import fitting` to the submodule;
+    `import forecast_cli` or `from forecast_cli import fit` to the package's __init__."""
+    edges = set()
+    for node in ast.walk(ast.parse(MODULES[module].read_text())):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            submodules = [f"{node.module}.{alias.name}" for alias in node.names]
+            targets = [name for name in submodules if name.split(".", 1)[-1] in MODULES] or [node.module]
+        else:
+            continue
+        for name in targets:
+            if name == "forecast_cli":
+                edges.add("__init__")
+            elif name.startswith("forecast_cli.") and name[len("forecast_cli."):] in MODULES:
+                edges.add(name[len("forecast_cli."):])
+    return edges - {module}
 
 
-MODULES = sorted(path.stem for path in PACKAGE.glob("*.py"))
+GRAPH = {module: _edges(module) for module in MODULES}
 
 
-def test_the_walker_sees_imports_inside_functions():
-    """Guards the walker itself: cli.py imports fit only inside a command, and it must still be seen."""
-    assert "forecast_cli.fit" in _imports("cli")
-    assert "forecast_cli.fit" not in _imports("cli", top_level_only=True)
-    assert "torch" in _imports("model") and "pandas" in _imports("frame")
+def _folder(module: str) -> str:
+    return module.split(".")[0]
 
 
-@pytest.mark.parametrize("module", [m for m in MODULES if m not in ("cli", "__main__")])
-def test_nothing_imports_cli(module):
-    assert "cli" not in _package_imports(module)
+def test_the_walker_sees_imports_inside_functions_and_under_type_checking():
+    """Guards the walker itself: cli/app imports the package only inside commands, and it must still be seen."""
+    assert "__init__" in GRAPH["cli.app"] and "forecast_cli" not in _top_level_import_statements("cli.app")
+    assert "fitting" in GRAPH["api"] and "fitting" not in _edges_at_top("api")
+    assert "torch" in _imports("nn.model") and "pandas" in _imports("data.frame")
+    assert "api" in _edges("__init__")  # under `if TYPE_CHECKING:` and inside __getattr__
 
 
-def test_model_never_imports_pandas():
-    assert "pandas" not in _imports("model")
+def _top_level_import_statements(module: str) -> set[str]:
+    """What `import X` statements at module level name (not `from X import`)."""
+    return {alias.name for node in _module_level(ast.parse(MODULES[module].read_text()).body)
+            if isinstance(node, ast.Import) for alias in node.names}
 
 
-@pytest.mark.parametrize("module", sorted(DATA_HOPS))
-def test_data_hops_never_import_torch(module):
+def _edges_at_top(module: str) -> set[str]:
+    return {name[len("forecast_cli."):] for name in _imports(module, top_level_only=True)
+            if name.startswith("forecast_cli.")}
+
+
+def test_there_is_no_import_cycle_in_the_package():
+    """Depth-first search over every import, function-local and type-only ones included."""
+    state: dict[str, str] = {}
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = "open"
+        for target in sorted(GRAPH.get(module, ())):
+            if state.get(target) == "open":
+                cycle = path[path.index(target):] + [target] if target in path else [module, target]
+                pytest.fail("import cycle: " + " -> ".join(cycle))
+            if target not in state:
+                visit(target, path + [target])
+        state[module] = "done"
+
+    for module in sorted(GRAPH):
+        if module not in state:
+            visit(module, [module])
+
+
+@pytest.mark.parametrize("module", sorted(m for m in GRAPH if _folder(m) != "cli" and m != "__main__"))
+def test_nothing_imports_the_cli(module):
+    assert not any(_folder(target) == "cli" for target in GRAPH[module])
+
+
+@pytest.mark.parametrize("module", sorted(m for m in GRAPH if _folder(m) == "data"))
+def test_data_imports_only_itself_config_and_errors_and_never_torch(module):
+    assert all(_folder(target) == "data" or target in BASE for target in GRAPH[module]), GRAPH[module]
     assert "torch" not in _imports(module)
 
 
-@pytest.mark.parametrize("module", ["cli", "__init__", "__main__"])
+@pytest.mark.parametrize("module", sorted(m for m in GRAPH if _folder(m) == "nn"))
+def test_nn_imports_only_itself_config_and_errors_and_never_pandas(module):
+    assert all(_folder(target) == "nn" or target in BASE for target in GRAPH[module]), GRAPH[module]
+    assert "pandas" not in _imports(module)
+
+
+@pytest.mark.parametrize("module", sorted(m for m in GRAPH if _folder(m) == "store"))
+def test_store_imports_no_verb_and_nothing_above_the_folders(module):
+    allowed = {"store", "nn", "data"}
+    assert all(_folder(target) in allowed or target in BASE for target in GRAPH[module]), GRAPH[module]
+
+
+@pytest.mark.parametrize("module", sorted(VERBS))
+def test_verbs_do_not_import_each_other_or_the_api(module):
+    others = VERBS - {module} - ({"evaluate"} if module == "plot" else set())
+    assert not (others | {"api"}) & GRAPH[module], GRAPH[module]
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_matplotlib_only_in_plot(module):
+    assert module == "plot" or "matplotlib" not in _imports(module)
+
+
+@pytest.mark.parametrize("module", ["cli.app", "cli", "__init__", "__main__", "api"])
 def test_entry_points_have_no_heavy_top_level_imports(module):
-    assert not HEAVY & _imports(module, top_level_only=True)
+    assert not HEAVY & _imports(module, top_level_only=True) or module == "api"
+    if module == "api":  # the API module itself may need pandas types, but never torch or matplotlib up front
+        assert not {"torch", "matplotlib"} & _imports(module, top_level_only=True)
 
 
-@pytest.mark.parametrize("module", MODULES)
-def test_matplotlib_only_in_plot_and_joblib_only_in_parallel(module):
-    names = _imports(module)
-    assert module == "plot" or "matplotlib" not in names
-    assert module == "parallel" or "joblib" not in names
-
-
-@pytest.mark.parametrize("module", sorted(LOWER & set(MODULES)))
-def test_lower_hops_never_import_the_recipes_above_them(module):
-    assert not RECIPES & _package_imports(module)
-
-
-def test_importing_the_cli_loads_no_torch_pandas_or_matplotlib():
+def test_importing_the_cli_and_the_package_loads_no_torch_pandas_or_matplotlib():
     """A real import, so a light module that imports a heavy one at its top is caught too; --help as well."""
     code = (
         "import contextlib, io, json, sys\n"
+        "import forecast_cli\n"
         "import forecast_cli.cli.app as cli\n"
         "after_import = sorted(m for m in %r if m in sys.modules)\n"
         "for args in (['--help'], ['fit', '--help'], ['predict', '--help'], ['evaluate', '--help'],\n"

@@ -10,14 +10,15 @@ import pytest
 from conftest import SAMPLE_DATA
 
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
-from forecast_cli.fit import fit
+from forecast_cli.store.manifest import Configs
+from forecast_cli.fitting import fit
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_model_learns_sine_better_than_naive(cell, tmp_path):
     out = tmp_path / cell
-    outcome = fit(str(SAMPLE_DATA / "sine.csv"), DataConfig(target="value"), ModelConfig(cell=cell, hidden_size=16),
-                  TrainConfig(epochs=20, device="cpu", seed=0), out, warn=lambda message: None)
+    outcome = fit(str(SAMPLE_DATA / "sine.csv"), Configs(DataConfig(target="value"), ModelConfig(cell=cell, hidden_size=16),
+                  TrainConfig(epochs=20, device="cpu", seed=0)), out, warn=lambda message: None)
     report = json.loads((out / "report.json").read_text())
     assert report == outcome.report
     model, naive = report["metrics"]["mape"], report["baselines"]["naive"]["mape"]

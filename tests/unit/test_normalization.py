@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
-from forecast_cli.fit import fit
+from forecast_cli.store.manifest import Configs
+from forecast_cli.fitting import fit
 
 ROWS, SHIFT = 100, 1000.0
 
@@ -28,8 +29,8 @@ def _level_shift_csv(path):
 def test_scaler_uses_train_rows_only(tmp_path):
     source = _level_shift_csv(tmp_path / "shift.csv")
     out = tmp_path / "model"
-    fit(str(tmp_path / "shift.csv"), DataConfig(target="level", window=5), ModelConfig(hidden_size=8),
-        TrainConfig(epochs=1, device="cpu"), out, warn=lambda message: None)
+    fit(str(tmp_path / "shift.csv"), Configs(DataConfig(target="level", window=5), ModelConfig(hidden_size=8),
+        TrainConfig(epochs=1, device="cpu")), out, warn=lambda message: None)
     manifest = json.loads((out / "manifest.json").read_text())
     train_rows = manifest["data"]["splits"]["train"]
     assert train_rows <= ROWS - 30, "the shifted rows must lie outside the training part for this test to mean anything"
@@ -51,8 +52,8 @@ def test_constant_training_columns_get_one_warning_line(tmp_path):
     })
     frame.to_csv(tmp_path / "flat.csv", index=False)
     warnings: list[str] = []
-    fit(str(tmp_path / "flat.csv"), DataConfig(target="level", features=("flat", "kind"), window=5),
-        ModelConfig(hidden_size=4), TrainConfig(epochs=1, device="cpu"), tmp_path / "model", warn=warnings.append)
+    fit(str(tmp_path / "flat.csv"), Configs(DataConfig(target="level", features=("flat", "kind"), window=5),
+        ModelConfig(hidden_size=4), TrainConfig(epochs=1, device="cpu")), tmp_path / "model", warn=warnings.append)
     assert warnings == ["columns 'flat', 'kind=a', 'kind=b', 'kind=c' are constant in the training part; "
                         "passed through unscaled."]
     manifest = json.loads((tmp_path / "model" / "manifest.json").read_text())

@@ -6,6 +6,7 @@ import torch
 
 from forecast_cli.errors import ArtifactError
 from forecast_cli.nn.model import Forecaster, ModelSpec
+from forecast_cli.forward import build_forward
 from forecast_cli.nn.numpy_engine import numpy_forward
 
 SHAPES = {"plain": {}, "bidirectional": {"bidirectional": True}, "two_layers": {"num_layers": 2},
@@ -37,7 +38,7 @@ def test_numpy_engine_matches_torch_forecaster(cell: str, shape: str, relative: 
     windows = np.random.default_rng(1).normal(size=(5, 7, 3)).astype(np.float32)  # (B, L, F)
     with torch.no_grad():
         expected = model(torch.from_numpy(windows)).numpy()
-    actual = numpy_forward(spec.to_dict(), _numpy_weights(model))(windows)
+    actual = numpy_forward(spec, _numpy_weights(model))(windows)
     assert actual.shape == (5, 4)
     np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-5)
 
@@ -46,16 +47,35 @@ def test_numpy_engine_refuses_weights_of_another_shape() -> None:
     spec = ModelSpec(n_features=2, horizon=1, cell="gru", hidden_size=4)
     weights = _numpy_weights(_random_model(spec))
     weights["head.weight"] = np.zeros((1, 5), dtype=np.float32)
-    with pytest.raises(ArtifactError, match=r"head.weight has shape \(1, 5\), expected \(1, 4\)"):
-        numpy_forward(spec.to_dict(), weights)
+    with pytest.raises(ArtifactError, match=r"tensor 'head.weight' has shape \[1, 5\] but the manifest's model needs \[1, 4\]"):
+        build_forward(spec, weights, "numpy")
 
 
 def test_numpy_engine_refuses_missing_weights() -> None:
     spec = ModelSpec(n_features=2, horizon=1, cell="lstm", hidden_size=4, num_layers=2)
     weights = _numpy_weights(_random_model(spec))
     del weights["encoder.weight_hh_l1"]
-    with pytest.raises(ArtifactError, match="missing encoder.weight_hh_l1"):
-        numpy_forward(spec.to_dict(), weights)
+    with pytest.raises(ArtifactError, match="lack tensor 'encoder.weight_hh_l1'"):
+        build_forward(spec, weights, "numpy")
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+@pytest.mark.parametrize("damage, needle", [
+    (lambda array: array.astype(np.int32), "holds int32, not floating-point numbers"),
+    (lambda array: np.full_like(array, np.nan), "holds NaN or infinite values"),
+    (lambda array: np.where(np.arange(array.size).reshape(array.shape) == 0, np.inf, array).astype(array.dtype),
+     "holds NaN or infinite values"),
+])
+def test_both_engines_refuse_the_same_damaged_weights(engine: str, damage, needle: str) -> None:
+    import torch
+
+    spec = ModelSpec(n_features=2, horizon=1, cell="gru", hidden_size=4)
+    weights = _numpy_weights(_random_model(spec))
+    weights["head.bias"] = damage(weights["head.bias"])
+    if engine == "torch":
+        weights = {name: torch.from_numpy(array) for name, array in weights.items()}
+    with pytest.raises(ArtifactError, match=needle):
+        build_forward(spec, weights, engine)
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
@@ -66,6 +86,6 @@ def test_numpy_engine_matches_torch_classifier_logits(cell: str) -> None:
     windows = np.random.default_rng(2).normal(size=(4, 6, 2)).astype(np.float32)
     with torch.no_grad():
         expected = model(torch.from_numpy(windows)).numpy()
-    actual = numpy_forward(spec.to_dict(), _numpy_weights(model))(windows)
+    actual = numpy_forward(spec, _numpy_weights(model))(windows)
     assert actual.shape == (4, 3)  # logits per class, no anchor added back
     np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-5)

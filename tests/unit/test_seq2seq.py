@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from forecast_cli.nn.model import Forecaster, ModelSpec, decoder_record
+from forecast_cli.nn.model import Forecaster
+from forecast_cli.nn.spec import ModelSpec, decoder_record
 
 
 def _seq2seq(cell: str, **options) -> Forecaster:

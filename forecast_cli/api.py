@@ -1,0 +1,134 @@
+"""The public Python API, the only thing the CLI calls: `fit(...)`, `load(...)` and `Model`.
+
+Keyword options carry the CLI's option names in snake_case, with the same defaults (taken from the
+config records) and the same validation: a bad option raises a ForecastError subclass whose message
+is the CLI's one line. Notes and warnings go to `warn` (default: Python's `warnings`, category
+ForecastWarning), never to stdout.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Callable, Sequence
+
+import pandas as pd
+
+from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
+from forecast_cli.loaded import LoadedModel, Source, open_model
+from forecast_cli.store.manifest import Configs, Manifest
+
+
+class ForecastWarning(UserWarning):
+    """A note about the data or the options (rows dropped, a column left out, a setting adjusted)."""
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, ForecastWarning, stacklevel=3)
+
+
+class Model:
+    """A trained forecaster or classifier: forecast ahead, backtest, plot, save.
+
+    `data=None` everywhere means the training data: the DataFrame fitted on, or the training file
+    recorded in the model directory (re-read fresh, so appended rows count).
+    """
+
+    def __init__(self, loaded: LoadedModel, outcome=None, warn: Callable[[str], None] | None = None) -> None:
+        self._loaded = loaded
+        self._outcome = outcome  # fit.FitOutcome while the model is in memory
+        self._warn = warn or _warn
+
+    @property
+    def manifest(self) -> Manifest:
+        """What the model directory's manifest.json holds, typed."""
+        return self._loaded.manifest
+
+    @property
+    def report(self) -> dict | None:
+        """The fit's test-part backtest (what `evaluate --json` prints on the test part); None if no test part."""
+        if self._outcome is not None:
+            return self._outcome.report
+        return None
+
+    def predict(self, data: Source | None = None) -> pd.DataFrame:
+        """The forecast after the data's last row: `timestamp, step, <target>` (a classifier:
+        `timestamp, step, class, p_<class>...`), the CLI's columns."""
+        from forecast_cli.predict import predict
+
+        return predict(self._loaded, data, self._warn)
+
+    def evaluate(self, data: Source | None = None) -> dict:
+        """Backtest scores beside the baselines: exactly what `forecast evaluate --json` prints."""
+        from forecast_cli.evaluate import evaluate
+
+        return evaluate(self._loaded, data, self._warn).backtest.result
+
+    def plot(self, path: str | Path, data: Source | None = None) -> Path:
+        """Draw history, backtest, forecast ahead and training curves to a PNG; returns its path."""
+        from forecast_cli.plot import plot
+
+        return plot(self._loaded, data, Path(path), self._warn)
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the model directory (the same files `forecast fit --out DIR` writes), atomically."""
+        from forecast_cli.store import artifact, lock
+
+        directory = Path(directory)
+        with lock.exclusive(directory):
+            if self._outcome is not None:
+                self._outcome.save(directory)
+            else:
+                artifact.copy_directory(self._loaded.directory, directory)
+        return directory
+
+
+def fit(data: Source, target: str | None = None, *, features: str | Sequence[str] | None = None,
+        time_col: str | Sequence[str] | None = None, cell: str = ModelConfig.cell, window: int = DataConfig.window,
+        horizon: int = DataConfig.horizon, hidden: int = ModelConfig.hidden_size, layers: int = ModelConfig.num_layers,
+        dropout: float = ModelConfig.dropout, bidirectional: bool = ModelConfig.bidirectional,
+        decoder: str = ModelConfig.decoder, epochs: int = TrainConfig.epochs, batch_size: int = TrainConfig.batch_size,
+        lr: float = TrainConfig.lr, weight_decay: float = TrainConfig.weight_decay,
+        clip_grad: float = TrainConfig.clip_grad, patience: int = TrainConfig.patience,
+        val_frac: float = DataConfig.val_frac, test_frac: float = DataConfig.test_frac, season: int | None = None,
+        norm: str = DataConfig.norm, device: str = TrainConfig.device, seed: int = TrainConfig.seed,
+        out: str | Path | None = None, task: str = DataConfig.task, target_from: str | None = None,
+        classify_direction: bool = False, resume: bool = False, warn: Callable[[str], None] | None = None,
+        on_epoch_end: Callable | None = None, should_stop: Callable[[], bool] | None = None) -> Model:
+    """Train a forecaster (or a classifier) on `data`: a CSV path, `-` for stdin, or a pandas DataFrame.
+
+    With `out`, the model directory is written there as by `forecast fit --out` (locked, atomic, a
+    checkpoint if `should_stop` interrupts it); without, the model stays in memory until `save`.
+    `on_epoch_end(stats)` is called after every epoch; `should_stop()` is polled between batches.
+    """
+    from forecast_cli.fitting import fit as run_fit
+
+    data_config = DataConfig(target=target or (f"{target_from}_direction" if target_from else ""),
+                             features=_names(features), time_col=_names(time_col), window=window, horizon=horizon,
+                             val_frac=val_frac, test_frac=test_frac, norm=norm, season=season,
+                             task="classify" if classify_direction else task, target_from=target_from,
+                             classify_direction=classify_direction)
+    configs = Configs(data_config, ModelConfig(cell, hidden, layers, dropout, bidirectional, decoder),
+                      TrainConfig(epochs, batch_size, lr, weight_decay, clip_grad, patience, device, seed))
+    outcome = run_fit(data, configs, Path(out) if out is not None else None, warn or _warn, on_epoch_end,
+                      should_stop, resume)
+    loaded = LoadedModel(outcome.manifest, outcome.predictor, Path(out) if out is not None else None,
+                         training_data=data if isinstance(data, pd.DataFrame) else None, history=outcome.history)
+    return Model(loaded, outcome, warn)
+
+
+def load(directory: str | Path, engine: str = "torch", warn: Callable[[str], None] | None = None) -> Model:
+    """Open a model directory written by `fit` (checked as untrusted input: no code runs from it).
+    engine "numpy" runs the network in NumPy without importing torch."""
+    return Model(open_model(Path(directory), engine), warn=warn)
+
+
+def _names(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    """Column names from `a,b` text (the CLI's form) or a list."""
+    if value is None:
+        return None
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    return tuple(str(part).strip() for part in parts if str(part).strip())
+
+
+__all__ = ["fit", "load", "Model", "ForecastWarning"]

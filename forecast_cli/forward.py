@@ -1,0 +1,117 @@
+"""Scaled windows -> model outputs: the forward code that training's report, predict, evaluate and
+backtests share, so all of them see the same numbers.
+
+Owns the forward function of a model (the torch module, or the NumPy engine without torch), the
+weight checks both engines pass before anything is allocated, batching over window views, and
+scaling a frame's inputs with the training statistics. Imports no verb; torch only on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from forecast_cli.data.frame import Frame
+from forecast_cli.data.windows import Scaler, windows_at
+from forecast_cli.errors import ArtifactError, ConfigError, DataError
+from forecast_cli.nn.spec import ModelSpec, expected_shapes
+
+Forward = Callable[[np.ndarray], np.ndarray]  # (B, L, F) float32 z-scores -> (B, H) z-scores or (B, C) logits
+PREDICT_BATCH = 2048  # windows per forward pass
+ENGINES = ("torch", "numpy")  # torch: the trained module; numpy: nn/numpy_engine.py, no torch import
+
+
+def forward_windows(forward: Forward, scaled: np.ndarray, origins: np.ndarray, window: int, width: int) -> np.ndarray:
+    """The forward pass over the windows of consecutive origins, in batches: (N, width) raw outputs."""
+    outputs = []
+    for start in range(0, len(origins), PREDICT_BATCH):
+        chunk = windows_at(scaled, origins[start: start + PREDICT_BATCH], window)  # (B, L, F) view
+        outputs.append(forward(np.array(chunk)))  # a writable copy: torch warns on read-only views
+    return np.concatenate(outputs) if outputs else np.empty((0, width))
+
+
+def torch_forward(model) -> Forward:
+    """Wrap a torch module as a numpy-in, numpy-out function on the CPU."""
+    import torch
+
+    model = model.to("cpu").eval()
+
+    def forward(batch: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return model(torch.tensor(batch)).numpy()
+
+    return forward
+
+
+def build_forward(spec: ModelSpec, weights: dict, engine: str = "torch", where: str = "the weights") -> Forward:
+    """The saved model's forward function on the chosen engine, after checking `weights` against `spec`."""
+    if engine not in ENGINES:
+        raise ConfigError(f"--engine must be {' or '.join(ENGINES)}, not {engine!r}.")
+    check_weights(spec, weights, where)
+    if engine == "numpy":
+        from forecast_cli.nn.numpy_engine import numpy_forward
+
+        return numpy_forward(spec, weights)
+    return torch_forward(torch_module(spec, weights, where))
+
+
+def torch_module(spec: ModelSpec, weights: dict, where: str):
+    """The Forecaster `spec` describes with `weights` loaded strictly (already checked by check_weights)."""
+    from forecast_cli.nn.model import Forecaster
+
+    try:
+        model = Forecaster(spec)
+        model.load_state_dict(weights, strict=True)
+    except (TypeError, ValueError, RuntimeError, KeyError) as exc:
+        first = str(exc).strip().splitlines()[0][:200]
+        raise ArtifactError(f"{where}: do not match the manifest's model ({first}); fit the model again.") from exc
+    return model
+
+
+def check_weights(spec: ModelSpec, weights: dict, where: str) -> None:
+    """Refuse weights whose tensor names, shapes or types differ from the model's, or that hold NaN or
+    infinity; the same check for torch tensors and NumPy arrays, so both engines refuse the same files."""
+    expected = expected_shapes(spec)
+    missing = sorted(set(expected) - set(weights))
+    extra = sorted(set(weights) - set(expected))
+    if missing or extra:
+        problem = f"lack tensor {missing[0]!r}" if missing else f"hold an unknown tensor {extra[0]!r}"
+        raise ArtifactError(f"{where}: {problem} for the manifest's model; the files do not belong together. "
+                            "Fit the model again.")
+    for name, shape in expected.items():
+        tensor = weights[name]
+        if tuple(tensor.shape) != shape:
+            raise ArtifactError(f"{where}: tensor {name!r} has shape {list(tensor.shape)} but the manifest's model "
+                                f"needs {list(shape)}; the files do not belong together. Fit the model again.")
+        if "float" not in str(tensor.dtype):
+            raise ArtifactError(f"{where}: tensor {name!r} holds {str(tensor.dtype).removeprefix('torch.')}, not floating-point numbers; "
+                                "fit the model again.")
+        if not _all_finite(tensor):
+            raise ArtifactError(f"{where}: tensor {name!r} holds NaN or infinite values, so the model is damaged; "
+                                "fit the model again.")
+
+
+def _all_finite(tensor) -> bool:
+    if isinstance(tensor, np.ndarray):
+        return bool(np.isfinite(tensor).all())
+    return bool(tensor.isfinite().all())
+
+
+def scaled_values(frame: Frame, scaler: Scaler, name: str = "the data") -> np.ndarray:
+    """(T, F) float32 z-scores of a frame's inputs, with the training statistics; a value too far
+    out to normalize (beyond float32 once scaled) is an error naming its column and row."""
+    values = frame.data.to_numpy(dtype="float64")
+    if values.shape[1] != len(scaler.mean):
+        raise DataError(f"the data gives {values.shape[1]} input columns but the model expects {len(scaler.mean)}.")
+    scaled = scaler.transform(values)
+    bad = ~np.isfinite(scaled)
+    if bad.any():
+        row, column = (int(i) for i in np.argwhere(bad)[0])
+        label = frame.data.columns[column]
+        raise DataError(
+            f"{name}: column {label!r} at {frame.data.index[row]} holds {values[row, column]:.6g}, "
+            f"too far from the training values (mean {scaler.mean[column]:.6g}, spread {scaler.scale[column]:.6g}) "
+            "to normalize; fix that value or rescale the column."
+        )
+    return scaled

@@ -1,0 +1,80 @@
+"""What rebuilds a network before its weights are loaded: the sizes (`ModelSpec`) and the tensor
+names and shapes they imply, in torch's layout. Imports neither torch nor pandas, so the manifest,
+the NumPy engine and the weight checks share it without loading torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GATES = {"lstm": 4, "gru": 3}  # gate rows per hidden unit in torch's weight layout
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The network's sizes: from the options (cell, hidden_size, ...) and the data (n_features, relative)."""
+
+    n_features: int  # F
+    horizon: int  # H
+    cell: str = "lstm"
+    hidden_size: int = 32  # D
+    num_layers: int = 1
+    dropout: float = 0.0
+    bidirectional: bool = False
+    relative: int = 0  # leading columns made relative to the window's last row; 0 = plain z-score
+    decoder: str = "direct"  # "direct": one linear head for all H steps; "seq2seq": a decoder cell unrolled H steps
+    task: str = "forecast"  # "classify": the head gives C class logits for the label H rows ahead
+    n_classes: int = 0  # C, for task "classify"
+
+    @property
+    def outputs(self) -> int:
+        """Width of one forward pass's output: H forecasts, or C class logits."""
+        return self.n_classes if self.task == "classify" else self.horizon
+
+    @property
+    def directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+
+def decoder_record(spec: ModelSpec) -> dict:
+    """How the decoder was built and trained, for the manifest (the seq2seq choices are not in the weights)."""
+    if spec.decoder != "seq2seq":
+        return {"kind": "direct"}
+    start = ("0, the offset of the last observed target value from itself" if spec.relative
+             else "the last observed target value (z-score)")
+    return {"kind": "seq2seq", "teacher_forcing": False,
+            "training": "free-running: each step is fed the decoder's own previous output, in training as in use",
+            "start_token": start, "bridge": "tanh(linear) for h, linear for c" if spec.bidirectional else None}
+
+
+def expected_shapes(spec: ModelSpec) -> dict[str, tuple[int, ...]]:
+    """Every weight the spec implies, with its shape, in torch's naming and layout (model.Forecaster's
+    state_dict; a test pins the two together)."""
+    shapes = _recurrent_shapes("encoder.", spec.cell, spec.n_features, spec.hidden_size, spec.num_layers,
+                               spec.bidirectional)
+    width = spec.directions * spec.hidden_size
+    if spec.task == "classify" or spec.decoder != "seq2seq":
+        shapes.update({"head.weight": (spec.outputs, width), "head.bias": (spec.outputs,)})
+        return shapes
+    shapes.update(_recurrent_shapes("decoder.cell.", spec.cell, 1, spec.hidden_size, spec.num_layers, False))
+    shapes.update({"decoder.out.weight": (1, spec.hidden_size), "decoder.out.bias": (1,)})
+    if spec.bidirectional:
+        bridges = ["decoder.bridge", "decoder.bridge_cell"] if spec.cell == "lstm" else ["decoder.bridge"]
+        for name in bridges:
+            shapes.update({f"{name}.weight": (spec.hidden_size, width), f"{name}.bias": (spec.hidden_size,)})
+    return shapes
+
+
+def _recurrent_shapes(prefix: str, cell: str, input_size: int, hidden_size: int, num_layers: int,
+                      bidirectional: bool) -> dict[str, tuple[int, ...]]:
+    """Shapes of a torch.nn.LSTM / GRU's parameters: layer 0 reads the input, later layers K*D."""
+    rows = GATES[cell] * hidden_size
+    directions = 2 if bidirectional else 1
+    shapes = {}
+    for layer in range(num_layers):
+        width = input_size if layer == 0 else directions * hidden_size
+        for suffix in ["", "_reverse"][:directions]:
+            name = f"_l{layer}{suffix}"
+            shapes.update({f"{prefix}weight_ih{name}": (rows, width), f"{prefix}weight_hh{name}": (rows, hidden_size),
+                           f"{prefix}bias_ih{name}": (rows,), f"{prefix}bias_hh{name}": (rows,)})
+    return shapes
