@@ -15,7 +15,8 @@ import torch
 from forecast_cli.config import TrainConfig
 from forecast_cli.data.frame import build_frame
 from forecast_cli.data.io import read_table
-from forecast_cli.nn.model import Forecaster, ModelSpec
+from forecast_cli.nn.model import Forecaster
+from forecast_cli.nn.spec import ModelSpec
 from forecast_cli.nn.train import TrainingData, train_model
 from forecast_cli.data.windows import Scaler, origins_between, split_rows
 

@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 
 from forecast_cli.version import __version__
-from forecast_cli.config import DataConfig, ModelConfig, TrainConfig, check_task_fits_model
+from forecast_cli.config import check_task_fits_model
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.io import Table, read_source
 from forecast_cli.data.labels import build_task_frame, classification_record

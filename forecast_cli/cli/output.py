@@ -9,7 +9,6 @@ import json
 import sys
 from pathlib import Path
 
-from forecast_cli.errors import ConfigError
 from forecast_cli.store.atomic import write_text
 
 

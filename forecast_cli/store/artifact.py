@@ -17,7 +17,7 @@ from typing import Any
 
 from forecast_cli.errors import ArtifactError
 from forecast_cli.store.atomic import publish, remove_stale, staging_dir
-from forecast_cli.store.manifest import FORMAT_VERSION, Manifest
+from forecast_cli.store.manifest import FORMAT_VERSION, Manifest  # noqa: F401 (FORMAT_VERSION: re-exported)
 
 MANIFEST = "manifest.json"
 WEIGHTS = "model.safetensors"

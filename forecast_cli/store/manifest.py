@@ -208,7 +208,6 @@ def _classification(value: Any) -> bool:
 
 
 MISSING = object()
-REQUIRED = object()
 # (dotted field, check, what was expected); fields marked optional may be absent.
 FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("versions", lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()),

@@ -3,7 +3,6 @@ nothing in them is unpickled, and paths written in a manifest are never written 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import pickle

@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from forecast_cli.nn.model import Forecaster, ModelSpec
+from forecast_cli.nn.model import Forecaster
+from forecast_cli.nn.spec import ModelSpec
 
 BATCH, WINDOW, FEATURES, HORIZON = 5, 9, 3, 4
 

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from forecast_cli.errors import ArtifactError
-from forecast_cli.nn.model import Forecaster, ModelSpec
+from forecast_cli.nn.model import Forecaster
+from forecast_cli.nn.spec import ModelSpec
 from forecast_cli.forward import build_forward
 from forecast_cli.nn.numpy_engine import numpy_forward
 
