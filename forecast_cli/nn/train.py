@@ -20,6 +20,7 @@ from torch import nn
 
 from forecast_cli.config import TrainConfig
 from forecast_cli.errors import ConfigError
+from forecast_cli.nn.optim import adam
 
 EVAL_BATCH = 4096  # windows per forward pass when only scoring
 
@@ -145,7 +146,7 @@ def train_model(model: nn.Module, data: TrainingData, config: TrainConfig,
     source = WindowSource(data, device)
     train_origins = torch.from_numpy(data.train_origins).to(device)
     val_origins = torch.from_numpy(data.val_origins).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(config.seed)
     progress = resume or TrainProgress(order_rng=generator.get_state())
     if resume:
