@@ -15,7 +15,8 @@ MAX_SEED = 2**32
 # Upper bounds of every size: far above any real use, low enough that an edited manifest or a typo
 # (--hidden 9999999999999999999) is refused in one line instead of exhausting memory.
 MAX_SIZES = {"--window": 100_000, "--horizon": 10_000, "--hidden": 8_192, "--layers": 32,
-             "--epochs": 1_000_000, "--batch-size": 10_000_000, "--patience": 1_000_000, "--season": 100_000}
+             "--epochs": 1_000_000, "--batch-size": 10_000_000, "--patience": 1_000_000, "--season": 100_000,
+             "--chunk": 10_000_000}
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ class TrainConfig:
     patience: int = 10  # epochs without validation improvement before stopping
     device: str = "auto"
     seed: int = 0
+    training: str = "windows"  # "windows": one encoder pass per origin; "forking": one pass per chunk, every step an origin
+    chunk: int | None = None  # forking: rows per chunk, the first --window of them a burn-in; None: auto_chunk(window)
 
     def validate(self) -> None:
         _positive("--epochs", self.epochs)
@@ -102,6 +105,10 @@ class TrainConfig:
         _positive("--patience", self.patience)
         if self.device not in ("auto", "cpu", "cuda", "mps"):
             raise ConfigError(f"--device must be auto, cpu, cuda or mps, not {self.device!r}.")
+        if self.training not in TRAINING_MODES:
+            raise ConfigError(f"--training must be 'windows' or 'forking', not {self.training!r}.")
+        if self.chunk is not None:
+            _positive("--chunk", self.chunk)
         if not 0 <= self.seed < MAX_SEED:  # NumPy refuses seeds of 2**32 and above
             raise ConfigError(f"--seed must be between 0 and {MAX_SEED - 1}, not {self.seed}.")
 
@@ -123,6 +130,32 @@ def check_task_fits_model(data: DataConfig, model: ModelConfig) -> None:
     if data.task == "classify" and model.decoder != "direct":
         raise ConfigError(f"--decoder {model.decoder} unrolls a forecast sequence; --task classify predicts one "
                           "label, so use --decoder direct.")
+
+
+TRAINING_MODES = ("windows", "forking")
+FORKING_MIN_CHUNK = 256  # rows; measured in bench/forking.py (shorter chunks repeat the burn-in too often)
+
+
+def auto_chunk(window: int) -> int:
+    """The default --chunk: four windows of rows, at least FORKING_MIN_CHUNK."""
+    return max(4 * window, FORKING_MIN_CHUNK)
+
+
+def check_training_fits(data: DataConfig, model: ModelConfig, train: TrainConfig) -> None:
+    """What forking-sequence training cannot do: every step of a chunk is an origin, so nothing may read ahead."""
+    if train.training != "forking":
+        return
+    if model.bidirectional:
+        raise ConfigError("--bidirectional cannot be used with --training forking: the reverse pass would see "
+                          "the future of every forecast origin in a chunk; use --training windows.")
+    if model.decoder != "direct":
+        raise ConfigError(f"--decoder {model.decoder} is not supported with --training forking (it would unroll "
+                          "the decoder at every origin); use --decoder direct or --training windows.")
+    if data.task != "forecast":
+        raise ConfigError(f"--task {data.task} is not supported with --training forking; use --training windows.")
+    if train.chunk is not None and train.chunk <= data.window:
+        raise ConfigError(f"--chunk {train.chunk} must be more than --window {data.window}: the first --window "
+                          "rows of each chunk are its burn-in, which has no loss.")
 
 
 def _positive(option: str, value: int) -> None:

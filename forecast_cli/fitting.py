@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 
 from forecast_cli.version import __version__
-from forecast_cli.config import check_task_fits_model
+from forecast_cli.config import check_task_fits_model, check_training_fits
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.io import Table, read_source
 from forecast_cli.data.labels import build_task_frame, classification_record
@@ -81,6 +81,7 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
     for config in (configs.data, configs.model, configs.train):
         config.validate()
     check_task_fits_model(configs.data, configs.model)
+    check_training_fits(configs.data, configs.model, configs.train)
     resolve_device(configs.train.device)
     if out is not None:
         artifact.check_writable_target(out)
@@ -109,14 +110,16 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
     splits = split_rows(len(values), data_config.val_frac, data_config.test_frac,
                         data_config.window, data_config.horizon, table.name)
     scaler = fit_scaler(values, splits, frame, table.name, warn)
+    if configs.train.training == "forking" and data_config.norm == "window":
+        scaler = scaler.with_differences(values[: splits.train_end], len(frame.spec.numeric))
     scaled = scaled_values(frame, scaler, table.name)
     data = TrainingData(scaled, training_target(frame, scaled),
                         origins_between(0, splits.train_end, data_config.window, data_config.horizon),
                         origins_between(splits.train_end, splits.val_end, data_config.window, data_config.horizon),
                         data_config.window, data_config.horizon, classify=frame.labels is not None)
+    spec = derive_model_spec(configs, frame.spec, len(frame.labels.classes) if frame.labels else 0, scaler)
     classification = (Classification(**classification_record(frame.labels, data.train_origins, data.horizon))
                       if frame.labels else None)
-    spec = derive_model_spec(configs, frame.spec, len(frame.labels.classes) if frame.labels else 0)
     return Prepared(table, frame, splits, scaler, data, spec, classification)
 
 

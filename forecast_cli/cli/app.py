@@ -150,7 +150,8 @@ def fit(
     decoder: Annotated[str, typer.Option(help="direct: one linear head for all horizon steps; seq2seq: a second "
                        "cell unrolls the horizon, fed its own previous output.")] = ModelConfig.decoder,
     epochs: Annotated[int, typer.Option(help="Maximum training epochs.")] = TrainConfig.epochs,
-    batch_size: Annotated[int, typer.Option(help="Windows per training step.")] = TrainConfig.batch_size,
+    batch_size: Annotated[int, typer.Option(help="Forecast origins per training step (forking: whole chunks, "
+                          "at least one).")] = TrainConfig.batch_size,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = TrainConfig.lr,
     weight_decay: Annotated[float, typer.Option(help="L2 weight decay.")] = TrainConfig.weight_decay,
     clip_grad: Annotated[float, typer.Option(help="Max gradient norm; 0 turns clipping off.")] = TrainConfig.clip_grad,
@@ -171,6 +172,11 @@ def fit(
     classify_direction: Annotated[bool, typer.Option("--classify-direction", help="Label each window up if "
                                   "--target-from is higher --horizon rows after it, else down; implies --task "
                                   "classify.")] = False,
+    training: Annotated[str, typer.Option(help="windows: the encoder reads each origin's window anew; forking: it "
+                        "reads chunks of rows once, every step after a --window burn-in an origin (direct head, "
+                        "one direction, forecasts only).")] = TrainConfig.training,
+    chunk: Annotated[Optional[int], typer.Option(help="With --training forking: rows per chunk, more than "
+                     "--window. Default: 4 x --window, at least 256.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the fit that SIGINT/SIGTERM interrupted, "
                       "from its checkpoint DIR.checkpoint (same data and options).")] = False,
     quiet: Quiet = False,

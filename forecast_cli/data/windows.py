@@ -29,6 +29,9 @@ class Scaler:
 
     mean: np.ndarray  # (F,)
     scale: np.ndarray  # (F,)
+    # Forking training only: the spread of the first differences of the leading R z-scored columns
+    # (R,), so that the network reads differences of unit size; None otherwise.
+    difference_scale: np.ndarray | None = None
 
     @classmethod
     def fit(cls, train_values: np.ndarray) -> "Scaler":
@@ -45,6 +48,13 @@ class Scaler:
         scale = np.where(scale > 0, scale, 1.0)
         return cls(mean, scale)
 
+    def with_differences(self, train_values: np.ndarray, columns: int) -> "Scaler":
+        """This scaler plus the spread of the row-to-row differences of the first `columns` z-scored
+        training columns (1 where a column never changes)."""
+        steps = np.diff(self.transform(train_values[:, :columns]).astype(np.float64), axis=0)  # (T-1, R)
+        spread = steps.std(axis=0) if len(steps) else np.ones(columns)
+        return Scaler(self.mean, self.scale, np.where(spread > 0, spread, 1.0))
+
     def constant_columns(self, train_values: np.ndarray) -> np.ndarray:
         """Indices of columns that never change in the training rows."""
         return np.flatnonzero(np.ptp(train_values, axis=0) == 0)
@@ -59,11 +69,16 @@ class Scaler:
         return scaled.astype(np.float64) * self.scale[0] + self.mean[0]
 
     def to_dict(self) -> dict[str, list[float]]:
-        return {"mean": self.mean.tolist(), "scale": self.scale.tolist()}
+        record = {"mean": self.mean.tolist(), "scale": self.scale.tolist()}
+        if self.difference_scale is not None:
+            record["difference_scale"] = self.difference_scale.tolist()
+        return record
 
     @classmethod
     def from_dict(cls, data: dict[str, list[float]]) -> "Scaler":
-        return cls(np.asarray(data["mean"], dtype="float64"), np.asarray(data["scale"], dtype="float64"))
+        differences = data.get("difference_scale")
+        return cls(np.asarray(data["mean"], dtype="float64"), np.asarray(data["scale"], dtype="float64"),
+                   None if differences is None else np.asarray(differences, dtype="float64"))
 
 
 def split_rows(rows: int, val_frac: float, test_frac: float, window: int, horizon: int, name: str) -> Splits:

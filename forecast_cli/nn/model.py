@@ -1,8 +1,9 @@
 """The network: a recurrent encoder, then a direct multi-output head or a seq2seq decoder; pure torch.
 
 Shape legend: B batch, L window, F features, H horizon, D hidden size, K directions (1 or 2),
-N layers. Knows no column names and no pandas; `relative` says how many leading columns (target
-first) are re-expressed against their last observed value, the "window" normalization.
+N layers, C chunk rows, P origins per chunk. Knows no column names and no pandas; `relative` says
+how many leading columns (target first) are re-expressed against their last observed value, the
+"window" normalization, or (spec.differences, forking training) as row-to-row differences.
 """
 
 from __future__ import annotations
@@ -53,11 +54,34 @@ class Forecaster(nn.Module):
         return forecast
 
     def make_relative(self, x: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
-        """Subtract each relative column's last value, so unseen levels look like seen ones."""
+        """Subtract each relative column's last value (or, with spec.differences, its previous row's),
+        so unseen levels look like seen ones."""
         if not self.spec.relative:
             return x
+        if self.spec.differences:
+            return self.differenced(x)
         relative = x[:, :, : self.spec.relative] - anchor.unsqueeze(1)  # (B, L, R)
         return torch.cat([relative, x[:, :, self.spec.relative:]], dim=2)  # (B, L, F)
+
+    def differenced(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, L, F) -> (B, L, F): the relative columns as scaled differences from the previous row, 0 at the first."""
+        levels = x[:, :, : self.spec.relative]  # (B, L, R)
+        steps = torch.cat([torch.zeros_like(levels[:, :1]), levels[:, 1:] - levels[:, :-1]], dim=1)  # (B, L, R)
+        scale = torch.tensor(self.spec.differences, dtype=x.dtype, device=x.device)  # (R,)
+        return torch.cat([steps / scale, x[:, :, self.spec.relative:]], dim=2)
+
+    def forward_chunk(self, x: torch.Tensor, burn_in: int) -> torch.Tensor:
+        """Forking sequences: (B, C, F) chunks -> (B, C - burn_in + 1, H) forecasts, one per origin.
+
+        Output p is the forecast from the origin after row burn_in - 1 + p of the chunk: the head on the
+        hidden state after reading rows 0 .. burn_in - 1 + p, exactly what `forward` gives on those rows
+        as one window. Needs a unidirectional encoder and the direct head (config.check_training_fits).
+        """
+        outputs, _ = self.encoder(self.make_relative(x, x[:, -1, : self.spec.relative]))  # (B, C, D)
+        forecast = self.head(outputs[:, burn_in - 1:])  # (B, P, D) -> (B, P, H)
+        if self.spec.relative:
+            forecast = forecast + x[:, burn_in - 1:, :1]  # each origin's last target value: (B, P, 1)
+        return forecast
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """The last layer's final hidden state, both directions joined."""

@@ -28,7 +28,7 @@ def numpy_forward(spec: ModelSpec, weights: dict[str, np.ndarray]) -> Callable[[
         x = np.asarray(batch, dtype=np.float64)
         relative = spec.relative
         anchor = x[:, -1, :relative]  # (B, L, F) -> (B, R)
-        x = _make_relative(x, anchor, relative)
+        x = _make_relative(x, anchor, relative, spec.differences)
         if spec.decoder == "seq2seq" and spec.task != "classify":
             output = _decode(spec, params, _run_encoder(spec, params, x), x[:, -1, :1])  # start token (B, 1)
         else:
@@ -40,11 +40,17 @@ def numpy_forward(spec: ModelSpec, weights: dict[str, np.ndarray]) -> Callable[[
     return forward
 
 
-def _make_relative(x: np.ndarray, anchor: np.ndarray, relative: int) -> np.ndarray:
-    """Subtract each relative column's last value, as Forecaster.make_relative does."""
+def _make_relative(x: np.ndarray, anchor: np.ndarray, relative: int,
+                   differences: tuple[float, ...] = ()) -> np.ndarray:
+    """Subtract each relative column's last value, or its previous row's divided by the spread of
+    the differences (forking training), as Forecaster.make_relative does."""
     if not relative:
         return x
     shifted = x.copy()
+    if differences:
+        shifted[:, 0, :relative] = 0.0  # the first row has no previous one
+        shifted[:, 1:, :relative] = np.diff(x[:, :, :relative], axis=1) / np.asarray(differences)  # (B, L-1, R)
+        return shifted
     shifted[:, :, :relative] -= anchor[:, None, :]  # (B, L, R) - (B, 1, R)
     return shifted
 

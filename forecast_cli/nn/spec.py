@@ -25,6 +25,11 @@ class ModelSpec:
     decoder: str = "direct"  # "direct": one linear head for all H steps; "seq2seq": a decoder cell unrolled H steps
     task: str = "forecast"  # "classify": the head gives C class logits for the label H rows ahead
     n_classes: int = 0  # C, for task "classify"
+    # Forking training: the spread of each relative column's row-to-row differences (R values). When set,
+    # the relative columns enter as differences from the previous row divided by it (0 at the first row),
+    # not relative to the window's last row: inputs that do not depend on the origin, so one encoder pass
+    # over a chunk serves every origin in it. The forecast is still offsets from the last target value.
+    differences: tuple[float, ...] = ()
 
     @property
     def outputs(self) -> int:

@@ -2,7 +2,9 @@
 
 Reports through an `on_epoch_end` callback and never prints; stops between batches when asked and
 resumes from a TrainProgress exactly. The whole series lives on the device once; batches are
-gathered from a `torch.unfold` view, so no window is materialised twice.
+gathered from a `torch.unfold` view, so no window is materialised twice. Two ways to make a batch:
+windows (one encoder pass per origin, `WindowSource`) or forking sequences (one pass per chunk of
+rows, every step after its burn-in an origin, `ChunkSource`); both answer per-origin losses.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from forecast_cli.config import TrainConfig
+from forecast_cli.config import TrainConfig, auto_chunk
 from forecast_cli.errors import ConfigError
 from forecast_cli.nn.optim import adam
 
@@ -111,9 +113,10 @@ def limit_cpu_threads(model: nn.Module) -> None:
 
 
 class WindowSource:
-    """Batches of (inputs, targets) gathered on the device from views of the whole series."""
+    """Batches of (inputs, targets) gathered on the device from views of the whole series; the
+    items shuffled into batches are the forecast origins themselves."""
 
-    def __init__(self, data: TrainingData, device: torch.device) -> None:
+    def __init__(self, data: TrainingData, origins: np.ndarray, device: torch.device) -> None:
         values = torch.from_numpy(np.ascontiguousarray(data.values)).to(device)
         target = torch.from_numpy(np.ascontiguousarray(data.target)).to(device)
         self.inputs = values.unfold(0, data.window, 1)  # (T-L+1, F, L) view
@@ -121,10 +124,74 @@ class WindowSource:
         self.window = data.window
         self.device = device
         self.classify = data.classify
+        self.items = torch.from_numpy(origins).to(device)
+
+    def per_batch(self, batch_size: int) -> int:
+        """Items per training step: --batch-size origins."""
+        return batch_size
 
     def batch(self, origins: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.inputs[origins - self.window].transpose(1, 2)  # (B, F, L) -> (B, L, F)
         return x, self.targets[origins]  # (B, H)
+
+    def losses(self, model: nn.Module, origins: torch.Tensor) -> torch.Tensor:
+        """(B,) one loss per origin."""
+        x, y = self.batch(origins)
+        return sample_losses(model(x), y, self.classify)
+
+
+class ChunkSource:
+    """Forking sequences: chunks of C consecutive rows, each read by the encoder once from a zero state.
+
+    The first W (--window) rows of a chunk are its burn-in and give no loss; every later step is a
+    forecast origin (P = C - W + 1 per chunk) trained against the next H target values. Chunks
+    start P rows apart, so they overlap by W - 1 rows and each origin is covered once; the last chunk
+    ends at the last origin and masks the origins its predecessor already covered. The items
+    shuffled into batches are chunk numbers. A chunk's burn-in may lie before the origins' part
+    (validation takes it from the training rows): only targets must stay inside it.
+    """
+
+    def __init__(self, data: TrainingData, origins: np.ndarray, chunk: int, device: torch.device) -> None:
+        window, first, last = data.window, int(origins[0]), int(origins[-1])
+        self.rows = min(chunk, last - first + window)  # C: at least one whole chunk fits
+        self.burn_in = window
+        self.origins_per_chunk = self.rows - window + 1  # P
+        starts = list(range(first - window, last - self.rows + 1, self.origins_per_chunk))
+        covered = starts[-1] + self.rows  # the last origin the regular chunks reach
+        mask = torch.ones(len(starts), self.origins_per_chunk, dtype=torch.bool)
+        if covered < last:
+            starts.append(last - self.rows)
+            tail = torch.arange(self.origins_per_chunk) + last - self.rows + window > covered  # (P,)
+            mask = torch.cat([mask, tail[None]])
+        values = torch.from_numpy(np.ascontiguousarray(data.values)).to(device)
+        target = torch.from_numpy(np.ascontiguousarray(data.target)).to(device)
+        self.inputs = values.unfold(0, self.rows, 1)  # (T-C+1, F, C) view
+        self.targets = target.unfold(0, data.horizon, 1)  # (T-H+1, H) view
+        self.starts = torch.tensor(starts, device=device)  # (K,)
+        self.mask = mask.to(device)  # (K, P)
+        self.steps = torch.arange(self.origins_per_chunk, device=device) + window  # (P,) origin - chunk start
+        self.items = torch.arange(len(starts), device=device)
+
+    def per_batch(self, batch_size: int) -> int:
+        """Chunks per training step: about --batch-size origins, at least one chunk."""
+        return max(1, round(batch_size / self.origins_per_chunk))
+
+    def losses(self, model: nn.Module, chunks: torch.Tensor) -> torch.Tensor:
+        """(n,) one loss per covered origin of the chunks: MSE over the horizon on z-scores."""
+        starts = self.starts[chunks]  # (B,)
+        x = self.inputs[starts].transpose(1, 2)  # (B, F, C) -> (B, C, F)
+        y = self.targets[starts[:, None] + self.steps]  # (B, P) origins -> (B, P, H)
+        forecast = model.forward_chunk(x, self.burn_in)  # (B, P, H)
+        return ((forecast - y) ** 2).mean(dim=2)[self.mask[chunks]]  # (B, P) -> (n,)
+
+
+def make_source(data: TrainingData, origins: np.ndarray, config: TrainConfig, device: torch.device):
+    """The batch maker of the chosen --training mode over `origins` (consecutive), or None if there are none."""
+    if len(origins) == 0:
+        return None
+    if config.training == "forking":
+        return ChunkSource(data, origins, config.chunk or auto_chunk(data.window), device)
+    return WindowSource(data, origins, device)
 
 
 def train_model(model: nn.Module, data: TrainingData, config: TrainConfig,
@@ -143,9 +210,8 @@ def train_model(model: nn.Module, data: TrainingData, config: TrainConfig,
     if device.type == "cpu":
         limit_cpu_threads(model)
     model.to(device)
-    source = WindowSource(data, device)
-    train_origins = torch.from_numpy(data.train_origins).to(device)
-    val_origins = torch.from_numpy(data.val_origins).to(device)
+    source = make_source(data, data.train_origins, config, device)
+    validation = make_source(data, data.val_origins, config, device)
     optimizer = adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(config.seed)
     progress = resume or TrainProgress(order_rng=generator.get_state())
@@ -155,11 +221,11 @@ def train_model(model: nn.Module, data: TrainingData, config: TrainConfig,
                          history=progress.history, device=str(device))
     while progress.epoch <= config.epochs:
         started = time.perf_counter()
-        if not _train_epoch(model, source, train_origins, optimizer, config, generator, progress, should_stop):
+        if not _train_epoch(model, source, optimizer, config, generator, progress, should_stop):
             result.interrupted = _snapshot(model, optimizer, progress)
             return result
         train_loss = progress.loss_sum / max(progress.samples, 1)
-        val_loss = evaluate_loss(model, source, val_origins) if len(val_origins) else None
+        val_loss = evaluate_loss(model, validation) if validation is not None else None
         stats = EpochStats(progress.epoch, train_loss, val_loss, time.perf_counter() - started)
         _end_epoch(model, progress, stats, config, generator)
         result.state_dict, result.best_epoch = progress.best_state, progress.best_epoch
@@ -193,23 +259,25 @@ def _end_epoch(model: nn.Module, progress: TrainProgress, stats: EpochStats, con
     progress.order_rng = generator.get_state()
 
 
-def _train_epoch(model: nn.Module, source: WindowSource, origins: torch.Tensor, optimizer: torch.optim.Optimizer,
+def _train_epoch(model: nn.Module, source, optimizer: torch.optim.Optimizer,
                  config: TrainConfig, generator: torch.Generator, progress: TrainProgress,
                  should_stop: Callable[[], bool] | None) -> bool:
     """Apply the epoch's remaining batches; False when `should_stop` cut it short (progress says where)."""
     model.train()
-    order = origins[torch.randperm(len(origins), generator=generator).to(origins.device)]
-    starts = range(0, len(order), config.batch_size)
+    items = source.items
+    order = items[torch.randperm(len(items), generator=generator).to(items.device)]
+    size = source.per_batch(config.batch_size)
+    starts = range(0, len(order), size)
     for start in starts[progress.batches_done:]:
-        x, y = source.batch(order[start: start + config.batch_size])
+        losses = source.losses(model, order[start: start + size])  # (n,) one per origin
         optimizer.zero_grad(set_to_none=True)
-        loss = sample_losses(model(x), y, source.classify).mean()
+        loss = losses.mean()
         loss.backward()
         if config.clip_grad > 0:
             nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
         optimizer.step()
-        progress.loss_sum += float(loss.detach()) * len(x)
-        progress.samples += len(x)
+        progress.loss_sum += float(loss.detach()) * len(losses)
+        progress.samples += len(losses)
         progress.batches_done += 1
         if should_stop and should_stop() and progress.batches_done < len(starts):
             return False
@@ -251,14 +319,15 @@ def _restore(model: nn.Module, optimizer: torch.optim.Optimizer, generator: torc
 
 
 @torch.no_grad()
-def evaluate_loss(model: nn.Module, source: WindowSource, origins: torch.Tensor) -> float:
-    """Mean loss per window over `origins` (MSE, or cross-entropy), in evaluation mode (no dropout)."""
+def evaluate_loss(model: nn.Module, source) -> float:
+    """Mean loss per origin over the source's items (MSE, or cross-entropy), in evaluation mode (no dropout)."""
     model.eval()
-    total = 0.0
-    for start in range(0, len(origins), EVAL_BATCH):
-        x, y = source.batch(origins[start: start + EVAL_BATCH])
-        total += float(sample_losses(model(x), y, source.classify).sum())
-    return total / max(len(origins), 1)
+    total, count = 0.0, 0
+    size = source.per_batch(EVAL_BATCH)
+    for start in range(0, len(source.items), size):
+        losses = source.losses(model, source.items[start: start + size])
+        total, count = total + float(losses.sum()), count + len(losses)
+    return total / max(count, 1)
 
 
 def sample_losses(output: torch.Tensor, target: torch.Tensor, classify: bool) -> torch.Tensor:

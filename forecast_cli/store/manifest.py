@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
 
-from forecast_cli.config import DataConfig, ModelConfig, TrainConfig, check_task_fits_model, to_dict
+from forecast_cli.config import (DataConfig, ModelConfig, TrainConfig, check_task_fits_model, check_training_fits,
+                                 to_dict)
 from forecast_cli.data.frame import FrameSpec
 from forecast_cli.data.windows import Scaler
 from forecast_cli.errors import ArtifactError, ConfigError
@@ -109,7 +110,8 @@ class Manifest:
     @property
     def model_spec(self) -> ModelSpec:
         """The network's sizes, from the options and the data's columns."""
-        return derive_model_spec(self.configs, self.frame, len(self.classification.classes) if self.classification else 0)
+        return derive_model_spec(self.configs, self.frame, len(self.classification.classes) if self.classification else 0,
+                                 self.scaler)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object written to manifest.json (JSON types only)."""
@@ -162,14 +164,18 @@ class Manifest:
         return manifest
 
 
-def derive_model_spec(configs: Configs, frame: FrameSpec, n_classes: int) -> ModelSpec:
-    """The network's sizes: options as given, inputs from the frame's columns (target first)."""
+def derive_model_spec(configs: Configs, frame: FrameSpec, n_classes: int, scaler: Scaler) -> ModelSpec:
+    """The network's sizes: options as given, inputs from the frame's columns (target first); with
+    forking training and window normalization, the spread of the differences the inputs are divided by."""
     model = configs.model
+    relative = len(frame.numeric) if configs.data.norm == "window" else 0
+    forking = configs.train.training == "forking" and relative and scaler.difference_scale is not None
     return ModelSpec(n_features=len(frame.input_columns), horizon=configs.data.horizon, cell=model.cell,
                      hidden_size=model.hidden_size, num_layers=model.num_layers, dropout=model.dropout,
                      bidirectional=model.bidirectional,
                      relative=len(frame.numeric) if configs.data.norm == "window" else 0,
-                     decoder=model.decoder, task=configs.data.task, n_classes=n_classes)
+                     decoder=model.decoder, task=configs.data.task, n_classes=n_classes,
+                     differences=tuple(float(v) for v in scaler.difference_scale) if forking else ())
 
 
 def _is_int(value: Any) -> bool:
@@ -233,6 +239,7 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("scaler", _is_object, "an object"),
     ("scaler.mean", _numbers, "a list of finite numbers"),
     ("scaler.scale", lambda v: _numbers(v) and all(item > 0 for item in v), "a list of numbers above 0"),
+    ("scaler.difference_scale", lambda v: _numbers(v) and all(item > 0 for item in v), "a list of numbers above 0"),
     ("mase_scale", lambda v: _is_number(v) and v >= 0, "a finite number of 0 or more"),
     ("classification", _optional(_classification),
      f"null or an object with a label, 2 to {MAX_CLASSES} classes and the majority class among them"),
@@ -246,12 +253,13 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("notes", _texts, "a list of text"),
     ("decoder", _is_object, "an object"),
 )
-OPTIONAL = {"data.path", "classification", "frame.dtypes", "training", "metrics", "baselines", "notes", "decoder"}
+OPTIONAL = {"scaler.difference_scale", "data.path", "classification", "frame.dtypes", "training", "metrics", "baselines", "notes", "decoder"}
 CONFIG_NULLABLE: dict[str, tuple[Callable[[Any], bool], str]] = {
     "features": (_texts, "a list of column names or null"),
     "time_col": (_texts, "a list of column names or null"),
     "season": (_positive_int, "an integer of 1 or more, or null"),
     "target_from": (lambda v: isinstance(v, str), "a column name or null"),
+    "chunk": (_positive_int, "an integer of 1 or more, or null"),
 }
 
 
@@ -329,6 +337,7 @@ def _check_configs(configs: Configs, where: Path) -> None:
         for config in (configs.data, configs.model, configs.train):
             config.validate()
         check_task_fits_model(configs.data, configs.model)
+        check_training_fits(configs.data, configs.model, configs.train)
     except ConfigError as exc:
         raise broken(where, f"its options are out of range ({str(exc).rstrip('.')})") from None
 
@@ -355,6 +364,12 @@ def _check_agreement(manifest: Manifest, where: Path) -> None:
             raise broken(where, f"scaler.{name} gives {stated} statistics but frame.numeric and frame.categories "
                                 f"give {inputs} inputs")
     frame = manifest.frame
+    differenced = manifest.configs.train.training == "forking" and manifest.configs.data.norm == "window"
+    differences = manifest.scaler.difference_scale
+    if differenced and (differences is None or len(differences) != len(frame.numeric)):
+        stated = "is missing" if differences is None else f"gives {len(differences)} statistics"
+        raise broken(where, f"scaler.difference_scale {stated} but forking training with window normalization "
+                            f"needs one per numeric column ({len(frame.numeric)})")
     if frame.numeric[0] != frame.target:
         raise broken(where, f"frame.numeric starts with {frame.numeric[0]!r}, not the target {frame.target!r}")
     if (manifest.task == "classify") != (manifest.classification is not None):

@@ -119,3 +119,21 @@ def test_resumed_fit_equals_the_uninterrupted_one(stopped):
     assert weights[0] == weights[1]
     history = [(stopped / name / "history.csv").read_text().splitlines() for name in ("model", "whole")]
     assert [row.split(",")[:3] for row in history[0]] == [row.split(",")[:3] for row in history[1]]
+
+
+def test_resumed_forking_fit_equals_the_uninterrupted_one(tmp_path):
+    from forecast_cli.fitting import fit
+
+    write_series(tmp_path / "data.csv")
+    forking = ["--training", "forking", "--chunk", "10"]
+    polls = []
+    with pytest.raises(Interrupted):
+        fit(str(tmp_path / "data.csv"), Configs(DataConfig(target="value", window=6), ModelConfig(hidden_size=4),
+            TrainConfig(epochs=3, batch_size=8, training="forking", chunk=10)), tmp_path / "model",
+            warn=lambda message: None, should_stop=lambda: polls.append(None) or len(polls) > 5)
+    resumed = invoke(["fit", tmp_path / "data.csv", "--out", tmp_path / "model", *OPTIONS, *forking, "--resume"])
+    whole = invoke(["fit", tmp_path / "data.csv", "--out", tmp_path / "whole", *OPTIONS, *forking])
+    assert resumed.exit_code == 0 and whole.exit_code == 0, (resumed.stderr, whole.stderr)
+    assert "resuming from" in resumed.stderr
+    weights = [(tmp_path / name / "model.safetensors").read_bytes() for name in ("model", "whole")]
+    assert weights[0] == weights[1]

@@ -90,3 +90,17 @@ def test_numpy_engine_matches_torch_classifier_logits(cell: str) -> None:
     actual = numpy_forward(spec, _numpy_weights(model))(windows)
     assert actual.shape == (4, 3)  # logits per class, no anchor added back
     np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("layers", [1, 2])
+def test_numpy_engine_matches_torch_for_a_forking_model(cell: str, layers: int) -> None:
+    """Forking training's inputs: the relative columns as scaled differences from the previous row."""
+    spec = ModelSpec(n_features=3, horizon=4, cell=cell, hidden_size=6, num_layers=layers, relative=2,
+                     differences=(0.3, 1.7))
+    model = _random_model(spec)
+    windows = np.random.default_rng(2).normal(size=(5, 7, 3)).astype(np.float32)  # (B, L, F)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(windows)).numpy()
+    actual = numpy_forward(spec, _numpy_weights(model))(windows)
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-5)
