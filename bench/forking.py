@@ -74,7 +74,7 @@ def main() -> None:
         for training in args.modes:
             r = run(frame, training, args)
             print(f"{r['training']:<9} {r['epochs']:>6} {r['best']:>5} {r['s_epoch']:>8.3f} {r['origins_s']:>10.0f} "
-                  f"{r['wall']:>7.1f} {r['mse']:>11.4f} {r['naive']:>7.4f}", flush=True)
+                  f"{r['wall']:>7.1f} {r['mse']:>11.5f} {r['naive']:>7.4f}", flush=True)
 
 
 if __name__ == "__main__":
