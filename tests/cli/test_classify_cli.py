@@ -113,6 +113,7 @@ def test_fail_above_is_refused_for_a_classifier(cosine_model: Path) -> None:
     assert result.stderr.strip().startswith("error: --fail-above limits forecast errors; this model is a classifier")
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_classifier_numpy_predict_never_imports_torch(cosine_model: Path) -> None:
     script = ("import sys\nfrom forecast_cli.cli.app import main\n"
               f"sys.argv = ['forecast', 'predict', '--model', {str(cosine_model)!r}, '--engine', 'numpy']\n"

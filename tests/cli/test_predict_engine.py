@@ -41,6 +41,7 @@ def test_numpy_engine_forecasts_equal_torch_engine(models: dict[str, Path], name
     np.testing.assert_allclose(by_numpy["value"], by_torch["value"], rtol=1e-5, atol=0)
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_numpy_engine_predict_never_imports_torch(models: dict[str, Path]) -> None:
     script = ("import sys\nfrom forecast_cli.cli.app import main\n"
               f"sys.argv = ['forecast', 'predict', '--model', {str(models['lstm'])!r}, '--engine', 'numpy']\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from conftest import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -39,6 +40,7 @@ def csv_texts(draw) -> str:
     return "\n".join(separator.join(row) for row in [header, *rows])
 
 
+@pytest.mark.slow  # 40 generated CSVs, each a fit
 @settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=csv_texts())
 def test_random_csv_text_never_makes_fit_crash(text):

@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
+pytestmark = pytest.mark.slow  # eight fits in real processes, killed and resumed
+
 HARNESS = Path(__file__).with_name("fault_harness.py")
 # Two layers with dropout, so resuming must also restore the RNG that draws the dropout masks.
 FIT = ["--target", "value", "--epochs", "4", "--patience", "100", "--hidden", "4", "--layers", "2", "--dropout", "0.2",
