@@ -3,9 +3,11 @@
 The model is fitted once (hidden 8, 3 epochs) and reused read-only by the CLI and round-trip tests;
 a test that must change the model or its CSV copies them or fits its own into tmp_path.
 
-Marker `slow` (registered in pyproject.toml): tests that start real processes (the installed
-`forecast`, a fresh interpreter, the fault harness) or generate many cases, taking seconds each.
-They run by default, as in CI; `python -m pytest -m "not slow"` is the fast loop while editing.
+Marker `slow` (registered in pyproject.toml): tests that take seconds each because they run the
+commands in real processes (tests/e2e, the fault harness, the fresh-interpreter "never imports
+torch" checks) or generate many cases (hypothesis). A quick helper process (a lock holder, a
+locale check) does not make a test slow. Slow tests run by default, as in CI;
+`python -m pytest -m "not slow"` is the fast loop while editing.
 """
 
 from __future__ import annotations

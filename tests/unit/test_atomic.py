@@ -142,7 +142,6 @@ def test_write_text_onto_a_folder_is_refused(tmp_path):
     assert names(tmp_path) == ["taken"] and names(tmp_path / "taken") == []
 
 
-@pytest.mark.slow  # a fresh interpreter under an ASCII locale
 @pytest.mark.xfail(strict=True, reason="bug: write_text opens the file in the locale's encoding, so a report "
                                        "holding 'ŷ' or '−' fails with UnicodeEncodeError (an internal error) "
                                        "where that is not UTF-8 (Windows' cp1252, or LC_ALL=C with PYTHONUTF8=0)")
