@@ -1,7 +1,13 @@
-"""Shared fixtures: a tiny generated daily CSV and ONE tiny model fitted on it per session.
+"""Shared fixtures: a tiny generated daily CSV, ONE tiny model fitted on it per session, and `run_cli`.
 
 The model is fitted once (hidden 8, 3 epochs) and reused read-only by the CLI and round-trip tests;
 a test that must change the model or its CSV copies them or fits its own into tmp_path.
+
+Marker `slow` (registered in pyproject.toml): tests that take seconds each because they run the
+commands in real processes (tests/e2e, the fault harness, the fresh-interpreter "never imports
+torch" checks) or generate many cases (hypothesis). A quick helper process (a lock holder, a
+locale check) does not make a test slow. Slow tests run by default, as in CI;
+`python -m pytest -m "not slow"` is the fast loop while editing.
 """
 
 from __future__ import annotations
@@ -93,6 +99,30 @@ def fitted(tiny_csv, tmp_path_factory) -> Fitted:
 def model_copy(fitted, tmp_path) -> Path:
     """A private copy of the session model directory, for tests that write to it."""
     return Path(shutil.copytree(fitted.model_dir, tmp_path / "forecast_model"))
+
+
+def cli_runner():
+    """A typer CliRunner whose results keep stderr apart from stdout (`result.stdout`, `result.stderr`).
+
+    Click 8.2+ (and the click that typer vendors since 0.2x) always keeps them apart and no longer
+    takes `mix_stderr`; click 8.1 and older mix them unless told `mix_stderr=False`.
+    """
+    from typer.testing import CliRunner
+
+    try:
+        return CliRunner(mix_stderr=False)
+    except TypeError:
+        return CliRunner()
+
+
+def run_cli(*args: object, input: str | None = None):
+    """Invoke the `forecast` app in-process with `args` (paths and numbers made str); `input` feeds stdin.
+
+    Returns click's Result: exit_code, stdout, stderr, and exception (set when the command raised).
+    """
+    from forecast_cli.cli.app import app
+
+    return cli_runner().invoke(app, [str(arg) for arg in args], input=input)
 
 
 def forecast_executable() -> Path:

@@ -13,9 +13,7 @@ import random
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from forecast_cli.cli.app import app
+from conftest import run_cli
 
 TINY = ["--epochs", "1", "--hidden", "4", "--window", "5", "--quiet"]
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0  # root reads and writes whatever the permissions
@@ -36,10 +34,6 @@ def replace_line(text: str, line: int, new: str) -> str:
     lines = text.splitlines()
     lines[line - 1] = new
     return "\n".join(lines) + "\n"
-
-
-def invoke(args: list[str]):
-    return CliRunner().invoke(app, [str(a) for a in args])
 
 
 def assert_one_line_error(result, code: int, *needles: str) -> str:
@@ -104,18 +98,18 @@ def test_bad_csv_gives_one_line_exit_2_and_writes_nothing(tmp_path, case):
     data = tmp_path / "bad.csv"
     data.write_bytes(content)
     extra = ["--target", "date"] if case == "target_is_time_column" else []
-    result = invoke(fit_args(data, tmp_path / "model", *extra))
+    result = run_cli(*fit_args(data, tmp_path / "model", *extra))
     assert_one_line_error(result, 2, *needles)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
 
 
 def test_missing_file_is_named(tmp_path):
-    result = invoke(fit_args(tmp_path / "nope.csv", tmp_path / "model"))
+    result = run_cli(*fit_args(tmp_path / "nope.csv", tmp_path / "model"))
     assert_one_line_error(result, 2, "nope.csv", "not found")
 
 
 def test_directory_as_data_is_refused(tmp_path):
-    result = invoke(fit_args(tmp_path, tmp_path / "model"))
+    result = run_cli(*fit_args(tmp_path, tmp_path / "model"))
     assert_one_line_error(result, 2, "is a directory")
 
 
@@ -124,7 +118,7 @@ def test_unreadable_file_is_named(tmp_path):
     data = tmp_path / "locked.csv"
     data.write_text(series_csv())
     data.chmod(0)
-    result = invoke(fit_args(data, tmp_path / "model"))
+    result = run_cli(*fit_args(data, tmp_path / "model"))
     assert_one_line_error(result, 2, "locked.csv", "cannot be read")
 
 
@@ -133,7 +127,7 @@ def test_descending_rows_are_sorted_with_a_note(tmp_path):
     text = series_csv()
     header, *rows = text.strip().splitlines()
     data.write_text("\n".join([header, *reversed(rows)]) + "\n")
-    result = invoke(["fit", data, "--target", "value", "--out", tmp_path / "model", "--epochs", "1", "--hidden", "4"])
+    result = run_cli("fit", data, "--target", "value", "--out", tmp_path / "model", "--epochs", "1", "--hidden", "4")
     assert result.exit_code == 0, result.stderr
     assert "not in time order; sorted by date" in result.stderr
     assert (tmp_path / "model" / "model.safetensors").is_file()
@@ -145,7 +139,7 @@ def test_shuffled_rows_give_the_same_model_as_sorted_rows(tmp_path):
     random.Random(3).shuffle(shuffled)
     for name, body in (("sorted", rows), ("shuffled", shuffled)):
         (tmp_path / f"{name}.csv").write_text("\n".join([header, *body]) + "\n")
-        result = invoke(fit_args(tmp_path / f"{name}.csv", tmp_path / name))
+        result = run_cli(*fit_args(tmp_path / f"{name}.csv", tmp_path / name))
         assert result.exit_code == 0, result.stderr
     assert (tmp_path / "sorted" / "model.safetensors").read_bytes() == (
         tmp_path / "shuffled" / "model.safetensors").read_bytes()
@@ -158,8 +152,8 @@ def test_shuffled_rows_give_the_same_model_as_sorted_rows(tmp_path):
 def test_unambiguous_number_styles_are_read_with_a_note(tmp_path, style, value, sep):
     data = tmp_path / "styled.csv"
     data.write_text(series_csv(value=value, header=f"date{sep}value", sep=sep))
-    result = invoke(["fit", data, "--target", "value", "--out", tmp_path / "model", "--epochs", "1", "--hidden", "4",
-                     "--window", "5"])
+    result = run_cli("fit", data, "--target", "value", "--out", tmp_path / "model", "--epochs", "1", "--hidden", "4",
+                     "--window", "5")
     assert result.exit_code == 0, result.stderr
     assert f"numbers written with {style}" in result.stderr
 
@@ -168,16 +162,16 @@ def test_day_first_dates_are_read_in_order(tmp_path):
     data = tmp_path / "dayfirst.csv"
     lines = [f"{d[8:10]}/{d[5:7]}/{d[:4]},{10 + math.sin(i / 3):.3f}" for i, d in enumerate(dates(60, "2021-01-01"))]
     data.write_text("date,value\n" + "\n".join(lines) + "\n")
-    result = invoke(fit_args(data, tmp_path / "model"))
+    result = run_cli(*fit_args(data, tmp_path / "model"))
     assert result.exit_code == 0, result.stderr
-    forecast = invoke(["predict", "--model", tmp_path / "model"])
+    forecast = run_cli("predict", "--model", tmp_path / "model")
     assert forecast.stdout.splitlines()[1].startswith("2021-03-02,1,"), forecast.stdout
 
 
 def test_utf16_csv_from_excel_is_read(tmp_path):
     data = tmp_path / "unicode.csv"
     data.write_bytes(series_csv().encode("utf-16"))
-    result = invoke(fit_args(data, tmp_path / "model"))
+    result = run_cli(*fit_args(data, tmp_path / "model"))
     assert result.exit_code == 0, result.stderr
 
 
@@ -203,7 +197,7 @@ def test_utf16_csv_from_excel_is_read(tmp_path):
 def test_option_out_of_range_is_refused_before_anything_is_written(tmp_path, option, value, needle):
     data = tmp_path / "ok.csv"
     data.write_text(series_csv())
-    result = invoke([*fit_args(data, tmp_path / "model"), option, value])
+    result = run_cli(*fit_args(data, tmp_path / "model"), option, value)
     assert_one_line_error(result, 2, needle)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.csv"]
 
@@ -215,7 +209,7 @@ def test_option_out_of_range_is_refused_before_anything_is_written(tmp_path, opt
     (["nosuch"], "No such command 'nosuch'"),
 ])
 def test_usage_errors_are_one_line_with_exit_2(args, needle):
-    result = invoke(args)
+    result = run_cli(*args)
     line = assert_one_line_error(result, 2, needle, "--help")
     assert "╭" not in line
 
@@ -227,7 +221,7 @@ def test_unwritable_out_under_a_file_fails_before_training(tmp_path, monkeypatch
     data = tmp_path / "ok.csv"
     data.write_text(series_csv())
     (tmp_path / "afile").write_text("x")
-    result = invoke(fit_args(data, tmp_path / "afile" / "sub" / "model"))
+    result = run_cli(*fit_args(data, tmp_path / "afile" / "sub" / "model"))
     assert_one_line_error(result, 2, "afile is a file")
 
 
@@ -239,7 +233,7 @@ def test_out_in_a_read_only_folder_fails_before_training(tmp_path, monkeypatch):
     data = tmp_path / "ok.csv"
     data.write_text(series_csv())
     (tmp_path / "locked").mkdir(mode=0o500)
-    result = invoke(fit_args(data, tmp_path / "locked" / "model"))
+    result = run_cli(*fit_args(data, tmp_path / "locked" / "model"))
     assert_one_line_error(result, 2, "permission denied")
 
 
@@ -252,7 +246,7 @@ def test_disk_full_while_saving_keeps_the_previous_model(tmp_path, monkeypatch, 
 
     data = tmp_path / "ok.csv"
     data.write_text(series_csv())
-    assert invoke(fit_args(data, tmp_path / "model")).exit_code == 0
+    assert run_cli(*fit_args(data, tmp_path / "model")).exit_code == 0
     before = {p.name: p.read_bytes() for p in (tmp_path / "model").iterdir()}
 
     def full(*args, **kwargs):
@@ -262,7 +256,7 @@ def test_disk_full_while_saving_keeps_the_previous_model(tmp_path, monkeypatch, 
         raise SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
 
     monkeypatch.setattr(safetensors.torch, "save_file", full)
-    result = invoke(fit_args(data, tmp_path / "model", "--seed", "1"))
+    result = run_cli(*fit_args(data, tmp_path / "model", "--seed", "1"))
     assert_one_line_error(result, 2, "No space left on device", "nothing was replaced")
     assert {p.name: p.read_bytes() for p in (tmp_path / "model").iterdir()} == before
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
@@ -274,7 +268,7 @@ def trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp("trained")
     data = folder / "train.csv"
     data.write_text(series_csv(header="date,value,load", value=lambda i: f"{10 + math.sin(i / 3):.3f},{i % 5}"))
-    result = invoke(["fit", data, "--target", "value", "--out", folder / "model", *TINY])
+    result = run_cli("fit", data, "--target", "value", "--out", folder / "model", *TINY)
     assert result.exit_code == 0, result.stderr
     return folder
 
@@ -283,7 +277,7 @@ def trained(tmp_path_factory):
 def test_data_lacking_a_trained_column_is_refused(trained, tmp_path, command):
     data = tmp_path / "new.csv"
     data.write_text(series_csv())
-    result = invoke([command, data, "--model", trained / "model"])
+    result = run_cli(command, data, "--model", trained / "model")
     assert_one_line_error(result, 2, "'load'", "which the model was trained on, is missing")
 
 
@@ -291,33 +285,33 @@ def test_data_lacking_a_trained_column_is_refused(trained, tmp_path, command):
 def test_data_with_a_trained_column_of_another_type_is_refused(trained, tmp_path, command):
     data = tmp_path / "new.csv"
     data.write_text(series_csv(header="date,value,load", value=lambda i: f"{i % 3 + 1},{'high' if i % 2 else 'low'}"))
-    result = invoke([command, data, "--model", trained / "model"])
+    result = run_cli(command, data, "--model", trained / "model")
     assert_one_line_error(result, 2, "'load'", "line 2", "'low'", "trained on it as numbers")
 
 
 def test_predict_refuses_a_value_too_far_to_normalize(trained, tmp_path):
     data = tmp_path / "new.csv"
     data.write_text(series_csv(header="date,value,load", value=lambda i: f"{'1e300' if i == 58 else 10},1"))
-    result = invoke(["predict", data, "--model", trained / "model"])
+    result = run_cli("predict", data, "--model", trained / "model")
     assert_one_line_error(result, 2, "'value'", "1e+300", "too far")
 
 
 def test_predict_refuses_data_shorter_than_the_window(trained, tmp_path):
     data = tmp_path / "new.csv"
     data.write_text(series_csv(n=3, header="date,value,load", value=lambda i: f"{10 + i},1"))
-    result = invoke(["predict", data, "--model", trained / "model"])
+    result = run_cli("predict", data, "--model", trained / "model")
     assert_one_line_error(result, 2, "the data has 3 usable rows but the model needs the last 5.")
 
 
 def test_fail_above_exits_3_when_the_metric_is_worse(trained):
-    result = invoke(["evaluate", "--model", trained / "model", "--json", "--fail-above", "mape=0.0000001"])
+    result = run_cli("evaluate", "--model", trained / "model", "--json", "--fail-above", "mape=0.0000001")
     assert result.exit_code == 3, result.stderr
     assert "mape" in result.stderr and "above the limit" in result.stderr
     assert '"metrics"' in result.stdout  # the report is still printed before the alert
 
 
 def test_fail_above_exits_0_when_the_metric_is_within(trained):
-    result = invoke(["evaluate", "--model", trained / "model", "--json", "--fail-above", "mape=1000"])
+    result = run_cli("evaluate", "--model", trained / "model", "--json", "--fail-above", "mape=1000")
     assert result.exit_code == 0, result.stderr
 
 
@@ -325,7 +319,7 @@ def test_fail_above_exits_0_when_the_metric_is_within(trained):
                                           ("mape=nan", "'nan' is not a finite number"),
                                           ("rmse=inf", "'inf' is not a finite number")])
 def test_fail_above_with_a_bad_spec_is_a_usage_error(trained, spec, needle):
-    result = invoke(["evaluate", "--model", trained / "model", "--fail-above", spec])
+    result = run_cli("evaluate", "--model", trained / "model", "--fail-above", spec)
     assert_one_line_error(result, 2, needle)
 
 
@@ -333,7 +327,7 @@ def test_fail_above_with_a_bad_spec_is_a_usage_error(trained, spec, needle):
 def test_an_output_path_that_is_a_folder_is_refused(trained, tmp_path, args):
     folder = tmp_path / "taken.png"
     folder.mkdir()
-    result = invoke([*args, folder, "--model", trained / "model"])
+    result = run_cli(*args, folder, "--model", trained / "model")
     assert_one_line_error(result, 2, str(folder), "is a folder")
     assert list(folder.iterdir()) == [] and [p.name for p in tmp_path.iterdir()] == ["taken.png"]
 
@@ -345,9 +339,9 @@ def test_internal_error_is_one_line_asking_for_a_report(trained, monkeypatch):
         raise ZeroDivisionError("planted bug")
 
     monkeypatch.setattr(forecast_cli.predict, "predict", broken)
-    result = invoke(["predict", "--model", trained / "model"])
+    result = run_cli("predict", "--model", trained / "model")
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "internal error: ZeroDivisionError: planted bug" in lines[0] and "report" in lines[0]
-    debug = invoke(["--debug", "predict", "--model", trained / "model"])
+    debug = run_cli("--debug", "predict", "--model", trained / "model")
     assert debug.exit_code == 1 and "Traceback" in debug.stderr

@@ -10,18 +10,13 @@ import math
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from conftest import run_cli
 
-from forecast_cli.cli.app import app
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
 from forecast_cli.store.manifest import Configs
 from forecast_cli.errors import Interrupted
 
 OPTIONS = ["--target", "value", "--epochs", "3", "--hidden", "4", "--window", "6", "--batch-size", "8"]
-
-
-def invoke(args: list):
-    return CliRunner().invoke(app, [str(a) for a in args])
 
 
 def write_series(path: Path, rows: int = 120) -> None:
@@ -60,7 +55,7 @@ def test_interrupted_fit_writes_a_checkpoint_and_no_model(stopped):
 
 
 def test_resume_with_other_options_is_refused_naming_the_option(stopped):
-    result = invoke(["fit", stopped / "data.csv", "--out", stopped / "model", *OPTIONS, "--lr", "0.01", "--resume"])
+    result = run_cli("fit", stopped / "data.csv", "--out", stopped / "model", *OPTIONS, "--lr", "0.01", "--resume")
     assert result.exit_code == 2, result.stderr
     assert "made with train option lr = 0.002, not 0.01" in result.stderr
     assert "Traceback" not in result.stderr
@@ -70,13 +65,13 @@ def test_resume_with_other_options_is_refused_naming_the_option(stopped):
 def test_resume_on_changed_data_is_refused(stopped):
     with open(stopped / "data.csv", "a") as handle:
         handle.write("2021-01-01,11.0\n")
-    result = invoke(["fit", stopped / "data.csv", "--out", stopped / "model", *OPTIONS, "--resume"])
+    result = run_cli("fit", stopped / "data.csv", "--out", stopped / "model", *OPTIONS, "--resume")
     assert result.exit_code == 2, result.stderr
     assert "the data file changed since the checkpoint was saved" in result.stderr
 
 
 def test_resume_with_more_epochs_is_allowed(stopped):
-    result = invoke(["fit", stopped / "data.csv", "--out", stopped / "model", *OPTIONS, "--epochs", "4", "--resume"])
+    result = run_cli("fit", stopped / "data.csv", "--out", stopped / "model", *OPTIONS, "--epochs", "4", "--resume")
     assert result.exit_code == 0, result.stderr
     assert "resuming from" in result.stderr
     assert (stopped / "model" / "model.safetensors").is_file()
@@ -85,13 +80,13 @@ def test_resume_with_more_epochs_is_allowed(stopped):
 
 def test_damaged_checkpoint_is_refused(stopped):
     (stopped / "model.checkpoint" / "tensors.safetensors").write_bytes(b"\x00" * 20)
-    result = invoke(["fit", stopped / "data.csv", "--out", stopped / "model", *OPTIONS, "--resume"])
+    result = run_cli("fit", stopped / "data.csv", "--out", stopped / "model", *OPTIONS, "--resume")
     assert result.exit_code == 2, result.stderr
     assert "the checkpoint cannot be used" in result.stderr and "without --resume" in result.stderr
 
 
 def test_fit_without_resume_starts_over_and_removes_the_checkpoint(stopped):
-    result = invoke(["fit", stopped / "data.csv", "--out", stopped / "model", *OPTIONS])
+    result = run_cli("fit", stopped / "data.csv", "--out", stopped / "model", *OPTIONS)
     assert result.exit_code == 0, result.stderr
     assert "add --resume to continue it" in result.stderr
     assert not (stopped / "model.checkpoint").exists()
@@ -99,7 +94,7 @@ def test_fit_without_resume_starts_over_and_removes_the_checkpoint(stopped):
 
 def test_resume_without_a_checkpoint_trains_from_the_beginning(tmp_path):
     write_series(tmp_path / "data.csv")
-    result = invoke(["fit", tmp_path / "data.csv", "--out", tmp_path / "model", *OPTIONS, "--resume"])
+    result = run_cli("fit", tmp_path / "data.csv", "--out", tmp_path / "model", *OPTIONS, "--resume")
     assert result.exit_code == 0, result.stderr
     assert "no checkpoint at" in result.stderr
 
@@ -112,8 +107,8 @@ def test_stop_requested_before_training_writes_nothing(tmp_path):
 
 
 def test_resumed_fit_equals_the_uninterrupted_one(stopped):
-    resumed = invoke(["fit", stopped / "data.csv", "--out", stopped / "model", *OPTIONS, "--resume"])
-    whole = invoke(["fit", stopped / "data.csv", "--out", stopped / "whole", *OPTIONS])
+    resumed = run_cli("fit", stopped / "data.csv", "--out", stopped / "model", *OPTIONS, "--resume")
+    whole = run_cli("fit", stopped / "data.csv", "--out", stopped / "whole", *OPTIONS)
     assert resumed.exit_code == 0 and whole.exit_code == 0, (resumed.stderr, whole.stderr)
     weights = [(stopped / name / "model.safetensors").read_bytes() for name in ("model", "whole")]
     assert weights[0] == weights[1]
@@ -131,8 +126,8 @@ def test_resumed_forking_fit_equals_the_uninterrupted_one(tmp_path):
         fit(str(tmp_path / "data.csv"), Configs(DataConfig(target="value", window=6), ModelConfig(hidden_size=4),
             TrainConfig(epochs=3, batch_size=8, training="forking", chunk=10)), tmp_path / "model",
             warn=lambda message: None, should_stop=lambda: polls.append(None) or len(polls) > 5)
-    resumed = invoke(["fit", tmp_path / "data.csv", "--out", tmp_path / "model", *OPTIONS, *forking, "--resume"])
-    whole = invoke(["fit", tmp_path / "data.csv", "--out", tmp_path / "whole", *OPTIONS, *forking])
+    resumed = run_cli("fit", tmp_path / "data.csv", "--out", tmp_path / "model", *OPTIONS, *forking, "--resume")
+    whole = run_cli("fit", tmp_path / "data.csv", "--out", tmp_path / "whole", *OPTIONS, *forking)
     assert resumed.exit_code == 0 and whole.exit_code == 0, (resumed.stderr, whole.stderr)
     assert "resuming from" in resumed.stderr
     weights = [(tmp_path / name / "model.safetensors").read_bytes() for name in ("model", "whole")]

@@ -9,17 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
-
-from forecast_cli.cli.app import app
+from conftest import run_cli
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 COSINE, SHANGHAI = str(SAMPLES / "cosine_sign.csv"), str(SAMPLES / "sh000001_daily.csv")
-runner = CliRunner()
 
 
 def _ok(args: list[str]):
-    result = runner.invoke(app, args)
+    result = run_cli(*args)
     assert result.exit_code == 0, result.output
     return result
 
@@ -73,7 +70,7 @@ def test_string_labels_are_classes_named_in_the_output(tmp_path: Path) -> None:
     assert table["class"].iloc[0] in ("negative", "positive")
     data.loc[len(data) - 1, "label"] = "zero"
     data.to_csv(tmp_path / "unseen.csv", index=False)
-    result = runner.invoke(app, ["predict", str(tmp_path / "unseen.csv"), "--model", str(tmp_path / "m")])
+    result = run_cli("predict", str(tmp_path / "unseen.csv"), "--model", str(tmp_path / "m"))
     assert result.exit_code == 2
     assert result.stderr.strip() == (f"error: {tmp_path / 'unseen.csv'}: label column 'label' line 401 holds 'zero', "
                                      "which is not one of the model's classes (negative, positive); fit the model "
@@ -105,17 +102,18 @@ def test_direction_of_shanghai_close_is_classified_up_or_down(tmp_path: Path) ->
          "with --target-from COL --classify-direction. See 'forecast fit --help'."),
 ])
 def test_contradictory_classify_options_are_usage_errors(args: list[str], message: str, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["fit", COSINE, *args, "--out", str(tmp_path / "m")])
+    result = run_cli("fit", COSINE, *args, "--out", str(tmp_path / "m"))
     assert result.exit_code == 2
     assert result.stderr.strip() == message
 
 
 def test_fail_above_is_refused_for_a_classifier(cosine_model: Path) -> None:
-    result = runner.invoke(app, ["evaluate", "--model", str(cosine_model), "--fail-above", "mape=0.1"])
+    result = run_cli("evaluate", "--model", str(cosine_model), "--fail-above", "mape=0.1")
     assert result.exit_code == 2
     assert result.stderr.strip().startswith("error: --fail-above limits forecast errors; this model is a classifier")
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_classifier_numpy_predict_never_imports_torch(cosine_model: Path) -> None:
     script = ("import sys\nfrom forecast_cli.cli.app import main\n"
               f"sys.argv = ['forecast', 'predict', '--model', {str(cosine_model)!r}, '--engine', 'numpy']\n"

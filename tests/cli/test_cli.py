@@ -11,20 +11,14 @@ import shutil
 
 import pandas as pd
 import pytest
-from conftest import REPO, TINY_HORIZON, TINY_ROWS, TINY_TARGET, make_tiny_frame
+from conftest import REPO, TINY_HORIZON, TINY_ROWS, TINY_TARGET, make_tiny_frame, run_cli
 from typer.main import get_command
-from typer.testing import CliRunner
 
 from forecast_cli.cli.app import app
 
 COMMANDS = sorted(get_command(app).commands)
 METRIC_KEYS = {"mape", "smape", "mae", "rmse", "mase"}
 LEADING_ROW_WARNING = "warning: dropped 1 leading row(s) with missing values."
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
 
 
 def _flat(text: str) -> str:
@@ -41,8 +35,8 @@ def test_commands_are_the_documented_ones():
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_every_command_has_help_with_a_summary_and_an_example(runner, command):
-    result = runner.invoke(app, [command, "--help"])
+def test_every_command_has_help_with_a_summary_and_an_example(command):
+    result = run_cli(command, "--help")
     assert result.exit_code == 0, result.output
     help_text = _flat(result.stdout)
     summary = get_command(app).commands[command].help.strip().splitlines()[0]
@@ -58,8 +52,8 @@ def test_every_command_is_in_the_readme(command):
     assert f"forecast {command}" in (REPO / "README.md").read_text()
 
 
-def test_predict_prints_horizon_rows_of_future_timestamps_and_only_data(runner, fitted):
-    result = runner.invoke(app, ["predict", "--model", str(fitted.model_dir)])
+def test_predict_prints_horizon_rows_of_future_timestamps_and_only_data(fitted):
+    result = run_cli("predict", "--model", str(fitted.model_dir))
     assert result.exit_code == 0, result.output
     forecast = pd.read_csv(io.StringIO(result.stdout))
     assert list(forecast.columns) == ["timestamp", "step", TINY_TARGET]
@@ -73,8 +67,8 @@ def test_predict_prints_horizon_rows_of_future_timestamps_and_only_data(runner, 
     assert result.stderr.splitlines() == [LEADING_ROW_WARNING]
 
 
-def test_predict_json_parses(runner, fitted):
-    result = runner.invoke(app, ["predict", str(fitted.csv), "--model", str(fitted.model_dir), "--format", "json"])
+def test_predict_json_parses(fitted):
+    result = run_cli("predict", str(fitted.csv), "--model", str(fitted.model_dir), "--format", "json")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["target"] == TINY_TARGET
@@ -82,16 +76,15 @@ def test_predict_json_parses(runner, fitted):
     assert all(set(row) == {"timestamp", "step", TINY_TARGET} for row in payload["forecast"])
 
 
-def test_predict_reads_stdin_with_dash(runner, fitted):
-    result = runner.invoke(app, ["predict", "-", "--model", str(fitted.model_dir), "--quiet"],
-                           input=fitted.csv.read_text())
+def test_predict_reads_stdin_with_dash(fitted):
+    result = run_cli("predict", "-", "--model", str(fitted.model_dir), "--quiet", input=fitted.csv.read_text())
     assert result.exit_code == 0, result.output
     assert len(pd.read_csv(io.StringIO(result.stdout))) == TINY_HORIZON
     assert result.stderr == ""
 
 
-def test_evaluate_json_has_exactly_the_documented_keys(runner, fitted):
-    result = runner.invoke(app, ["evaluate", "--model", str(fitted.model_dir), "--json"])
+def test_evaluate_json_has_exactly_the_documented_keys(fitted):
+    result = run_cli("evaluate", "--model", str(fitted.model_dir), "--json")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert set(payload) == {"metrics", "per_step", "baselines", "horizon", "windows", "excluded_zero_targets"}
@@ -104,32 +97,32 @@ def test_evaluate_json_has_exactly_the_documented_keys(runner, fitted):
     assert result.stderr.splitlines() == [LEADING_ROW_WARNING]
 
 
-def test_evaluate_on_the_training_file_matches_the_fit_report(runner, fitted):
+def test_evaluate_on_the_training_file_matches_the_fit_report(fitted):
     """Same origins (after the validation part) and the reloaded weights: the same numbers fit reported."""
-    result = runner.invoke(app, ["evaluate", str(fitted.csv), "--model", str(fitted.model_dir), "--json"])
+    result = run_cli("evaluate", str(fitted.csv), "--model", str(fitted.model_dir), "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == json.loads((fitted.model_dir / "report.json").read_text())
     assert json.loads(result.stdout)["windows"] == len(fitted.backtest.origins)
 
 
-def test_evaluate_writes_a_markdown_report(runner, fitted, tmp_path):
+def test_evaluate_writes_a_markdown_report(fitted, tmp_path):
     report = tmp_path / "report.md"
-    result = runner.invoke(app, ["evaluate", "--model", str(fitted.model_dir), "--report", str(report), "--quiet"])
+    result = run_cli("evaluate", "--model", str(fitted.model_dir), "--report", str(report), "--quiet")
     assert result.exit_code == 0, result.output
     assert report.read_text().startswith("# Backtest on ")
     assert "| naive |" in report.read_text()
 
 
-def test_info_shows_the_manifest(runner, fitted):
-    result = runner.invoke(app, ["info", "--model", str(fitted.model_dir)])
+def test_info_shows_the_manifest(fitted):
+    result = run_cli("info", "--model", str(fitted.model_dir))
     assert result.exit_code == 0, result.output
     assert "forecast model" in result.stdout and TINY_TARGET in result.stdout
-    as_json = runner.invoke(app, ["info", "--model", str(fitted.model_dir), "--json"])
+    as_json = run_cli("info", "--model", str(fitted.model_dir), "--json")
     assert json.loads(as_json.stdout)["frame"]["target"] == TINY_TARGET
 
 
-def test_unknown_target_is_one_line_on_stderr_with_exit_2(runner, tiny_csv, tmp_path):
-    result = runner.invoke(app, ["fit", str(tiny_csv), "--target", "Sales", "--out", str(tmp_path / "m")])
+def test_unknown_target_is_one_line_on_stderr_with_exit_2(tiny_csv, tmp_path):
+    result = run_cli("fit", str(tiny_csv), "--target", "Sales", "--out", str(tmp_path / "m"))
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == (f"error: {tiny_csv}: target column 'Sales' not found (columns: date, sales, temp). "
@@ -142,36 +135,36 @@ def _fit_args(csv: str, *extra: str) -> list[str]:
             "--epochs", "2", "--hidden", "8", *extra]
 
 
-def test_bare_predict_rereads_the_recorded_csv_with_appended_rows(runner, tiny_csv, tmp_path, monkeypatch):
+def test_bare_predict_rereads_the_recorded_csv_with_appended_rows(tiny_csv, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     shutil.copy(tiny_csv, "data.csv")
-    fitted = runner.invoke(app, _fit_args("data.csv"))
+    fitted = run_cli(*_fit_args("data.csv"))
     assert fitted.exit_code == 0, fitted.output
     assert fitted.stdout == ""
-    first = runner.invoke(app, ["predict"])
-    windows_before = json.loads(runner.invoke(app, ["evaluate", "--json"]).stdout)["windows"]
+    first = run_cli("predict")
+    windows_before = json.loads(run_cli("evaluate", "--json").stdout)["windows"]
     assert first.exit_code == 0, first.output
 
     appended = make_tiny_frame(TINY_ROWS + 5).iloc[TINY_ROWS:]
     appended.to_csv("data.csv", mode="a", header=False, index=False)
-    second = runner.invoke(app, ["predict"])
+    second = run_cli("predict")
     assert second.exit_code == 0, second.output
 
     before = pd.Timestamp(pd.read_csv(io.StringIO(first.stdout))["timestamp"].iloc[0])
     after = pd.Timestamp(pd.read_csv(io.StringIO(second.stdout))["timestamp"].iloc[0])
     assert after - before == pd.Timedelta(days=5)
     assert after == pd.Timestamp(appended["date"].iloc[-1]) + pd.Timedelta(days=1)
-    assert json.loads(runner.invoke(app, ["evaluate", "--json"]).stdout)["windows"] == windows_before + 5
+    assert json.loads(run_cli("evaluate", "--json").stdout)["windows"] == windows_before + 5
 
 
-def test_data_without_time_gives_step_numbers_and_no_seasonal_baseline(runner, tmp_path):
+def test_data_without_time_gives_step_numbers_and_no_seasonal_baseline(tmp_path):
     csv = tmp_path / "rows.csv"
     make_tiny_frame(80).drop(columns=["date", "temp"]).to_csv(csv, index=False)
     model = tmp_path / "model"
-    fitted = runner.invoke(app, _fit_args(str(csv), "--out", str(model)))
+    fitted = run_cli(*_fit_args(str(csv), "--out", str(model)))
     assert fitted.exit_code == 0, fitted.output
     assert "no time column found" in fitted.stderr
-    forecast = pd.read_csv(io.StringIO(runner.invoke(app, ["predict", "--model", str(model)]).stdout))
+    forecast = pd.read_csv(io.StringIO(run_cli("predict", "--model", str(model)).stdout))
     assert list(forecast["step"]) == list(range(1, TINY_HORIZON + 1))
-    payload = json.loads(runner.invoke(app, ["evaluate", "--model", str(model), "--json"]).stdout)
+    payload = json.loads(run_cli("evaluate", "--model", str(model), "--json").stdout)
     assert set(payload["baselines"]) == {"naive"}

@@ -8,16 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
-
-from forecast_cli.cli.app import app
+from conftest import run_cli
 
 SINE = str(Path(__file__).resolve().parents[2] / "sample_data" / "sine.csv")
 TINY = ["--hidden", "8", "--epochs", "2", "--window", "12", "--horizon", "3", "--quiet"]
 MODELS = {"lstm": ["--cell", "lstm"], "gru": ["--cell", "gru"],
           "lstm_bidirectional_2_layers": ["--cell", "lstm", "--bidirectional", "--layers", "2"],
           "gru_bidirectional_2_layers": ["--cell", "gru", "--bidirectional", "--layers", "2"]}
-runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
@@ -25,13 +22,13 @@ def models(tmp_path_factory) -> dict[str, Path]:
     """One tiny fitted model directory per cell and shape (two epochs move the head off its zero init)."""
     root = tmp_path_factory.mktemp("models")
     for name, options in MODELS.items():
-        result = runner.invoke(app, ["fit", SINE, "--target", "value", "--out", str(root / name), *TINY, *options])
+        result = run_cli("fit", SINE, "--target", "value", "--out", str(root / name), *TINY, *options)
         assert result.exit_code == 0, result.output
     return {name: root / name for name in MODELS}
 
 
 def _predict(model: Path, engine: str) -> pd.DataFrame:
-    result = runner.invoke(app, ["predict", "--model", str(model), "--engine", engine])
+    result = run_cli("predict", "--model", str(model), "--engine", engine)
     assert result.exit_code == 0, result.output
     return pd.read_csv(io.StringIO(result.stdout))
 
@@ -44,6 +41,7 @@ def test_numpy_engine_forecasts_equal_torch_engine(models: dict[str, Path], name
     np.testing.assert_allclose(by_numpy["value"], by_torch["value"], rtol=1e-5, atol=0)
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_numpy_engine_predict_never_imports_torch(models: dict[str, Path]) -> None:
     script = ("import sys\nfrom forecast_cli.cli.app import main\n"
               f"sys.argv = ['forecast', 'predict', '--model', {str(models['lstm'])!r}, '--engine', 'numpy']\n"
@@ -56,6 +54,6 @@ def test_numpy_engine_predict_never_imports_torch(models: dict[str, Path]) -> No
 
 
 def test_unknown_engine_is_a_usage_error(models: dict[str, Path]) -> None:
-    result = runner.invoke(app, ["predict", "--model", str(models["gru"]), "--engine", "jax"])
+    result = run_cli("predict", "--model", str(models["gru"]), "--engine", "jax")
     assert result.exit_code == 2
     assert result.stderr.strip() == "error: --engine must be torch or numpy, not 'jax'."

@@ -5,11 +5,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
+from conftest import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
-
-from forecast_cli.cli.app import app
 
 CELLS = st.one_of(
     st.integers(-10**6, 10**6).map(str),
@@ -41,14 +40,15 @@ def csv_texts(draw) -> str:
     return "\n".join(separator.join(row) for row in [header, *rows])
 
 
+@pytest.mark.slow  # 40 generated CSVs, each a fit
 @settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=csv_texts())
 def test_random_csv_text_never_makes_fit_crash(text):
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder) / "random.csv"
         data.write_bytes(text.encode("utf-8", errors="surrogatepass"))
-        result = CliRunner().invoke(app, ["fit", str(data), "--target", "value", "--out", str(Path(folder) / "m"),
-                                          "--epochs", "1", "--hidden", "4", "--window", "3", "--quiet"])
+        result = run_cli("fit", str(data), "--target", "value", "--out", str(Path(folder) / "m"),
+                         "--epochs", "1", "--hidden", "4", "--window", "3", "--quiet")
         assert result.exit_code in (0, 2), (result.exit_code, result.stderr, result.exception)
         assert "Traceback" not in result.stderr
         if result.exit_code == 2:

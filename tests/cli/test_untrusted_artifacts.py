@@ -10,13 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from forecast_cli.cli.app import app
-
-
-def invoke(args: list) -> object:
-    return CliRunner().invoke(app, [str(a) for a in args])
+from conftest import run_cli
 
 
 def assert_refused(result, *needles: str) -> None:
@@ -34,8 +28,8 @@ def original(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("original")
     rows = "\n".join(f"2022-01-{1 + i % 28:02d}T{i // 28:02d}:00,{10 + math.sin(i / 4):.4f},{i % 3}" for i in range(84))
     (folder / "data.csv").write_text("time,value,load\n" + rows + "\n")
-    result = invoke(["fit", folder / "data.csv", "--target", "value", "--out", folder / "model", "--epochs", "1",
-                     "--hidden", "4", "--window", "6", "--quiet"])
+    result = run_cli("fit", folder / "data.csv", "--target", "value", "--out", folder / "model", "--epochs", "1",
+                     "--hidden", "4", "--window", "6", "--quiet")
     assert result.exit_code == 0, result.stderr
     return folder
 
@@ -48,7 +42,7 @@ def model(original, tmp_path) -> Path:
 
 
 def predict(model: Path, original: Path):
-    return invoke(["predict", original / "data.csv", "--model", model])
+    return run_cli("predict", original / "data.csv", "--model", model)
 
 
 def edit_manifest(model: Path, change) -> None:
@@ -104,8 +98,8 @@ def test_weights_of_another_model_are_refused_naming_the_tensor(model, original,
     rows = "\n".join(f"2022-01-{1 + i % 28:02d}T{i // 28:02d}:00,{10 + math.sin(i / 4):.4f},{i % 3}" for i in range(84))
     (tmp_path / "data.csv").write_text("time,value,load\n" + rows + "\n")
     other = tmp_path / "other"
-    assert invoke(["fit", tmp_path / "data.csv", "--target", "value", "--out", other, "--epochs", "1",
-                   "--hidden", "8", "--window", "6", "--quiet"]).exit_code == 0
+    assert run_cli("fit", tmp_path / "data.csv", "--target", "value", "--out", other, "--epochs", "1",
+                   "--hidden", "8", "--window", "6", "--quiet").exit_code == 0
     shutil.copy(other / "model.safetensors", model / "model.safetensors")
     assert_refused(predict(model, original), "tensor 'encoder.weight_ih_l0' has shape [32, 2]", "needs [16, 2]")
 
@@ -154,7 +148,7 @@ def test_edited_manifest_is_refused_naming_the_field(model, original, change, ne
 def test_unreadable_manifest_is_refused(model, original, content, needle):
     (model / "manifest.json").write_text(content)
     assert_refused(predict(model, original), needle)
-    assert_refused(invoke(["info", "--model", model]), needle)
+    assert_refused(run_cli("info", "--model", model), needle)
 
 
 def test_paths_in_a_manifest_are_never_written_to(model, original, tmp_path):
@@ -162,12 +156,12 @@ def test_paths_in_a_manifest_are_never_written_to(model, original, tmp_path):
     edit_manifest(model, lambda m: m["data"].update(path=str(planted)))
     for args in (["predict", original / "data.csv", "--output", tmp_path / "f.csv"],
                  ["evaluate", original / "data.csv", "--report", tmp_path / "r.md"]):
-        result = invoke([*args, "--model", model])
+        result = run_cli(*args, "--model", model)
         assert result.exit_code == 0, result.stderr
     assert not planted.exists()
     planted.write_text("time,value,load\n")
     before = planted.stat().st_mtime_ns, planted.read_bytes()
-    assert_refused(invoke(["predict", "--model", model]), "victim.csv", "header but no rows")
+    assert_refused(run_cli("predict", "--model", model), "victim.csv", "header but no rows")
     assert (planted.stat().st_mtime_ns, planted.read_bytes()) == before
 
 
@@ -175,7 +169,7 @@ def test_a_manifest_cannot_make_predict_read_a_file_that_is_not_data(model, orig
     secret = tmp_path / "shadow"
     secret.write_text("root:SECRET-HASH:19000:0:99999:7:::\n")
     edit_manifest(model, lambda m: m["data"].update(path=str(secret)))
-    result = invoke(["predict", "--model", model])
+    result = run_cli("predict", "--model", model)
     assert_refused(result, "not a .csv/.tsv/.txt file", "pass DATA")
     assert "SECRET-HASH" not in result.stderr + result.stdout
     assert predict(model, original).exit_code == 0  # naming the data explicitly still works

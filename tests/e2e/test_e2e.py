@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 from conftest import TINY_HORIZON, TINY_TARGET, forecast_executable, write_tiny_csv
 
+pytestmark = pytest.mark.slow  # every test runs the installed `forecast` in a subprocess
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

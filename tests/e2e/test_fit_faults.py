@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from conftest import run_cli
 
-from forecast_cli.cli.app import app
+pytestmark = pytest.mark.slow  # eight fits in real processes, killed and resumed
 
 HARNESS = Path(__file__).with_name("fault_harness.py")
 # Two layers with dropout, so resuming must also restore the RNG that draws the dropout masks.
@@ -66,10 +66,6 @@ SCENARIOS = {
                                               ("signal", signal.SIGTERM)]),
 }
 LEAVES_LEFTOVERS = {"kill_writing_weights", "kill_before_publish", "kill_after_swap", "kill_saving_checkpoint"}
-
-
-def invoke(args: list):
-    return CliRunner().invoke(app, [str(a) for a in args])
 
 
 def write_series(path: Path, rows: int = 300) -> None:
@@ -123,9 +119,9 @@ def runs(tmp_path_factory):
     """Every scenario run at once, each on a copy of the same previous model (trained with another seed)."""
     base = tmp_path_factory.mktemp("faults")
     write_series(base / "series.csv")
-    previous = invoke(["fit", base / "series.csv", "--out", base / "previous", *FIT, "--seed", "7"])
+    previous = run_cli("fit", base / "series.csv", "--out", base / "previous", *FIT, "--seed", "7")
     assert previous.exit_code == 0, previous.stderr
-    reference = invoke(["fit", base / "series.csv", "--out", base / "reference", *FIT])
+    reference = run_cli("fit", base / "series.csv", "--out", base / "reference", *FIT)
     assert reference.exit_code == 0, reference.stderr
     for name, scenario in SCENARIOS.items():
         scenario.folder = base / name
@@ -145,8 +141,8 @@ def runs(tmp_path_factory):
     for scenario in SCENARIOS.values():
         if scenario.held:  # paused before publishing, lock held: try a second writer, then kill it
             before = files_of(scenario.folder / "model")
-            scenario.second_writer = invoke(["fit", scenario.folder / "series.csv", "--out",
-                                             scenario.folder / "model", *FIT])
+            scenario.second_writer = run_cli("fit", scenario.folder / "series.csv", "--out",
+                                             scenario.folder / "model", *FIT)
             scenario.model_during_second_writer = before, files_of(scenario.folder / "model")
             scenario.process.send_signal(signal.SIGKILL)
             scenario.process.wait()
@@ -165,7 +161,7 @@ def context(name: str) -> str:
 
 def assert_complete_and_loadable(model: Path, why: str) -> None:
     assert {p.name for p in model.iterdir()} == MODEL_FILES, why
-    result = invoke(["predict", model.parent / "series.csv", "--model", model])
+    result = run_cli("predict", model.parent / "series.csv", "--model", model)
     assert result.exit_code == 0, (why, result.stderr)
     assert len(result.stdout.strip().splitlines()) == 2, why
 
@@ -205,8 +201,8 @@ def test_next_fit_removes_what_a_killed_fit_left(runs, name):
     found = leftovers(scenario.folder)
     assert found, context(name)
     talkative = [arg for arg in FIT if arg != "--quiet"]
-    result = invoke(["fit", scenario.folder / "series.csv", "--out", scenario.folder / "model", *talkative,
-                     "--epochs", "1"])
+    result = run_cli("fit", scenario.folder / "series.csv", "--out", scenario.folder / "model", *talkative,
+                     "--epochs", "1")
     assert result.exit_code == 0, result.stderr
     assert f"removed {len(found)} temporary folder(s)" in result.stderr
     assert leftovers(scenario.folder) == []
@@ -226,8 +222,8 @@ def test_signal_checkpoints_exits_130_and_resume_matches_an_uninterrupted_fit(ru
     assert (scenario.folder / "model.checkpoint" / "state.json").is_file(), why
 
     talkative = [arg for arg in FIT if arg != "--quiet"]
-    resumed = invoke(["fit", scenario.folder / "series.csv", "--out", scenario.folder / "model", *talkative,
-                      "--resume"])
+    resumed = run_cli("fit", scenario.folder / "series.csv", "--out", scenario.folder / "model", *talkative,
+                      "--resume")
     assert resumed.exit_code == 0, (why, resumed.stderr)
     assert "resuming from" in resumed.stderr and "model.checkpoint: epoch" in resumed.stderr, why
     weights = load_file(scenario.folder / "model" / "model.safetensors")
