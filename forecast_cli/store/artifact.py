@@ -49,11 +49,11 @@ def save(out: Path, manifest: Manifest, weights: dict, history: list[dict], repo
     except OSError as exc:
         raise _not_written(out, exc) from exc
     try:
-        (staged / MANIFEST).write_text(json.dumps(manifest.to_json(), indent=2) + "\n")
+        (staged / MANIFEST).write_text(json.dumps(manifest.to_json(), indent=2) + "\n", encoding="utf-8")
         save_file({k: v.contiguous() for k, v in weights.items()}, str(staged / WEIGHTS))
         _write_history(staged / HISTORY, history)
-        (staged / REPORT_JSON).write_text(json.dumps(report, indent=2) + "\n")
-        (staged / REPORT_MD).write_text(report_md)
+        (staged / REPORT_JSON).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        (staged / REPORT_MD).write_text(report_md, encoding="utf-8")
         publish(staged, out)
     except (OSError, SafetensorError) as exc:  # disk full, quota, a folder removed under us: known only now
         shutil.rmtree(staged, ignore_errors=True)
@@ -117,7 +117,7 @@ def read_history(path: Path) -> list[dict]:
     if not path.is_file():
         return []
     try:
-        with open(path, newline="") as handle:
+        with open(path, newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
         for row in rows:
             int(row["epoch"]), float(row["train_loss"]), float(row["val_loss"] or 0)
@@ -127,7 +127,7 @@ def read_history(path: Path) -> list[dict]:
 
 
 def _write_history(path: Path, history: list[dict]) -> None:
-    with open(path, "w", newline="") as handle:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=["epoch", "train_loss", "val_loss", "seconds"])
         writer.writeheader()
         writer.writerows(history)
@@ -176,7 +176,7 @@ def read_manifest(path: Path) -> Manifest:
         raise ArtifactError(f"{path}: no model directory here; run `forecast fit` first or pass --model.")
     manifest_path = path / MANIFEST
     try:
-        raw = json.loads(manifest_path.read_text())
+        raw = json.loads(manifest_path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ArtifactError(f"{path}: {MANIFEST} is missing; this is not a forecast model directory.") from exc
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError) as exc:

@@ -117,7 +117,7 @@ def write_text(path: Path, text: str) -> None:
     """Write a text file atomically (see write_file)."""
 
     def write(temporary: Path) -> None:
-        with open(temporary, "w", newline="") as stream:
+        with open(temporary, "w", newline="", encoding="utf-8") as stream:
             stream.write(text)
 
     write_file(path, write)

@@ -52,7 +52,7 @@ def save(out: Path, progress, stamp: dict[str, Any]) -> Path:
         state = {"format": FORMAT, "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                  "fingerprint": stamp, "progress": _progress_fields(progress), "optimizer": optimizer,
                  "host_rng": progress.host_rng}
-        (staged / STATE).write_text(json.dumps(state, indent=1) + "\n")
+        (staged / STATE).write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")
         publish(staged, target)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
@@ -67,12 +67,13 @@ def load(out: Path, stamp: dict[str, Any]):
 
     target = location(out)
     try:
-        state = json.loads((target / STATE).read_text())
+        state = json.loads((target / STATE).read_text(encoding="utf-8"))
         if state.get("format") != FORMAT:
             raise ValueError(f"format {state.get('format')!r}")
         _require_same(state["fingerprint"], stamp, target)
         return _rebuild(state, load_file(str(target / TENSORS)))
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError, SafetensorError) as exc:
+        # AttributeError: state.json holding a list or null where objects belong
         raise ArtifactError(f"{target}: the checkpoint cannot be used ({str(exc)[:120]}); fit again without "
                             "--resume to start over.") from exc
 

@@ -142,9 +142,6 @@ def test_write_text_onto_a_folder_is_refused(tmp_path):
     assert names(tmp_path) == ["taken"] and names(tmp_path / "taken") == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: write_text opens the file in the locale's encoding, so a report "
-                                       "holding 'ŷ' or '−' fails with UnicodeEncodeError (an internal error) "
-                                       "where that is not UTF-8 (Windows' cp1252, or LC_ALL=C with PYTHONUTF8=0)")
 def test_write_text_writes_utf8_whatever_the_locale(tmp_path):
     path = tmp_path / "report.md"
     code = ("import sys\nfrom pathlib import Path\nfrom forecast_cli.store.atomic import write_text\n"

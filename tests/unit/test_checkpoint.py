@@ -162,9 +162,6 @@ def test_a_damaged_state_json_is_an_artifact_error(saved, damage):
     assert "the checkpoint cannot be used" in str(raised.value) and "without --resume" in str(raised.value)
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="bug: checkpoint.load calls .get on whatever JSON state.json holds; a list or null "
-                          "escapes as AttributeError (fit --resume: internal error, exit 1) instead of ArtifactError")
 @pytest.mark.parametrize("content", ["[1, 2]", "null", '{"format": 1, "fingerprint": null}'])
 def test_a_state_json_that_is_not_an_object_is_an_artifact_error(saved, content):
     out, _ = saved
