@@ -54,11 +54,12 @@ def costs_at(path: Path, scratch: Path) -> dict[str, Cost]:
                                                   "--quiet")),
              "predict": run_child(forecast("predict", "--model", model)),
              "evaluate": run_child(forecast("evaluate", "--model", model, "--json"))}
-    for name, cost in costs.items():  # progress, so a long run that is stopped still told something
-        print(f"{path.name}: {name}: {cost}", file=sys.stderr, flush=True)
     last = run_child(python(READ_CSV, str(path)))
     costs["read_csv"] = Cost((first.wall + last.wall) / 2, (first.cpu + last.cpu) / 2,
                              max(first.rss_mb, last.rss_mb), max(first.rc, last.rc))
+    for name, cost in costs.items():  # progress, so a long run that is stopped still told something
+        print(f"{path.name}: {name}: {cost.wall:.1f} s wall, {cost.cpu:.1f} CPU-s, {cost.rss_mb:.0f} MB, "
+              f"exit {cost.rc}", file=sys.stderr, flush=True)
     return costs
 
 

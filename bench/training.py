@@ -192,6 +192,24 @@ def compare(data: Path, target: str, epochs: int, repeats: int, others: bool) ->
             windowed = result.name.endswith("windows")
             rows.append(_row(label, result, bare, None, ">= 0.95 of bare" if windowed and size.name == "issue size"
                              else ""))
+        rows.extend(_forking_targets(label, merged))
+    return rows
+
+
+def _forking_targets(label: str, merged: dict[str, Trained]) -> list[Row]:
+    """The issue's forking targets, when both sides ran: >= 20x NeuralForecast's origins per CPU-s,
+    test MSE no more than 5% above windowed mode's."""
+    forking, windowed = merged.get("forecast fit --training forking"), merged.get("forecast fit --training windows")
+    neural = merged.get("NeuralForecast LSTM")
+    rows = []
+    if forking and neural:
+        ratio = (forking.origins / forking.cpu) / (neural.origins / neural.cpu)
+        rows.append(Row("train", f"{label}: forking vs NeuralForecast", "origins per CPU-s", "NeuralForecast LSTM",
+                        ratio, ">= 20x", ratio >= 20))
+    if forking and windowed and forking.mse is not None and windowed.mse is not None:
+        ratio = forking.mse / windowed.mse
+        rows.append(Row("train", f"{label}: forking test MSE", f"{forking.mse:.4f}", f"windows {windowed.mse:.4f}",
+                        ratio, "<= 1.05x", ratio <= 1.05))
     return rows
 
 
