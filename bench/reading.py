@@ -1,0 +1,131 @@
+"""What reading costs: generated CSVs of N rows x 8 columns (a timestamp + 7 numbers) through
+`forecast fit --epochs 1` (a tiny model, so reading dominates), `forecast predict` and `forecast
+evaluate`, each beside `pandas.read_csv` of the same file: CPU seconds and peak RSS of each child.
+
+Also fit's own read -> tensors step alone (`fitting.prepare`), the fair match for read_csv, and the
+slope of each cost in rows (least squares over the sizes): the slopes leave out start-up (imports),
+so fit's slope / read_csv's slope is what reading a row costs against pandas.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from bench.measure import Cost, Row, forecast, interleaved, median, python, run_child
+
+COLUMNS = ("close", "open", "volume", "rate", "temp", "load", "noise")
+TINY = ("--epochs", "1", "--hidden", "8", "--window", "24", "--batch-size", "4096")
+READ_CSV = "import sys, pandas; pandas.read_csv(sys.argv[1])"
+PREPARE = ("import sys\nfrom forecast_cli.config import DataConfig, ModelConfig, TrainConfig\n"
+           "from forecast_cli.fitting import prepare\nfrom forecast_cli.store.manifest import Configs\n"
+           "prepare(sys.argv[1], Configs(DataConfig(target='close', window=24), ModelConfig(hidden_size=8), "
+           "TrainConfig()), lambda message: None)")
+
+
+def generated_csv(rows: int, cache: Path) -> Path:
+    """A seeded CSV with minute timestamps, random walks and noise; written once, then reused."""
+    path = cache / f"rows_{rows}.csv"
+    if path.exists():
+        return path
+    import pandas as pd
+
+    cache.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(rows)
+    walks = np.cumsum(rng.normal(size=(rows, 4)), axis=0) + 1000.0
+    noise = rng.normal(size=(rows, 3))
+    frame = pd.DataFrame(np.hstack([walks, noise]), columns=list(COLUMNS))
+    frame.insert(0, "timestamp", pd.date_range("2015-01-01", periods=rows, freq="min").strftime("%Y-%m-%d %H:%M"))
+    partial = path.with_suffix(".partial")
+    frame.to_csv(partial, index=False, float_format="%.4f")
+    partial.rename(path)
+    return path
+
+
+def costs_at(path: Path, scratch: Path) -> dict[str, Cost]:
+    """One run of each command on `path`; read_csv twice (first and last) and its median kept."""
+    model = str(scratch / f"model_{path.stem}")
+    first = run_child(python(READ_CSV, str(path)))
+    costs = {"prepare (fit's read -> tensors)": run_child(python(PREPARE, str(path))),
+             "fit --epochs 1": run_child(forecast("fit", str(path), "--target", "close", *TINY, "--out", model,
+                                                  "--quiet")),
+             "predict": run_child(forecast("predict", "--model", model)),
+             "evaluate": run_child(forecast("evaluate", "--model", model, "--json"))}
+    last = run_child(python(READ_CSV, str(path)))
+    costs["read_csv"] = Cost((first.wall + last.wall) / 2, (first.cpu + last.cpu) / 2,
+                             max(first.rss_mb, last.rss_mb), max(first.rc, last.rc))
+    for name, cost in costs.items():  # progress, so a long run that is stopped still told something
+        print(f"{path.name}: {name}: {cost.wall:.1f} s wall, {cost.cpu:.1f} CPU-s, {cost.rss_mb:.0f} MB, "
+              f"exit {cost.rc}", file=sys.stderr, flush=True)
+    return costs
+
+
+def slope(rows: list[int], values: list[float]) -> float:
+    """Least-squares cost per million rows."""
+    return float(np.polyfit(np.array(rows) / 1e6, values, 1)[0])
+
+
+def measure(sizes: list[int], cache: Path) -> list[Row]:
+    torch_cpu = median(interleaved({"torch": python("import torch")}, 3)["torch"], "cpu")
+    results: dict[int, dict[str, Cost]] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for rows in sizes:
+            results[rows] = costs_at(generated_csv(rows, cache), Path(scratch))
+    out = []
+    for rows, costs in results.items():
+        base = costs["read_csv"]
+        out.append(_row(rows, "pandas.read_csv", base, None, "", None))
+        for name, cost in costs.items():
+            if name == "read_csv":
+                continue
+            target, met = _target(name, rows, cost, base, torch_cpu)
+            out.append(_row(rows, name, cost, base, target, met))
+    if len(sizes) > 1:
+        out.extend(_slopes(results, sizes))
+    return out
+
+
+def _target(name: str, rows: int, cost: Cost, base: Cost, torch_cpu: float) -> tuple[str, bool | None]:
+    """The issue's targets: full reads vs read_csv; at 3M rows fit's peak RSS and predict's cost."""
+    if name.startswith("prepare"):
+        return "<= 2x read_csv CPU, <= 1.3x RSS", cost.cpu <= 2 * base.cpu and cost.rss_mb <= 1.3 * base.rss_mb
+    if rows == 3_000_000 and name.startswith("fit"):
+        return "peak RSS <= 1.5 GB at 3M", cost.rss_mb <= 1536
+    if rows == 3_000_000 and name == "predict":
+        return (f"<= 400 MB, <= import torch + 1.0 s ({torch_cpu + 1:.2f} CPU-s)",
+                cost.rss_mb <= 400 and cost.cpu <= torch_cpu + 1.0)
+    return "", None
+
+
+def _row(rows: int, name: str, cost: Cost, base: Cost | None, target: str, met: bool | None) -> Row:
+    failed = f" (exit {cost.rc})" if cost.rc else ""
+    figure = f"{cost.wall:.1f} s wall, {cost.cpu:.1f} CPU-s, {cost.rss_mb:,.0f} MB peak{failed}"
+    reference = "" if base is None else f"read_csv: {base.rss_mb / 1:,.0f} MB; RSS ratio {cost.rss_mb / base.rss_mb:.2f}"
+    return Row("read", f"{rows / 1e6:g}M rows: {name}", figure, reference,
+               None if base is None else cost.cpu / base.cpu, target, met,
+               {"rows": rows, "wall": cost.wall, "cpu": cost.cpu, "rss_mb": cost.rss_mb, "rc": cost.rc})
+
+
+def _slopes(results: dict[int, dict[str, Cost]], sizes: list[int]) -> list[Row]:
+    """CPU-s and MB per million rows of each command; the ratio is against read_csv's slope. With
+    three or more sizes, how far the middle size lies from the straight line says if it is linear."""
+    names = list(next(iter(results.values())))
+    cpu = {name: slope(sizes, [results[rows][name].cpu for rows in sizes]) for name in names}
+    rss = {name: slope(sizes, [results[rows][name].rss_mb for rows in sizes]) for name in names}
+    rows_out = []
+    for name in names:
+        line = ""
+        if len(sizes) >= 3:
+            ends = sizes[0], sizes[-1]
+            ys = [results[rows][name].cpu for rows in ends]
+            middle = sizes[len(sizes) // 2]
+            expected = np.interp(middle, ends, ys)
+            line = f"; at {middle / 1e6:g}M {100 * (results[middle][name].cpu / expected - 1):+.0f}% off the line"
+        rows_out.append(Row("read", f"slope: {name}", f"{cpu[name]:.2f} CPU-s and {rss[name]:,.0f} MB per M rows{line}",
+                            "read_csv's slope (CPU)", cpu[name] / cpu["read_csv"] if cpu["read_csv"] > 0 else None,
+                            "linear in rows" if line else "", None,
+                            {"cpu_per_m_rows": cpu[name], "mb_per_m_rows": rss[name]}))
+    return rows_out
