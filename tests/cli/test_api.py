@@ -15,6 +15,7 @@ import forecast_cli
 from forecast_cli.cli.app import app
 from forecast_cli.errors import ConfigError, DataError
 
+pytestmark = pytest.mark.filterwarnings("ignore::forecast_cli.api.ForecastWarning")
 OPTIONS = {"window": TINY_WINDOW, "horizon": TINY_HORIZON, "hidden": 8, "epochs": 3, "batch_size": 32,
            "device": "cpu", "seed": 0}
 CLI_OPTIONS = ["--window", str(TINY_WINDOW), "--horizon", str(TINY_HORIZON), "--hidden", "8", "--epochs", "3",
