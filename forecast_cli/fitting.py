@@ -202,7 +202,7 @@ def _describe(source, prepared: Prepared, model, trained, configs: Configs, star
         metrics=report["metrics"] if report else None, baselines=report["baselines"] if report else None,
         notes=frame.notes, versions=_versions(), created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     name = prepared.table.name
-    report_md = markdown(report, f"Test part of {name}") if report else "No test part (--test-frac 0).\n"
+    report_md = markdown(report, f"Test part of {name}", "the test part") if report else "No test part (--test-frac 0).\n"
     history = [vars(stats) for stats in trained.history]
     return FitOutcome(manifest, trained.state_dict, history, report, report_md, predictor, tested,
                       time.perf_counter() - started)
