@@ -1,0 +1,58 @@
+"""`--cell linear`: one layer from the normalized window to the horizon, saved, reloaded and refused
+with options it has no use for; and the linear baseline every forecaster's fit trains beside it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast_cli.cli.app import app
+
+runner = CliRunner()
+TINY = ["--epochs", "2", "--hidden", "4", "--window", "6", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def csv(tmp_path_factory) -> Path:
+    rows = 90
+    steps = np.arange(rows)
+    path = tmp_path_factory.mktemp("linear") / "weekly.csv"
+    pd.DataFrame({"date": pd.date_range("2021-01-04", periods=rows, freq="D").strftime("%Y-%m-%d"),
+                  "value": (50 + 10 * np.sin(2 * np.pi * steps / 7) + 0.1 * steps).round(3)}).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--bidirectional"], "error: --cell linear reads the window in one layer, with no direction; leave out "
+                          "--bidirectional."),
+    (["--decoder", "seq2seq"], "error: --cell linear maps the window straight to the horizon; --decoder seq2seq "
+                               "needs a recurrent cell (lstm or gru), or use --decoder direct."),
+    (["--layers", "2"], "error: --cell linear is one layer; --layers 2 needs a recurrent cell (lstm or gru)."),
+    (["--training", "forking"], "error: --cell linear cannot be used with --training forking (it has no encoder "
+                                "pass to share across origins); use --training windows."),
+])
+def test_linear_cell_refuses_options_it_has_no_use_for(csv, tmp_path, extra, message):
+    result = runner.invoke(app, ["fit", str(csv), "--target", "value", "--cell", "linear", "--out",
+                                 str(tmp_path / "m"), *TINY, *extra])
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.strip() == message
+    assert not (tmp_path / "m").exists()
+
+
+def test_linear_cell_predicts_the_same_after_reload_on_both_engines(csv, tmp_path):
+    out = tmp_path / "m"
+    fit = runner.invoke(app, ["fit", str(csv), "--target", "value", "--cell", "linear", "--horizon", "3",
+                              "--out", str(out), *TINY])
+    assert fit.exit_code == 0, fit.stderr
+    torch_csv = runner.invoke(app, ["predict", "--model", str(out), "--quiet"]).stdout
+    numpy_csv = runner.invoke(app, ["predict", "--model", str(out), "--engine", "numpy", "--quiet"]).stdout
+    torch_values = pd.read_csv(pd.io.common.StringIO(torch_csv))["value"].to_numpy()
+    numpy_values = pd.read_csv(pd.io.common.StringIO(numpy_csv))["value"].to_numpy()
+    assert len(torch_values) == 3
+    np.testing.assert_allclose(numpy_values, torch_values, rtol=1e-5)
+    assert json.loads((out / "manifest.json").read_text())["config"]["model"]["cell"] == "linear"
