@@ -60,7 +60,7 @@ class DataConfig:
 class ModelConfig:
     """The network; sizes that follow from the data (features, horizon) are not repeated here."""
 
-    cell: str = "lstm"  # "lstm" or "gru"
+    cell: str = "lstm"  # "lstm", "gru", or "linear" (one layer from the window to the horizon, no hidden state)
     hidden_size: int = 32
     num_layers: int = 1
     dropout: float = 0.0  # between stacked layers only (torch semantics)
@@ -68,8 +68,10 @@ class ModelConfig:
     decoder: str = "direct"  # "direct": one linear head for all steps; "seq2seq": a decoder cell unrolled per step
 
     def validate(self) -> None:
-        if self.cell not in ("lstm", "gru"):
-            raise ConfigError(f"--cell must be 'lstm' or 'gru', not {self.cell!r}.")
+        if self.cell not in ("lstm", "gru", "linear"):
+            raise ConfigError(f"--cell must be 'lstm', 'gru' or 'linear', not {self.cell!r}.")
+        if self.cell == "linear":
+            _check_linear(self)
         if self.decoder not in ("direct", "seq2seq"):
             raise ConfigError(f"--decoder must be 'direct' or 'seq2seq', not {self.decoder!r}.")
         _positive("--hidden", self.hidden_size)
@@ -113,6 +115,18 @@ class TrainConfig:
             raise ConfigError(f"--seed must be between 0 and {MAX_SEED - 1}, not {self.seed}.")
 
 
+def _check_linear(model: ModelConfig) -> None:
+    """What the linear cell has no use for: it has no hidden state to reverse, stack or decode from."""
+    if model.bidirectional:
+        raise ConfigError("--cell linear reads the window in one layer, with no direction; leave out --bidirectional.")
+    if model.decoder != "direct":
+        raise ConfigError(f"--cell linear maps the window straight to the horizon; --decoder {model.decoder} needs "
+                          "a recurrent cell (lstm or gru), or use --decoder direct.")
+    if model.num_layers > 1:
+        raise ConfigError(f"--cell linear is one layer; --layers {model.num_layers} needs a recurrent cell "
+                          "(lstm or gru).")
+
+
 def _validate_task(config: DataConfig) -> None:
     if config.task not in ("forecast", "classify"):
         raise ConfigError(f"--task must be 'forecast' or 'classify', not {config.task!r}.")
@@ -145,6 +159,9 @@ def check_training_fits(data: DataConfig, model: ModelConfig, train: TrainConfig
     """What forking-sequence training cannot do: every step of a chunk is an origin, so nothing may read ahead."""
     if train.training != "forking":
         return
+    if model.cell == "linear":
+        raise ConfigError("--cell linear cannot be used with --training forking (it has no encoder pass to share "
+                          "across origins); use --training windows.")
     if model.bidirectional:
         raise ConfigError("--bidirectional cannot be used with --training forking: the reverse pass would see "
                           "the future of every forecast origin in a chunk; use --training windows.")

@@ -83,14 +83,21 @@ def evaluation_origins(frame: Frame, manifest: Manifest, source: Source, sha256:
     return all_origins(frame, window, horizon)
 
 
+# --fail-above names beyond the metrics: the model's MASE divided by a baseline's (best: the better of
+# naive and seasonal naive), so "mase_vs_naive=1.0" fails when the model is no better than naive.
+RATIOS = {"mase_vs_naive": ("naive",), "mase_vs_seasonal_naive": ("seasonal_naive",),
+          "mase_vs_linear": ("linear",), "mase_vs_best": ("naive", "seasonal_naive")}
+
+
 def parse_thresholds(specs: list[str]) -> dict[str, float]:
-    """`mape=0.05` style limits for `--fail-above`, checked before any work is done."""
+    """`mape=0.05` or `mase_vs_naive=1.0` style limits for `--fail-above`, checked before any work is done."""
     limits = {}
     for spec in specs:
         metric, _, value = spec.partition("=")
         metric = metric.strip().lower()
-        if metric not in METRICS:
-            raise ConfigError(f"--fail-above {spec!r}: unknown metric {metric!r}; use one of {', '.join(METRICS)}.")
+        if metric not in METRICS and metric not in RATIOS:
+            raise ConfigError(f"--fail-above {spec!r}: unknown metric {metric!r}; use one of "
+                              f"{', '.join((*METRICS, *RATIOS))}.")
         try:
             limits[metric] = float(value)
         except ValueError as exc:
@@ -101,14 +108,29 @@ def parse_thresholds(specs: list[str]) -> dict[str, float]:
 
 
 def check_thresholds(result: dict, limits: dict[str, float]) -> None:
-    """Raise ThresholdBreached (exit 3) naming the first metric worse than its limit."""
+    """Raise ThresholdBreached (exit 3) naming the first metric (or MASE ratio) worse than its limit."""
     if limits and result.get("task") == "classify":
         raise ConfigError("--fail-above limits forecast errors; this model is a classifier, whose accuracy "
                           "is in the --json output. Leave --fail-above out.")
     for metric, limit in limits.items():
-        value = result["metrics"].get(metric)
+        value = mase_ratio(result, metric) if metric in RATIOS else result["metrics"].get(metric)
         if value is None:  # an alert that silently passed would be a check that cannot fail
             raise ConfigError(f"--fail-above {metric}: {metric} is undefined on this data (mape needs a target "
                               "other than 0, mase a training part that varies); limit another metric.")
         if value > limit:
             raise ThresholdBreached(f"{metric} {value:.4f} is above the limit {limit} set with --fail-above.")
+
+
+def mase_ratio(result: dict, name: str) -> float:
+    """The model's MASE over a baseline's (the lower of several); ConfigError in one line where undefined."""
+    from forecast_cli.report import BASELINE_NAMES, baseline_mase, best_baseline
+
+    model, best = result["metrics"].get("mase"), best_baseline(result, RATIOS[name])
+    base = baseline_mase(result, best) if best else None
+    if model is None or not base:
+        missing = " or ".join(BASELINE_NAMES[n] for n in RATIOS[name])
+        why = ("the model's mase is undefined (the training part does not vary)" if model is None
+               else f"{missing} has no mase above 0 here" + (" (the model has no season)"
+                                                             if RATIOS[name] == ("seasonal_naive",) else ""))
+        raise ConfigError(f"--fail-above {name}: the ratio is undefined on this data: {why}; limit another metric.")
+    return model / base

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import platform
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -25,7 +25,7 @@ from forecast_cli.data.labels import build_task_frame, classification_record
 from forecast_cli.data.timeindex import season_of
 from forecast_cli.data.windows import Scaler, Splits, origins_between, split_rows
 from forecast_cli.errors import ConfigError, DataError, Interrupted
-from forecast_cli.forward import check_weights, scaled_values, torch_forward
+from forecast_cli.forward import LINEAR_PREFIX, check_weights, scaled_values, torch_forward
 from forecast_cli.metrics import naive_scale
 from forecast_cli.nn.spec import ModelSpec
 from forecast_cli.predictors import Backtest, Predictor, make_predictor
@@ -90,7 +90,8 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
         if out is not None:
             _clean_leftovers(out, warn)
         model, trained = _train(prepared, configs, out, warn, on_epoch_end, should_stop, resume)
-        outcome = _describe(source, prepared, model, trained, configs, started)
+        linear = _train_linear_baseline(prepared, configs)
+        outcome = _describe(source, prepared, model, trained, configs, started, linear)
         if out is not None:
             outcome.save(out)
             checkpoint.discard(out)
@@ -158,6 +159,21 @@ def _train(prepared: Prepared, configs: Configs, out: Path | None, warn: Callabl
     return model, trained
 
 
+def _train_linear_baseline(prepared: Prepared, configs: Configs):
+    """The linear baseline (--cell linear on the same windows, loss, optimizer and early stopping), or
+    None for a classifier or a model that is linear itself. Cheap beside the recurrent model; retrained
+    after a resume, so it is in no checkpoint."""
+    from forecast_cli.nn.model import Forecaster
+    from forecast_cli.nn.train import seed_everything, train_model
+
+    if prepared.spec.task != "forecast" or prepared.spec.cell == "linear":
+        return None
+    seed_everything(configs.train.seed)
+    model = Forecaster(prepared.spec.linear())
+    train_model(model, prepared.data, replace(configs.train, training="windows"), None, None, None)
+    return model  # holds its best epoch's weights
+
+
 def _resume_from(out: Path, stamp: dict, spec, resume: bool, warn: Callable[[str], None]):
     """The checkpointed progress to continue, or None to start from the beginning."""
     where = checkpoint.location(out)
@@ -181,12 +197,14 @@ def _clean_leftovers(out: Path, warn: Callable[[str], None]) -> None:
         warn(f"removed {len(removed)} temporary folder(s) left beside {out} by a fit that was killed.")
 
 
-def _describe(source, prepared: Prepared, model, trained, configs: Configs, started: float) -> FitOutcome:
-    """The test-part backtest and the manifest, from the trained model."""
+def _describe(source, prepared: Prepared, model, trained, configs: Configs, started: float,
+              linear=None) -> FitOutcome:
+    """The test-part backtest and the manifest, from the trained model (and its linear baseline, if any)."""
     data_config = configs.data
     frame, splits = prepared.frame, prepared.splits
+    baseline_models = {"linear": torch_forward(linear)} if linear is not None else {}
     predictor = make_predictor(torch_forward(model), prepared.scaler, data_config.window, data_config.horizon,
-                               prepared.classification)
+                               prepared.classification, baseline_models)
     target = frame.data.to_numpy(dtype="float64")[:, 0]
     season = data_config.season or season_of(frame.freq)
     mase_scale = naive_scale(target[: splits.train_end])
@@ -202,9 +220,13 @@ def _describe(source, prepared: Prepared, model, trained, configs: Configs, star
         metrics=report["metrics"] if report else None, baselines=report["baselines"] if report else None,
         notes=frame.notes, versions=_versions(), created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     name = prepared.table.name
-    report_md = markdown(report, f"Test part of {name}") if report else "No test part (--test-frac 0).\n"
+    report_md = markdown(report, f"Test part of {name}", "the test part") if report else "No test part (--test-frac 0).\n"
     history = [vars(stats) for stats in trained.history]
-    return FitOutcome(manifest, trained.state_dict, history, report, report_md, predictor, tested,
+    weights = dict(trained.state_dict)
+    if linear is not None:  # saved beside the model's own tensors, under the prefix loaded.py splits off
+        weights.update({f"{LINEAR_PREFIX}{name}": tensor.detach().cpu().clone()
+                        for name, tensor in linear.state_dict().items()})
+    return FitOutcome(manifest, weights, history, report, report_md, predictor, tested,
                       time.perf_counter() - started)
 
 

@@ -19,6 +19,7 @@ from forecast_cli.nn.spec import ModelSpec, expected_shapes
 
 Forward = Callable[[np.ndarray], np.ndarray]  # (B, L, F) float32 z-scores -> (B, H) z-scores or (B, C) logits
 PREDICT_BATCH = 2048  # windows per forward pass
+LINEAR_PREFIX = "baseline.linear."  # the linear baseline's tensors in model.safetensors (optional)
 ENGINES = ("torch", "numpy")  # torch: the trained module; numpy: nn/numpy_engine.py, no torch import
 
 
@@ -42,6 +43,13 @@ def torch_forward(model) -> Forward:
             return model(torch.tensor(batch)).numpy()
 
     return forward
+
+
+def split_baseline(weights: dict) -> tuple[dict, dict]:
+    """model.safetensors' tensors -> (the model's own, the linear baseline's with the prefix removed)."""
+    own = {name: tensor for name, tensor in weights.items() if not name.startswith(LINEAR_PREFIX)}
+    linear = {name[len(LINEAR_PREFIX):]: tensor for name, tensor in weights.items() if name.startswith(LINEAR_PREFIX)}
+    return own, linear
 
 
 def build_forward(spec: ModelSpec, weights: dict, engine: str = "torch", where: str = "the weights") -> Forward:

@@ -17,7 +17,7 @@ from forecast_cli.data.frame import Frame
 from forecast_cli.data.io import Table, read_source
 from forecast_cli.data.labels import rebuild_task_frame
 from forecast_cli.errors import DataError
-from forecast_cli.forward import build_forward
+from forecast_cli.forward import build_forward, split_baseline
 from forecast_cli.predictors import Predictor, make_predictor
 from forecast_cli.store import artifact
 from forecast_cli.store.manifest import Manifest
@@ -63,8 +63,14 @@ def open_model(directory: Path, engine: str = "torch") -> LoadedModel:
     """Load and validate a model directory into a ready predictor (torch or numpy engine)."""
     loaded = artifact.load(Path(directory), engine)
     manifest = loaded.manifest
-    forward = build_forward(manifest.model_spec, loaded.weights, engine, str(Path(directory) / artifact.WEIGHTS))
-    predictor = make_predictor(forward, manifest.scaler, manifest.window, manifest.horizon, manifest.classification)
+    where = str(Path(directory) / artifact.WEIGHTS)
+    own, linear = split_baseline(loaded.weights)
+    forward = build_forward(manifest.model_spec, own, engine, where)
+    # The linear baseline, when the fit saved one: checked like the model's own weights (names, shapes, finite).
+    baselines = ({"linear": build_forward(manifest.model_spec.linear(), linear, engine, f"{where} (linear baseline)")}
+                 if linear else {})
+    predictor = make_predictor(forward, manifest.scaler, manifest.window, manifest.horizon, manifest.classification,
+                               baselines)
     return LoadedModel(manifest, predictor, Path(directory))
 
 

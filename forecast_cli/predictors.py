@@ -9,7 +9,7 @@ Never imports torch: `forward` (forward.py) is numpy in, numpy out.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -58,11 +58,16 @@ class Predictor(ABC):
 
 @dataclass
 class ValuePredictor(Predictor):
-    """A forecaster: (N, H) target values in original units."""
+    """A forecaster: (N, H) target values in original units; `baseline_models` are scored beside the
+    free baselines in every backtest (the linear baseline fitted with it: name -> forward function)."""
 
-    def forecast(self, frame: Frame, origins: np.ndarray) -> np.ndarray:
-        """Forecasts (N, H) in original units for consecutive origins."""
-        return self.scaler.target_to_original(self.outputs(frame, origins, self.horizon))
+    baseline_models: dict[str, Forward] = field(default_factory=dict)
+
+    def forecast(self, frame: Frame, origins: np.ndarray, forward: Forward | None = None) -> np.ndarray:
+        """Forecasts (N, H) in original units for consecutive origins (by `forward`, default the model's)."""
+        scaled = scaled_values(frame, self.scaler)
+        outputs = forward_windows(forward or self.forward, scaled, origins, self.window, self.horizon)
+        return self.scaler.target_to_original(outputs)
 
     def ahead(self, frame: Frame, freq: str | None) -> pd.DataFrame:
         """The next `horizon` target values after the last row, as `timestamp, step, <target>`."""
@@ -90,6 +95,8 @@ class ValuePredictor(Predictor):
         if season:
             seasonal = baselines.seasonal_naive(target, origins, self.horizon, season)
             result["baselines"]["seasonal_naive"] = score(seasonal, actual, mase_scale)
+        for name, forward in self.baseline_models.items():
+            result["baselines"][name] = score(self.forecast(frame, origins, forward), actual, mase_scale)
         return Backtest(result, origins, predicted, np.asarray(actual))
 
 
@@ -147,10 +154,11 @@ class ClassPredictor(Predictor):
 
 
 def make_predictor(forward: Forward, scaler: Scaler, window: int, horizon: int,
-                   classification=None) -> Predictor:
-    """A forecaster, or for a classifier (given its manifest.Classification) a ClassPredictor."""
+                   classification=None, baseline_models: dict[str, Forward] | None = None) -> Predictor:
+    """A forecaster (scoring `baseline_models` beside it), or for a classifier (given its
+    manifest.Classification) a ClassPredictor."""
     if classification is None:
-        return ValuePredictor(forward, scaler, window, horizon)
+        return ValuePredictor(forward, scaler, window, horizon, dict(baseline_models or {}))
     return ClassPredictor(forward, scaler, window, horizon, list(classification.classes), classification.majority)
 
 

@@ -25,8 +25,9 @@ def rows(result: dict) -> list[tuple[str, list[str]]]:
     return table
 
 
-def markdown(result: dict, title: str = "Backtest") -> str:
-    """A Markdown report: overall metrics beside the baselines, then per horizon step (or the confusion matrix)."""
+def markdown(result: dict, title: str = "Backtest", part: str = "this backtest") -> str:
+    """A Markdown report: overall metrics beside the baselines, a line when a baseline beats the model
+    (on `part`), then per horizon step (or the confusion matrix)."""
     if result.get("task") == "classify":
         return class_markdown(result, title)
     lines = [f"# {title}", "",
@@ -35,6 +36,9 @@ def markdown(result: dict, title: str = "Backtest") -> str:
              f"{result['excluded_zero_targets']}).", "",
              "| forecaster | " + " | ".join(METRICS) + " |", "|---" * (len(METRICS) + 1) + "|"]
     lines += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows(result)]
+    verdict = verdict_line(result, part)
+    if verdict:
+        lines += ["", verdict[0].upper() + verdict[1:]]
     if result["horizon"] > 1:
         lines += ["", "| step | " + " | ".join(METRICS) + " |", "|---" * (len(METRICS) + 1) + "|"]
         lines += [f"| {s['step']} | " + " | ".join(_cell(s[m]) for m in METRICS) + " |" for s in result["per_step"]]
@@ -78,13 +82,50 @@ def rich_table(result: dict, title: str):
     return Group(table, confusion)
 
 
+BASELINE_NAMES = {"naive": "naive", "seasonal_naive": "seasonal naive", "linear": "linear"}
+NAIVE_BASELINES = ("naive", "seasonal_naive")  # the free ones: "the better baseline" is the better of these
+
+
+def baseline_mase(result: dict, name: str) -> float | None:
+    """A baseline's MASE in a forecast result, None where it is absent or undefined."""
+    return (result["baselines"].get(name) or {}).get("mase")
+
+
+def best_baseline(result: dict, names: tuple[str, ...] = NAIVE_BASELINES) -> str | None:
+    """The baseline among `names` with the lowest defined MASE (the first on a tie), or None."""
+    scored = [(baseline_mase(result, name), name) for name in names if baseline_mase(result, name) is not None]
+    return min(scored, key=lambda pair: pair[0])[1] if scored else None
+
+
 def summary_line(result: dict) -> str:
-    """One line: the model's relative error beside the naive baseline's (a classifier's: accuracy, baselines)."""
+    """One line: the model's test MASE beside the better of naive and seasonal naive (named as such),
+    then the other baselines; mape where MASE is undefined. A classifier's: accuracy beside its baselines."""
     if result.get("task") == "classify":
         scores, baselines = result["metrics"], result["baselines"]
         return (f"test accuracy {_cell(scores['accuracy'])} vs majority {_cell(baselines['majority']['accuracy'])}, "
                 f"persistence {_cell(baselines['persistence']['accuracy'])} over {result['windows']} windows, "
                 f"label {result['horizon']} step(s) ahead")
-    model, naive = result["metrics"]["mape"], result["baselines"]["naive"]["mape"]
-    return (f"test relative error (mape) {_cell(model)} vs naive {_cell(naive)} "
-            f"over {result['windows']} windows, horizon {result['horizon']}")
+    where = f"over {result['windows']} windows, horizon {result['horizon']}"
+    best = best_baseline(result)
+    if result["metrics"]["mase"] is None or best is None:
+        model, naive = result["metrics"]["mape"], result["baselines"]["naive"]["mape"]
+        return f"test relative error (mape) {_cell(model)} vs naive {_cell(naive)} {where}"
+    others = [f"{BASELINE_NAMES.get(name, name)} {_cell(baseline_mase(result, name))}" for name in result["baselines"]
+              if name != best and baseline_mase(result, name) is not None]
+    better = " (the better baseline)" if all(baseline_mase(result, name) is not None for name in NAIVE_BASELINES) else ""
+    listed = (", " + ", ".join(others[:-1]) + " and " + others[-1] if len(others) > 1
+              else " and " + others[0] if others else "")
+    return (f"test mase {_cell(result['metrics']['mase'])} vs {BASELINE_NAMES[best]} "
+            f"{_cell(baseline_mase(result, best))}{better}{listed} {where}")
+
+
+def verdict_line(result: dict, part: str = "the test part") -> str | None:
+    """One line when a baseline beats the model on MASE (the lowest-scoring baseline named), else None."""
+    if result.get("task") == "classify" or result["metrics"].get("mase") is None:
+        return None
+    best = best_baseline(result, tuple(result["baselines"]))
+    model = result["metrics"]["mase"]
+    if best is None or baseline_mase(result, best) >= model:
+        return None
+    return (f"the model is worse than {BASELINE_NAMES.get(best, best)} on {part} (mase {_cell(model)} vs "
+            f"{_cell(baseline_mase(result, best))}); the baseline is the better answer here.")

@@ -140,7 +140,7 @@ def fit(
                         "numeric column). Text columns named here are one-hot encoded.")] = None,
     time_col: Annotated[Optional[str], typer.Option(help="Time column, or several to combine "
                         "(year,month,day,hour). Default: detected.")] = None,
-    cell: Annotated[str, typer.Option(help="Recurrent cell: lstm or gru.")] = ModelConfig.cell,
+    cell: Annotated[str, typer.Option(help="lstm, gru, or linear (one layer from the window to the horizon: a baseline).")] = ModelConfig.cell,
     window: Annotated[int, typer.Option(help="Rows of history per sample.")] = DataConfig.window,
     horizon: Annotated[int, typer.Option(help="Future steps forecast at once.")] = DataConfig.horizon,
     hidden: Annotated[int, typer.Option(help="Hidden units per layer.")] = ModelConfig.hidden_size,
@@ -195,13 +195,16 @@ def fit(
 
 
 def _fit_summary(model, out: Path, quiet: bool) -> None:
-    from forecast_cli.report import summary_line
+    from forecast_cli.report import summary_line, verdict_line
 
     training = model.manifest.training
     say(f"trained on {training.device} in {training.seconds:.1f}s; best epoch {training.best_epoch} "
         f"of {training.epochs_run}", quiet)
     if model.report:
         say(summary_line(model.report), quiet)
+        verdict = verdict_line(model.report, "the test part")
+        if verdict:
+            say(verdict, quiet)
     say(f"model written to {out}", quiet)
 
 
@@ -240,7 +243,8 @@ def evaluate(
     report: Annotated[Optional[Path], typer.Option(help="Also write the report: Markdown, or JSON if the "
                                                    "name ends in .json.", metavar="FILE")] = None,
     fail_above: Annotated[Optional[list[str]], typer.Option(help="METRIC=VALUE, e.g. mape=0.05: exit 3 when "
-                          "the model's metric is worse. Repeatable.", metavar="METRIC=VALUE")] = None,
+                          "the model's metric is worse; mase_vs_naive=1.0 (also mase_vs_seasonal_naive, "
+                          "mase_vs_linear, mase_vs_best) limits the model's MASE over a baseline's. Repeatable.", metavar="METRIC=VALUE")] = None,
     quiet: Quiet = False,
 ) -> None:
     """Backtest a saved model and report its errors beside naive baselines."""
@@ -248,12 +252,16 @@ def evaluate(
         import forecast_cli
         from forecast_cli.cli.output import show_evaluation
         from forecast_cli.evaluate import check_thresholds, parse_thresholds
+        from forecast_cli.report import verdict_line
 
         thresholds = parse_thresholds(fail_above or [])
         loaded = forecast_cli.load(model, warn=_warner(quiet))
         result = loaded.evaluate(_data(data))
         name = "<stdin>" if data == "-" else data or loaded.manifest.data.path
         show_evaluation(result, name, as_json, report)
+        verdict = verdict_line(result, "this backtest")
+        if verdict:
+            say(verdict, quiet)
         check_thresholds(result, thresholds)
 
 

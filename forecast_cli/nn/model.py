@@ -20,6 +20,12 @@ class Forecaster(nn.Module):
     def __init__(self, spec: ModelSpec) -> None:
         super().__init__()
         self.spec = spec
+        if spec.cell == "linear":  # no encoder: the head reads the whole (normalized) window
+            self.head = nn.Linear(spec.window * spec.n_features, spec.outputs)
+            if spec.relative and spec.task != "classify":
+                nn.init.zeros_(self.head.weight)  # offset 0 from the last value: the naive forecast
+                nn.init.zeros_(self.head.bias)
+            return
         recurrent = nn.LSTM if spec.cell == "lstm" else nn.GRU
         self.encoder = recurrent(
             input_size=spec.n_features,
@@ -84,7 +90,9 @@ class Forecaster(nn.Module):
         return forecast
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """The last layer's final hidden state, both directions joined."""
+        """The last layer's final hidden state, both directions joined; the linear cell's flattened window."""
+        if self.spec.cell == "linear":
+            return x.reshape(x.shape[0], -1)  # (B, L, F) -> (B, L*F)
         _, state = self.encoder(x)
         h_n = state[0] if isinstance(state, tuple) else state  # (layers*K, B, D)
         directions = 2 if self.spec.bidirectional else 1

@@ -66,7 +66,9 @@ def _run_encoder(spec: ModelSpec, params: dict[str, np.ndarray], x: np.ndarray) 
 
 
 def _encode(spec: ModelSpec, params: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
-    """The last layer's final hidden state, both directions joined: (B, K*D)."""
+    """The last layer's final hidden state, both directions joined: (B, K*D); the linear cell's flattened window."""
+    if spec.cell == "linear":
+        return x.reshape(x.shape[0], -1)  # (B, L, F) -> (B, L*F)
     h_n = _run_encoder(spec, params, x)[0]  # (layers*K, B, D)
     last = h_n.reshape(spec.num_layers, spec.directions, x.shape[0], spec.hidden_size)[-1]  # (K, B, D)
     return last.transpose(1, 0, 2).reshape(x.shape[0], spec.directions * spec.hidden_size)  # (B, K*D)

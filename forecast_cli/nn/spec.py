@@ -5,7 +5,7 @@ the NumPy engine and the weight checks share it without loading torch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 GATES = {"lstm": 4, "gru": 3}  # gate rows per hidden unit in torch's weight layout
 
@@ -16,7 +16,7 @@ class ModelSpec:
 
     n_features: int  # F
     horizon: int  # H
-    cell: str = "lstm"
+    cell: str = "lstm"  # "lstm", "gru", or "linear": one layer from the flattened window to the outputs
     hidden_size: int = 32  # D
     num_layers: int = 1
     dropout: float = 0.0
@@ -30,11 +30,17 @@ class ModelSpec:
     # not relative to the window's last row: inputs that do not depend on the origin, so one encoder pass
     # over a chunk serves every origin in it. The forecast is still offsets from the last target value.
     differences: tuple[float, ...] = ()
+    window: int = 0  # L: sets the "linear" cell's input width (L*F); the recurrent cells read any length
 
     @property
     def outputs(self) -> int:
         """Width of one forward pass's output: H forecasts, or C class logits."""
         return self.n_classes if self.task == "classify" else self.horizon
+
+    def linear(self) -> "ModelSpec":
+        """The linear baseline on the same inputs, normalization and outputs (fitted beside every forecaster)."""
+        return replace(self, cell="linear", hidden_size=1, num_layers=1, dropout=0.0, bidirectional=False,
+                       decoder="direct")
 
     @property
     def directions(self) -> int:
@@ -55,6 +61,8 @@ def decoder_record(spec: ModelSpec) -> dict:
 def expected_shapes(spec: ModelSpec) -> dict[str, tuple[int, ...]]:
     """Every weight the spec implies, with its shape, in torch's naming and layout (model.Forecaster's
     state_dict; a test pins the two together)."""
+    if spec.cell == "linear":
+        return {"head.weight": (spec.outputs, spec.window * spec.n_features), "head.bias": (spec.outputs,)}
     shapes = _recurrent_shapes("encoder.", spec.cell, spec.n_features, spec.hidden_size, spec.num_layers,
                                spec.bidirectional)
     width = spec.directions * spec.hidden_size

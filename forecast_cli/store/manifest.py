@@ -175,7 +175,8 @@ def derive_model_spec(configs: Configs, frame: FrameSpec, n_classes: int, scaler
                      bidirectional=model.bidirectional,
                      relative=len(frame.numeric) if configs.data.norm == "window" else 0,
                      decoder=model.decoder, task=configs.data.task, n_classes=n_classes,
-                     differences=tuple(float(v) for v in scaler.difference_scale) if forking else ())
+                     differences=tuple(float(v) for v in scaler.difference_scale) if forking else (),
+                     window=configs.data.window)
 
 
 def _is_int(value: Any) -> bool:

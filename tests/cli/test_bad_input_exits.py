@@ -190,7 +190,7 @@ def test_utf16_csv_from_excel_is_read(tmp_path):
     ("--clip-grad", "nan", "--clip-grad must be"),
     ("--seed", str(2**32), "--seed must be between 0 and 4294967295"),
     ("--season", "0", "--season must be 1 or more"),
-    ("--cell", "rnn", "--cell must be 'lstm' or 'gru'"),
+    ("--cell", "rnn", "--cell must be 'lstm', 'gru' or 'linear'"),
     ("--norm", "minmax", "--norm must be"),
     ("--device", "tpu", "--device must be"),
 ])

@@ -91,10 +91,11 @@ def test_evaluate_json_has_exactly_the_documented_keys(fitted):
     assert set(payload["metrics"]) == METRIC_KEYS
     assert len(payload["per_step"]) == TINY_HORIZON == payload["horizon"]
     assert all(set(step) == METRIC_KEYS | {"step"} for step in payload["per_step"])
-    assert set(payload["baselines"]) == {"naive", "seasonal_naive"}  # daily data: a season of 7
+    assert set(payload["baselines"]) == {"naive", "seasonal_naive", "linear"}  # daily data: a season of 7
     assert all(set(scores) == METRIC_KEYS for scores in payload["baselines"].values())
     assert payload["excluded_zero_targets"] == 0
-    assert result.stderr.splitlines() == [LEADING_ROW_WARNING]
+    assert result.stderr.splitlines()[:1] == [LEADING_ROW_WARNING]
+    assert all(line.startswith("the model is worse than ") for line in result.stderr.splitlines()[1:])
 
 
 def test_evaluate_on_the_training_file_matches_the_fit_report(fitted):
@@ -167,4 +168,4 @@ def test_data_without_time_gives_step_numbers_and_no_seasonal_baseline(tmp_path)
     forecast = pd.read_csv(io.StringIO(run_cli("predict", "--model", str(model)).stdout))
     assert list(forecast["step"]) == list(range(1, TINY_HORIZON + 1))
     payload = json.loads(run_cli("evaluate", "--model", str(model), "--json").stdout)
-    assert set(payload["baselines"]) == {"naive"}
+    assert set(payload["baselines"]) == {"naive", "linear"}

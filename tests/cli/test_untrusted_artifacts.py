@@ -123,7 +123,7 @@ def test_integer_weights_are_refused(model, original):
     (lambda m: m["scaler"].update(scale=[0.0, 1.0]), ["'scaler.scale'", "above 0"]),
     (lambda m: m["config"]["data"].update(horizon=4), ["'head.weight' has shape [1, 4]", "needs [4, 4]"]),
     (lambda m: m["config"]["data"].update(window=-3), ["--window must be 1 or more, not -3"]),
-    (lambda m: m["config"]["model"].update(cell="transformer"), ["--cell must be 'lstm' or 'gru', not 'transformer'"]),
+    (lambda m: m["config"]["model"].update(cell="transformer"), ["--cell must be 'lstm', 'gru' or 'linear', not 'transformer'"]),
     (lambda m: m["config"]["model"].update(run="os.system"), ["'config.model.run' is not part of this format"]),
     (lambda m: m["frame"].pop("target"), ["'frame.target' is missing"]),
     (lambda m: m["frame"].update(numeric="value"), ["'frame.numeric' is 'value'"]),

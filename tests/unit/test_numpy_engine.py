@@ -104,3 +104,33 @@ def test_numpy_engine_matches_torch_for_a_forking_model(cell: str, layers: int) 
         expected = model(torch.from_numpy(windows)).numpy()
     actual = numpy_forward(spec, _numpy_weights(model))(windows)
     np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("relative", [0, 2], ids=["global_norm", "window_norm"])
+@pytest.mark.parametrize("differences", [(), (0.5, 2.0)], ids=["last_value", "differences"])
+def test_numpy_engine_matches_torch_linear_cell(relative: int, differences: tuple) -> None:
+    spec = ModelSpec(n_features=3, horizon=4, cell="linear", relative=relative, window=7,
+                     differences=differences if relative else ())
+    model = _random_model(spec)
+    windows = np.random.default_rng(2).normal(size=(5, 7, 3)).astype(np.float32)  # (B, L, F)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(windows)).numpy()
+    actual = numpy_forward(spec, _numpy_weights(model))(windows)
+    assert actual.shape == (5, 4)
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-5)
+
+
+def test_linear_cell_starts_as_the_naive_forecast_under_window_norm() -> None:
+    spec = ModelSpec(n_features=2, horizon=3, cell="linear", relative=2, window=5)
+    windows = np.random.default_rng(3).normal(size=(4, 5, 2)).astype(np.float32)
+    with torch.no_grad():
+        output = Forecaster(spec)(torch.from_numpy(windows)).numpy()
+    np.testing.assert_allclose(output, np.repeat(windows[:, -1, :1], 3, axis=1), atol=1e-7)
+
+
+def test_linear_cell_weights_are_the_spec_shapes() -> None:
+    from forecast_cli.nn.spec import expected_shapes
+
+    spec = ModelSpec(n_features=3, horizon=4, cell="linear", window=7)
+    assert expected_shapes(spec) == {"head.weight": (4, 21), "head.bias": (4,)}
+    assert {name: tuple(t.shape) for name, t in Forecaster(spec).state_dict().items()} == expected_shapes(spec)
