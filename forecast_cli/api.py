@@ -3,7 +3,8 @@
 Keyword options carry the CLI's option names in snake_case, with the same defaults (taken from the
 config records) and the same validation: a bad option raises a ForecastError subclass whose message
 is the CLI's one line. Notes and warnings go to `warn` (default: Python's `warnings`, category
-ForecastWarning), never to stdout.
+ForecastWarning), never to stdout; `notes.Info` lines among them (the file read, a slow read's time)
+are not warnings, and the default `warn` drops them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
 from forecast_cli.loaded import LoadedModel, Source, open_model
+from forecast_cli.notes import Info
 from forecast_cli.store.manifest import Configs, Manifest
 
 
@@ -24,6 +26,8 @@ class ForecastWarning(UserWarning):
 
 
 def _warn(message: str) -> None:
+    if isinstance(message, Info):  # what was read and how long it took: a terminal's business, not a warning
+        return
     warnings.warn(message, ForecastWarning, stacklevel=3)
 
 

@@ -28,6 +28,7 @@ from forecast_cli.errors import ConfigError, DataError, Interrupted
 from forecast_cli.forward import check_weights, scaled_values, torch_forward
 from forecast_cli.metrics import naive_scale
 from forecast_cli.nn.spec import ModelSpec
+from forecast_cli.notes import note_slow_read
 from forecast_cli.predictors import Backtest, Predictor, make_predictor
 from forecast_cli.report import markdown
 from forecast_cli.store import artifact, checkpoint, lock
@@ -101,8 +102,10 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
     from forecast_cli.nn.train import TrainingData
 
     data_config = configs.data
+    started = time.perf_counter()
     table = read_source(source)
     frame = build_task_frame(table, data_config)
+    note_slow_read(table.name, *table.raw.shape, time.perf_counter() - started, warn)
     for note in frame.notes:
         warn(note)
     values = frame.data.to_numpy(dtype="float64")

@@ -7,6 +7,7 @@ held in memory after `forecast_cli.fit`, else the training file recorded in the 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -18,6 +19,7 @@ from forecast_cli.data.io import Table, read_source
 from forecast_cli.data.labels import rebuild_task_frame
 from forecast_cli.errors import DataError
 from forecast_cli.forward import build_forward
+from forecast_cli.notes import note_slow_read
 from forecast_cli.predictors import Predictor, make_predictor
 from forecast_cli.store import artifact
 from forecast_cli.store.manifest import Manifest
@@ -51,9 +53,11 @@ class LoadedModel:
     def read(self, data: Source | None, warn: Callable[[str], None]) -> tuple[Frame, Table, Source]:
         """Read the data and rebuild the model's inputs from it; notes go through `warn`."""
         source = self.data_source(data)
+        started = time.perf_counter()
         table = read_source(source)
         manifest = self.manifest
         frame = rebuild_task_frame(table, manifest.frame, manifest.classification, manifest.horizon)
+        note_slow_read(table.name, *table.raw.shape, time.perf_counter() - started, warn)
         for note in frame.notes:
             warn(note)
         return frame, table, source

@@ -200,8 +200,11 @@ def _fit_summary(model, out: Path, quiet: bool) -> None:
 
 
 def _warner(quiet: bool):
-    """The API's `warn` callback: one `warning:` line on stderr per note, silenced by --quiet."""
-    return lambda message: say(f"warning: {message}", quiet)
+    """The API's `warn` callback: one line on stderr per note (`warning:` unless it is an Info line),
+    silenced by --quiet."""
+    from forecast_cli.notes import Info
+
+    return lambda message: say(message if isinstance(message, Info) else f"warning: {message}", quiet)
 
 
 @app.command(epilog="Example: forecast predict sample_data/sh000001_daily.csv --model forecast_model")
