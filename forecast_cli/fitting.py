@@ -28,7 +28,7 @@ from forecast_cli.errors import ConfigError, DataError, Interrupted
 from forecast_cli.forward import check_weights, scaled_values, torch_forward
 from forecast_cli.metrics import naive_scale
 from forecast_cli.nn.spec import ModelSpec
-from forecast_cli.notes import note_slow_read
+from forecast_cli.notes import note_slow_read, without_name
 from forecast_cli.predictors import Backtest, Predictor, make_predictor
 from forecast_cli.report import markdown
 from forecast_cli.store import artifact, checkpoint, lock
@@ -200,7 +200,8 @@ def _describe(source, prepared: Prepared, model, trained, configs: Configs, star
         frequency=frame.freq, season=season, mase_scale=mase_scale, training=training,
         classification=prepared.classification, dtypes=frame.dtypes,
         metrics=report["metrics"] if report else None, baselines=report["baselines"] if report else None,
-        notes=frame.notes, versions=_versions(), created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        notes=[without_name(note, prepared.table.name) for note in frame.notes], versions=_versions(),
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     name = prepared.table.name
     report_md = markdown(report, f"Test part of {name}") if report else "No test part (--test-frac 0).\n"
     history = [vars(stats) for stats in trained.history]

@@ -19,7 +19,7 @@ from forecast_cli.data.io import Table, read_source
 from forecast_cli.data.labels import rebuild_task_frame
 from forecast_cli.errors import DataError
 from forecast_cli.forward import build_forward
-from forecast_cli.notes import note_slow_read
+from forecast_cli.notes import new_notes, note_slow_read
 from forecast_cli.predictors import Predictor, make_predictor
 from forecast_cli.store import artifact
 from forecast_cli.store.manifest import Manifest
@@ -58,9 +58,21 @@ class LoadedModel:
         manifest = self.manifest
         frame = rebuild_task_frame(table, manifest.frame, manifest.classification, manifest.horizon)
         note_slow_read(table.name, *table.raw.shape, time.perf_counter() - started, warn)
-        for note in frame.notes:
+        notes = frame.notes
+        if self.is_training_data(source, table):  # fit said these once already; only what is new now
+            notes = new_notes(notes, table.name, manifest.notes)
+        for note in notes:
             warn(note)
         return frame, table, source
+
+    def is_training_data(self, source: Source, table: Table) -> bool:
+        """Whether `source` is the data fitted on: the same bytes, the same DataFrame, or the recorded
+        training file (perhaps with rows appended since)."""
+        if table.sha256 == self.manifest.data.sha256 or source is self.training_data:
+            return True
+        recorded = self.manifest.data.path
+        return (isinstance(source, (str, Path)) and str(source) != "-" and bool(recorded)
+                and Path(source).resolve() == Path(recorded))
 
 
 def open_model(directory: Path, engine: str = "torch") -> LoadedModel:

@@ -19,3 +19,17 @@ def note_slow_read(name: str, rows: int, columns: int, seconds: float, warn: Cal
     """One line after a read that took SLOW_READ_SECONDS or more, so a cron log shows where time went."""
     if seconds >= SLOW_READ_SECONDS:
         warn(Info(f"read {name}: {rows:,} rows, {columns} columns in {seconds:.1f}s"))
+
+
+def without_name(note: str, name: str) -> str:
+    """A data note without its leading `<file>: `, so notes about the same file compare equal
+    whatever path named it (the manifest records them this way)."""
+    prefix = f"{name}: "
+    return note[len(prefix):] if note.startswith(prefix) else note
+
+
+def new_notes(notes: list[str], name: str, said_at_fit: list[str]) -> list[str]:
+    """The notes about re-read training data that fit did not already say (a new gap count, rows
+    dropped anew); the same text again is left out."""
+    said = set(said_at_fit)
+    return [note for note in notes if without_name(note, name) not in said]

@@ -15,7 +15,8 @@ import pandas as pd
 
 from forecast_cli.errors import DataError
 from forecast_cli.data.numtext import is_number_text, read_text_numbers
-from forecast_cli.data.timeindex import detect_time_columns, infer_frequency, parse_time
+from forecast_cli.data.timeindex import (detect_time_columns, frequency_words, infer_frequency,
+                                         missing_timestamps, parse_time)
 
 LEAK_SHARE = 0.99  # share of rows where a column equals a future target for it to count as a leak
 LEAK_SHIFTS = 3  # how far ahead inputs other than the target are compared
@@ -80,7 +81,7 @@ def build_frame(raw: pd.DataFrame, name: str, target: str, features: tuple[str, 
     numeric, categorical, excluded = _choose_inputs(ordered, name, target, features, time_cols, unreadable)
     excluded.update(_find_leaks(ordered, target, numeric, horizon))
     for column, reason in excluded.items():
-        notes.append(f"column {column!r} is not used as an input: {reason}.")
+        notes.append(f"{name}: column {column!r} is not used as an input: {reason}.")
     numeric = tuple(c for c in numeric if c not in excluded)
     categories = {c: sorted(ordered[c].dropna().astype(str).unique().tolist()) for c in categorical}
     spec = FrameSpec(target, time_cols, numeric, categories, excluded)
@@ -111,13 +112,25 @@ def _finish(ordered: pd.DataFrame, spec: FrameSpec, name: str, notes: list[str],
     onehot = _one_hot(ordered.loc[numeric.index], spec.categories, name, notes)
     data = pd.concat([numeric, onehot], axis=1).astype("float64")
     if dropped:
-        notes.append(f"dropped {dropped} leading row(s) with missing values.")
+        notes.append(f"{name}: dropped {dropped} leading row(s) with missing values.")
     if filled:
-        notes.append(f"filled {filled} missing value(s) by interpolation in time.")
+        notes.append(f"{name}: filled {filled} missing value(s) by interpolation in time.")
     freq = infer_frequency(data.index) if isinstance(data.index, pd.DatetimeIndex) else None
     if spec.time_cols and freq is None:
         notes.append("the time steps are irregular; forecasts carry step numbers instead of timestamps.")
+    elif freq:
+        _note_gaps(data.index, freq, name, notes)
     return Frame(data, spec, freq, notes, dropped, filled)
+
+
+def _note_gaps(index: pd.DatetimeIndex, freq: str, name: str, notes: list[str]) -> None:
+    """One note counting the timestamps a regular series lacks (a daily file missing three days)."""
+    missing = missing_timestamps(index, freq)
+    if len(missing):
+        first = missing[0]
+        shown = str(first.date()) if first == first.normalize() else first.isoformat(sep=" ")
+        notes.append(f"{name}: {len(missing)} timestamp(s) missing from the {frequency_words(freq)} time grid "
+                     f"(first {shown}); rows are taken as consecutive steps.")
 
 
 def _index_by_time(raw: pd.DataFrame, time_cols: tuple[str, ...], name: str, notes: list[str]) -> pd.DataFrame:
