@@ -55,6 +55,14 @@ class Model:
             return self._outcome.report
         return None
 
+    def data_name(self, data: Source | None = None) -> str:
+        """What `data` is called in messages and report titles: the path given, `<stdin>`, `<DataFrame>`,
+        or the training file that `data=None` reads (the one beside the model directory preferred)."""
+        source = self._loaded.data_source(data)
+        if isinstance(source, pd.DataFrame):
+            return "<DataFrame>"
+        return "<stdin>" if str(source) == "-" else str(source)
+
     def predict(self, data: Source | None = None) -> pd.DataFrame:
         """The forecast after the data's last row: `timestamp, step, <target>` (a classifier:
         `timestamp, step, class, p_<class>...`), the CLI's columns."""

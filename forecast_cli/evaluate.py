@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -40,7 +39,7 @@ def evaluate(model: LoadedModel, data: Source | None, warn: Callable[[str], None
     or with `require_origins` False an Evaluation whose `backtest` is None (a plot still draws)."""
     frame, table, source = model.read(data, warn)
     manifest = model.manifest
-    origins = evaluation_origins(frame, manifest, source, table.sha256)
+    origins = evaluation_origins(frame, manifest, model.is_training_data(source, table))
     if len(origins) == 0 and not require_origins:
         return Evaluation(frame, table, None)
     return Evaluation(frame, table, model.predictor.backtest(frame, origins, manifest.season, manifest.mase_scale))
@@ -62,12 +61,13 @@ def all_origins(frame: Frame, window: int, horizon: int) -> np.ndarray:
     return origins_between(0, len(frame.data), window, horizon)
 
 
-def evaluation_origins(frame: Frame, manifest: Manifest, source: Source, sha256: str) -> np.ndarray:
+def evaluation_origins(frame: Frame, manifest: Manifest, training_data: bool) -> np.ndarray:
     """Origins to score, never inside the period the model was fitted and tuned on.
 
     Data that reaches back into that period (the training file, a copy of it on stdin, a file with
     rows appended) is scored only after the validation part ends; data wholly after it, or without
-    a time axis and not the training file, is scored from every origin with a full window before it.
+    a time axis and not the training data (`training_data`: the same bytes or the recorded file), is
+    scored from every origin with a full window before it.
     """
     window, horizon = manifest.window, manifest.horizon
     recorded = manifest.data
@@ -75,9 +75,7 @@ def evaluation_origins(frame: Frame, manifest: Manifest, source: Source, sha256:
     if isinstance(index, pd.DatetimeIndex) and len(index):
         overlaps = index[0] <= pd.Timestamp(recorded.val_end)
     else:
-        same_path = (isinstance(source, (str, Path)) and str(source) != "-" and recorded.path
-                     and Path(source).resolve() == Path(recorded.path))
-        overlaps = bool(same_path) or sha256 == recorded.sha256
+        overlaps = training_data
     if overlaps:
         return origins_after(frame, recorded.val_end, window, horizon)
     return all_origins(frame, window, horizon)
@@ -100,11 +98,16 @@ def parse_thresholds(specs: list[str]) -> dict[str, float]:
     return limits
 
 
-def check_thresholds(result: dict, limits: dict[str, float]) -> None:
-    """Raise ThresholdBreached (exit 3) naming the first metric worse than its limit."""
-    if limits and result.get("task") == "classify":
+def refuse_thresholds_for_classifier(task: str | None, limits: dict[str, float]) -> None:
+    """--fail-above limits forecast errors; a classifier has none (checked before any work)."""
+    if limits and task == "classify":
         raise ConfigError("--fail-above limits forecast errors; this model is a classifier, whose accuracy "
                           "is in the --json output. Leave --fail-above out.")
+
+
+def check_thresholds(result: dict, limits: dict[str, float]) -> None:
+    """Raise ThresholdBreached (exit 3) naming the first metric worse than its limit."""
+    refuse_thresholds_for_classifier(result.get("task"), limits)
     for metric, limit in limits.items():
         value = result["metrics"].get(metric)
         if value is None:  # an alert that silently passed would be a check that cannot fail

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import platform
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -26,9 +26,10 @@ from forecast_cli.data.timeindex import season_of
 from forecast_cli.data.windows import Scaler, Splits, origins_between, split_rows
 from forecast_cli.errors import ConfigError, DataError, Interrupted
 from forecast_cli.forward import check_weights, scaled_values, torch_forward
+from forecast_cli.loaded import relative_data_path
 from forecast_cli.metrics import naive_scale
 from forecast_cli.nn.spec import ModelSpec
-from forecast_cli.notes import note_slow_read, without_name
+from forecast_cli.notes import note_read, without_name
 from forecast_cli.predictors import Backtest, Predictor, make_predictor
 from forecast_cli.report import markdown
 from forecast_cli.store import artifact, checkpoint, lock
@@ -50,7 +51,10 @@ class FitOutcome:
     seconds: float
 
     def save(self, out: Path) -> None:
-        """Write the model directory `out` (staged and swapped in atomically, under its lock)."""
+        """Write the model directory `out` (staged and swapped in atomically, under its lock), recording
+        the training file's path from `out` too when it lies below out's parent (loaded.relative_data_path)."""
+        data = replace(self.manifest.data, relative_path=relative_data_path(self.manifest.data.path, out))
+        self.manifest = replace(self.manifest, data=data)
         artifact.save(out, self.manifest, self.weights, self.history, self.report or {}, self.report_md)
 
 
@@ -105,7 +109,7 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
     started = time.perf_counter()
     table = read_source(source)
     frame = build_task_frame(table, data_config)
-    note_slow_read(table.name, *table.raw.shape, time.perf_counter() - started, warn)
+    note_read(table.name, *table.raw.shape, time.perf_counter() - started, warn)
     for note in frame.notes:
         warn(note)
     values = frame.data.to_numpy(dtype="float64")

@@ -15,10 +15,17 @@ class Info(str):
     default `warn` (Python's warnings) drops it."""
 
 
-def note_slow_read(name: str, rows: int, columns: int, seconds: float, warn: Callable[[str], None]) -> None:
-    """One line after a read that took SLOW_READ_SECONDS or more, so a cron log shows where time went."""
-    if seconds >= SLOW_READ_SECONDS:
-        warn(Info(f"read {name}: {rows:,} rows, {columns} columns in {seconds:.1f}s"))
+def note_read(name: str, rows: int, columns: int, seconds: float, warn: Callable[[str], None],
+              recorded_in: object = None) -> None:
+    """After a read: one line naming the file when it was read unasked (`recorded_in`: the model directory
+    that recorded it), and saying its size and time when it took SLOW_READ_SECONDS or more, so a cron
+    log shows where time went. Said after the read, so a bad file's error stays the only line."""
+    slow = seconds >= SLOW_READ_SECONDS
+    if not (slow or recorded_in is not None):
+        return
+    origin = f", the training data recorded in {recorded_in}" if recorded_in is not None else ""
+    size = f": {rows:,} rows, {columns} columns in {seconds:.1f}s" if slow else ""
+    warn(Info(f"read {name}{origin}{size}"))
 
 
 def without_name(note: str, name: str) -> str:

@@ -222,9 +222,12 @@ def predict(
     with exit_codes():
         import forecast_cli
         from forecast_cli.cli.output import write_forecast
+        from forecast_cli.store.atomic import check_file_target
 
         if fmt not in ("csv", "json"):
             raise ConfigError(f"--format must be csv or json, not {fmt!r}.")
+        if output != "-":
+            check_file_target(Path(output))
         forecast = forecast_cli.load(model, engine=engine, warn=_warner(quiet)).predict(_data(data))
         write_forecast(forecast, output, fmt)
 
@@ -244,12 +247,16 @@ def evaluate(
     with exit_codes():
         import forecast_cli
         from forecast_cli.cli.output import show_evaluation
-        from forecast_cli.evaluate import check_thresholds, parse_thresholds
+        from forecast_cli.evaluate import check_thresholds, parse_thresholds, refuse_thresholds_for_classifier
+        from forecast_cli.store.atomic import check_file_target
 
         thresholds = parse_thresholds(fail_above or [])
+        if report is not None:
+            check_file_target(report)
         loaded = forecast_cli.load(model, warn=_warner(quiet))
+        refuse_thresholds_for_classifier(loaded.manifest.task, thresholds)
         result = loaded.evaluate(_data(data))
-        name = "<stdin>" if data == "-" else data or loaded.manifest.data.path
+        name = loaded.data_name(_data(data))
         show_evaluation(result, name, as_json, report)
         check_thresholds(result, thresholds)
 

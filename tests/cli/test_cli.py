@@ -69,7 +69,8 @@ def test_predict_prints_horizon_rows_of_future_timestamps_and_only_data(runner, 
     assert list(forecast["step"]) == list(range(1, TINY_HORIZON + 1))
     assert forecast[TINY_TARGET].notna().all()
     assert "warning" not in result.stdout
-    assert result.stderr.splitlines() == []  # fit said the data's one note; the same file adds nothing
+    # the file read unasked is named; fit said the data's one note, which the same file does not repeat
+    assert result.stderr.splitlines() == [f"read {fitted.csv}, the training data recorded in {fitted.model_dir}"]
 
 
 def test_predict_json_parses(runner, fitted):
@@ -100,7 +101,7 @@ def test_evaluate_json_has_exactly_the_documented_keys(runner, fitted):
     assert set(payload["baselines"]) == {"naive", "seasonal_naive"}  # daily data: a season of 7
     assert all(set(scores) == METRIC_KEYS for scores in payload["baselines"].values())
     assert payload["excluded_zero_targets"] == 0
-    assert result.stderr.splitlines() == []
+    assert result.stderr.splitlines() == [f"read {fitted.csv}, the training data recorded in {fitted.model_dir}"]
 
 
 def test_evaluate_on_the_training_file_matches_the_fit_report(runner, fitted):

@@ -48,8 +48,8 @@ def test_predict_gives_horizon_rows_with_increasing_future_timestamps(workdir):
     last = pd.Timestamp(pd.read_csv(workdir / "data.csv")["date"].iloc[-1])
     assert stamps.iloc[0] > last
     assert stamps.is_monotonic_increasing and stamps.is_unique
-    # nothing: fit already said the data's one note, and no Python warnings leak through
-    assert result.stderr.splitlines() == []
+    # the file read unasked, named; fit already said the data's one note; no Python warnings leak through
+    assert result.stderr.splitlines() == ["read data.csv, the training data recorded in forecast_model"]
 
 
 def test_evaluate_json_has_the_documented_keys(workdir):
