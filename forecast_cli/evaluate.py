@@ -16,7 +16,7 @@ import pandas as pd
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.io import Table
 from forecast_cli.data.windows import origins_between
-from forecast_cli.errors import ConfigError, ThresholdBreached
+from forecast_cli.errors import ConfigError, DataError, ThresholdBreached
 from forecast_cli.loaded import LoadedModel, Source
 from forecast_cli.metrics import METRICS
 from forecast_cli.predictors import Backtest
@@ -39,9 +39,12 @@ def evaluate(model: LoadedModel, data: Source | None, warn: Callable[[str], None
     or with `require_origins` False an Evaluation whose `backtest` is None (a plot still draws)."""
     frame, table, source = model.read(data, warn)
     manifest = model.manifest
-    origins = evaluation_origins(frame, manifest, model.is_training_data(source, table))
+    training_data = model.is_training_data(source, table)
+    origins = evaluation_origins(frame, manifest, training_data)
     if len(origins) == 0 and not require_origins:
         return Evaluation(frame, table, None)
+    if len(origins) == 0:
+        _refuse_data_inside_the_fit_period(frame, manifest, training_data, table.name)
     return Evaluation(frame, table, model.predictor.backtest(frame, origins, manifest.season, manifest.mase_scale))
 
 
@@ -79,6 +82,32 @@ def evaluation_origins(frame: Frame, manifest: Manifest, training_data: bool) ->
     if overlaps:
         return origins_after(frame, recorded.val_end, window, horizon)
     return all_origins(frame, window, horizon)
+
+
+def _refuse_data_inside_the_fit_period(frame: Frame, manifest: Manifest, training_data: bool, name: str) -> None:
+    """No origin because the data stops before (or too soon after) the validation part ends: say that,
+    rather than the predictor's general "no forecast origin"."""
+    index, val_end, horizon = frame.data.index, manifest.data.val_end, manifest.horizon
+    if isinstance(index, pd.DatetimeIndex) and len(index):
+        if index[0] > pd.Timestamp(val_end):
+            return
+        after = int(len(index) - index.searchsorted(pd.Timestamp(val_end), side="right"))
+        end = _shown(pd.Timestamp(val_end))
+        last = f"ends on {_shown(index[-1])}"
+    elif training_data:
+        after, end, last = len(index) - int(val_end), f"row {val_end}", f"has {len(index)} rows"
+    else:
+        return
+    if after <= 0:
+        raise DataError(f"{name}: the data {last}, before the end of the model's validation part ({end}); "
+                        "evaluate scores only forecasts after it, which the model was neither fitted nor tuned "
+                        f"on. Give data that runs past {end} (the training file with newer rows, or newer data).")
+    raise DataError(f"{name}: the data has {after} row(s) after the end of the model's validation part ({end}); "
+                    f"a backtest needs {horizon} (the horizon) after it. Give data with more recent rows.")
+
+
+def _shown(stamp: pd.Timestamp) -> str:
+    return str(stamp.date()) if stamp == stamp.normalize() else stamp.isoformat(sep=" ")
 
 
 def parse_thresholds(specs: list[str]) -> dict[str, float]:

@@ -26,7 +26,7 @@ from forecast_cli.data.timeindex import season_of
 from forecast_cli.data.windows import Scaler, Splits, origins_between, split_rows
 from forecast_cli.errors import ConfigError, DataError, Interrupted
 from forecast_cli.forward import check_weights, scaled_values, torch_forward
-from forecast_cli.loaded import relative_data_path
+from forecast_cli.loaded import header_looks_like_data, relative_data_path, shown_names
 from forecast_cli.metrics import naive_scale
 from forecast_cli.nn.spec import ModelSpec
 from forecast_cli.notes import note_read, without_name
@@ -108,6 +108,7 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
     data_config = configs.data
     started = time.perf_counter()
     table = read_source(source)
+    _require_header(table, data_config.target_from or data_config.target)
     frame = build_task_frame(table, data_config)
     note_read(table.name, *table.raw.shape, time.perf_counter() - started, warn)
     for note in frame.notes:
@@ -125,6 +126,14 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
                       if frame.labels else None)
     spec = derive_model_spec(configs, frame.spec, len(frame.labels.classes) if frame.labels else 0)
     return Prepared(table, frame, splits, scaler, data, spec, classification)
+
+
+def _require_header(table: Table, target: str) -> None:
+    """A file whose header line is missing: the target is not a column and the names read as values."""
+    if target not in table.raw.columns and header_looks_like_data(table.raw.columns):
+        raise DataError(f"{table.name}: the first line looks like data, not a header "
+                        f"({shown_names(table.raw.columns)}); fit needs a header line naming the columns, "
+                        f"{target!r} among them. Add it.")
 
 
 def _train(prepared: Prepared, configs: Configs, out: Path | None, warn: Callable[[str], None], on_epoch_end: Callable | None,

@@ -8,7 +8,9 @@ held in memory after `forecast_cli.fit`, else the training file recorded in the 
 from __future__ import annotations
 
 import os
+import re
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -18,6 +20,7 @@ import pandas as pd
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.io import Table, read_source
 from forecast_cli.data.labels import rebuild_task_frame
+from forecast_cli.data.numtext import is_number_text
 from forecast_cli.errors import DataError
 from forecast_cli.forward import build_forward
 from forecast_cli.notes import new_notes, note_read
@@ -57,6 +60,7 @@ class LoadedModel:
         started = time.perf_counter()
         table = read_source(source)
         manifest = self.manifest
+        _require_header(table, manifest)
         frame = rebuild_task_frame(table, manifest.frame, manifest.classification, manifest.horizon)
         unasked = isinstance(source, str) and source is not data  # the recorded file: always say which
         note_read(table.name, *table.raw.shape, time.perf_counter() - started, warn,
@@ -77,6 +81,48 @@ class LoadedModel:
             return False
         return any(Path(source).resolve() == Path(path).resolve()
                    for path in recorded_paths(self.manifest, self.directory))
+
+
+def _require_header(table: Table, manifest: Manifest) -> None:
+    """A file without its header line (`tail -n 200 data.csv | forecast predict -`): the model's columns
+    are missing and the first line, taken as the header, holds values. Say so instead of "column missing"."""
+    spec = manifest.frame
+    needed = [*spec.time_cols, *spec.numeric, *spec.categories]
+    if all(column in table.raw.columns for column in needed) or not header_looks_like_data(table.raw.columns):
+        return
+    example = Path(manifest.data.path).name if manifest.data.path else "data.csv"
+    raise DataError(f"{table.name}: the first line looks like data, not a header ({shown_names(table.raw.columns)}); "
+                    f"the model needs a header line naming its columns ({', '.join(needed)}). Add it, e.g. "
+                    f"(head -n 1 {example}; tail -n 200 {example}) | forecast predict -")
+
+
+def header_looks_like_data(columns) -> bool:
+    """Whether the column names read as a row of values: at least half of them numbers or dates
+    (a text column such as an id or a category may hold the rest)."""
+    names = [str(column).strip() for column in columns]
+    measured = 0
+    for name in names:
+        base = re.sub(r"\.\d+$", "", name)  # pandas renames a repeated name 61.2 to 61.2.1
+        base = base if base in names else name
+        measured += bool(is_number_text(base) or _is_date(base))
+    return measured > 0 and 2 * measured >= len(names)
+
+
+def _is_date(text: str) -> bool:
+    if not any(ch.isdigit() for ch in text):
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return pd.to_datetime(text, errors="coerce", format="mixed") is not pd.NaT
+        except (ValueError, TypeError, OverflowError):
+            return False
+
+
+def shown_names(columns, shown: int = 4) -> str:
+    """The first few column names for a message."""
+    names = [str(column) for column in columns]
+    return ", ".join(names[:shown]) + (", ..." if len(names) > shown else "")
 
 
 def open_model(directory: Path, engine: str = "torch") -> LoadedModel:

@@ -292,7 +292,7 @@ def info(
             json.dump(manifest.to_json(), sys.stdout, indent=2)
             sys.stdout.write("\n")
         else:
-            show_manifest(manifest)
+            show_manifest(manifest, model)
 
 
 def _data(data: Optional[str]) -> Optional[str]:

@@ -51,19 +51,23 @@ def show_evaluation(result: dict, name: str, as_json: bool, report: Path | None)
         sys.stdout.write(markdown(result, f"Backtest on {name}"))
 
 
-def show_manifest(manifest) -> None:
+def show_manifest(manifest, directory: Path) -> None:
     """A readable summary of a model directory's manifest (a store.manifest.Manifest)."""
     from rich.console import Console
     from rich.table import Table
+
+    from forecast_cli.data.timeindex import frequency_words
 
     data, spec, frame = manifest.data, manifest.model_spec, manifest.frame
     table = Table(show_header=False, title="forecast model")
     rows = [
         ("created", manifest.created_at),
         ("versions", ", ".join(f"{k} {v}" for k, v in manifest.versions.items())),
-        ("data", f"{data.path} ({data.rows} rows, sha256 {data.sha256[:12]}…)"),
+        ("data", f"{data.path or 'stdin or a DataFrame (no file recorded)'} ({data.rows} rows, "
+                 f"sha256 {data.sha256[:12]}…)"),
+        ("read without DATA", _default_data_text(manifest, directory)),
         ("time", f"{', '.join(frame.time_cols) or '(row order)'}; frequency "
-                 f"{manifest.frequency or 'irregular'}; last {data.last_timestamp}"),
+                 f"{frequency_words(manifest.frequency)}; last {data.last_timestamp}"),
         ("target", _target_text(manifest)),
         ("inputs", ", ".join(frame.input_columns)),
         ("excluded", "; ".join(f"{k}: {v}" for k, v in frame.excluded.items()) or "none"),
@@ -84,6 +88,20 @@ def show_manifest(manifest) -> None:
     for key, value in rows:
         table.add_row(key, str(value))
     Console().print(table)
+
+
+def _default_data_text(manifest, directory: Path) -> str:
+    """Which file a command without DATA reads now (loaded.recorded_paths' order), or why none."""
+    from forecast_cli.loaded import recorded_paths
+
+    if not manifest.data.path:
+        return "nothing: pass DATA or '-'"
+    candidates = recorded_paths(manifest, directory)
+    found = next((path for path in candidates if Path(path).is_file()), None)
+    if found is None:
+        return f"nothing: {' and '.join(candidates)} no longer exist; pass DATA"
+    relative = manifest.data.relative_path
+    return f"{found} ({relative} from the model directory)" if relative and found == candidates[0] else found
 
 
 def _target_text(manifest) -> str:

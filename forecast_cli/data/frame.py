@@ -147,11 +147,40 @@ def _index_by_time(raw: pd.DataFrame, time_cols: tuple[str, ...], name: str, not
     duplicated = frame.index.duplicated()
     if duplicated.any():
         first = int(np.flatnonzero(duplicated)[0])
+        series = _series_column(frame, time_cols)
+        if series is not None:
+            raise DataError(_several_series(frame, series, name))
         raise DataError(
             f"{name}: timestamp {frame.index[first]} appears more than once (line {frame[ROW].iloc[first]}); "
             "keep one row per timestamp."
         )
     return frame
+
+
+def _series_column(frame: pd.DataFrame, time_cols: tuple[str, ...]) -> str | None:
+    """The column whose values tell apart the rows sharing a timestamp (a long-format file's series id):
+    with it the timestamps are unique, and it repeats (at most half as many values as rows). Of several,
+    the one with the fewest values, text before numbers."""
+    found = []
+    for column in (c for c in frame.columns if c not in (ROW, *time_cols)):
+        values = frame[column]
+        count = values.nunique(dropna=False)
+        if 2 <= count <= len(frame) // 2 and not pd.MultiIndex.from_arrays([frame.index, values]).duplicated().any():
+            found.append((count, pd.api.types.is_numeric_dtype(values), column))
+    return min(found)[2] if found else None
+
+
+def _several_series(frame: pd.DataFrame, column: str, name: str) -> str:
+    """Say which column holds the series and how to keep one (one series per file is what fit learns)."""
+    values = frame[column].drop_duplicates().tolist()
+    position = [c for c in frame.columns if c != ROW].index(column) + 1
+    first = values[0]
+    test = f'${position}=={first}' if isinstance(first, (int, float, np.number)) else f'${position}=="{first}"'
+    source = name if not name.startswith("<") else "data.csv"
+    shown = ", ".join(repr(v) for v in values[:3]) + (", ..." if len(values) > 3 else "")
+    return (f"{name}: several series in one file (column {column!r} repeats timestamps): {len(values)} series "
+            f"({shown}). A model learns one series; pick one and keep its rows with the header, e.g. "
+            f"awk -F, 'NR==1 || {test}' {source} > one_series.csv")
 
 
 def _require_target(frame: pd.DataFrame, target: str, name: str) -> None:
