@@ -214,6 +214,10 @@ def predict(
     output: Annotated[str, typer.Option("--output", help="File to write, or - for stdout.",
                                         metavar="FILE|-")] = "-",
     fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    no_header: Annotated[bool, typer.Option("--no-header", help="CSV rows without the header line "
+                         "(for `forecast predict --no-header >> forecasts.csv`).")] = False,
+    append: Annotated[bool, typer.Option("--append", help="Add the rows to --output FILE; the header goes only "
+                      "into a new or empty file, and a file with other columns is refused.")] = False,
     engine: Annotated[str, typer.Option(help="torch, or numpy: the same model in NumPy, without importing "
                       "torch (faster to start).")] = "torch",
     quiet: Quiet = False,
@@ -221,15 +225,13 @@ def predict(
     """Forecast the next horizon steps after the end of the data, in original units."""
     with exit_codes():
         import forecast_cli
-        from forecast_cli.cli.output import write_forecast
-        from forecast_cli.store.atomic import check_file_target
+        from forecast_cli.cli.output import check_forecast_output, write_forecast
 
         if fmt not in ("csv", "json"):
             raise ConfigError(f"--format must be csv or json, not {fmt!r}.")
-        if output != "-":
-            check_file_target(Path(output))
+        check_forecast_output(output, fmt, not no_header, append)
         forecast = forecast_cli.load(model, engine=engine, warn=_warner(quiet)).predict(_data(data))
-        write_forecast(forecast, output, fmt)
+        write_forecast(forecast, output, fmt, not no_header, append)
 
 
 @app.command(epilog="Example: forecast evaluate sample_data/sh000001_daily.csv --json")

@@ -5,30 +5,96 @@ Rich is used for terminal tables only; CSV and JSON go to stdout directly.
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 from pathlib import Path
 
 from forecast_cli.errors import ConfigError
-from forecast_cli.store.atomic import write_text
+from forecast_cli.store.atomic import check_file_target, write_text
 
 
-def write_forecast(forecast, output: str, fmt: str) -> None:
+def check_forecast_output(output: str, fmt: str, header: bool = True, append: bool = False) -> None:
+    """Refuse what cannot be written, before any work: --append without a file or on JSON, --no-header
+    off CSV, a path in a missing folder or naming a folder."""
+    if append and output == "-":
+        raise ConfigError("--append adds rows to a file: name it with --output FILE "
+                          "(on stdout, use --no-header with >>).")
+    if append and fmt != "csv":
+        raise ConfigError(f"--append adds CSV rows; it cannot be used with --format {fmt}.")
+    if not header and fmt != "csv":
+        raise ConfigError(f"--no-header applies to CSV; it cannot be used with --format {fmt}.")
+    if output != "-":
+        check_file_target(Path(output))
+
+
+def write_forecast(forecast, output: str, fmt: str, header: bool = True, append: bool = False) -> None:
     """CSV (`timestamp,step,<target>`, or a classifier's `timestamp,step,class,p_<class>...`) or JSON
-    records, to stdout (`-`) or a file. A classifier's table carries its label name and classes in `attrs`."""
+    records, to stdout (`-`) or a file. A classifier's table carries its label name and classes in `attrs`.
+    `header` False leaves out the CSV header line; `append` adds the rows to the file `output`, with the
+    header only when the file is new or empty (see _append_csv)."""
     if fmt == "json":
         records = forecast.to_dict(orient="records")
-        header = {"target": forecast.attrs.get("target", forecast.columns[-1])}
+        header_fields = {"target": forecast.attrs.get("target", forecast.columns[-1])}
         if "classes" in forecast.attrs:
-            header["classes"] = forecast.attrs["classes"]
-        text = json.dumps({**header, "forecast": records}, indent=2) + "\n"
+            header_fields["classes"] = forecast.attrs["classes"]
+        text = json.dumps({**header_fields, "forecast": records}, indent=2) + "\n"
     else:
         text = forecast.to_csv(index=False, lineterminator="\n", float_format="%.8g")
+        head = forecast.iloc[:0].to_csv(index=False, lineterminator="\n")  # the header line as written above
+        if append:
+            _append_csv(Path(output), text[len(head):], head, header)
+            return
+        if not header:
+            text = text[len(head):]
     if output == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
         write_text(Path(output), text)
+
+
+def _append_csv(path: Path, rows: str, head: str, header: bool) -> None:
+    """Add CSV rows at the end of `path`: a new or empty file gets the header first (unless `header` is
+    False); a file whose first line is another header is refused, so one file never mixes columns.
+    One plain append, not an atomic replace: the rows already there stay as they are."""
+    first, ends_in_newline = _first_line(path)
+    if first is None:
+        body = (head if header else "") + rows
+    else:
+        _require_same_columns(path, first, head, header)
+        body = ("" if ends_in_newline else "\n") + rows
+    try:
+        with open(path, "a", newline="") as stream:
+            stream.write(body)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be written ({exc.strerror}); choose another path.") from exc
+
+
+def _first_line(path: Path) -> tuple[str | None, bool]:
+    """The file's first line (None for a missing or empty file) and whether its last byte is a newline."""
+    try:
+        with open(path, "rb") as stream:
+            first = stream.readline()
+            if not first:
+                return None, True
+            stream.seek(-1, 2)
+            return first.decode("utf-8", "replace").rstrip("\r\n"), stream.read(1) == b"\n"
+    except FileNotFoundError:
+        return None, True
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read to append to it ({exc.strerror}); choose another path.") from exc
+
+
+def _require_same_columns(path: Path, first: str, head: str, header: bool) -> None:
+    """The file's header must be this forecast's; with --no-header a headerless file needs as many fields."""
+    expected = head.rstrip("\n")
+    if first == expected:
+        return
+    if not header and len(next(csv.reader([first]))) == len(next(csv.reader([expected]))):
+        return
+    raise ConfigError(f"--append: {path} starts with {first[:80]!r}, not this forecast's columns {expected!r}; "
+                      "append to a file with the same columns, or write a new one.")
 
 
 def show_evaluation(result: dict, name: str, as_json: bool, report: Path | None) -> None:
