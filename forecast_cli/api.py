@@ -55,6 +55,13 @@ class Model:
             return self._outcome.report
         return None
 
+    @property
+    def report_markdown(self) -> str | None:
+        """The fit's test report as Markdown (what report.md holds); None for a model loaded from disk."""
+        if self._outcome is not None:
+            return self._outcome.report_md
+        return None
+
     def data_name(self, data: Source | None = None) -> str:
         """What `data` is called in messages and report titles: the path given, `<stdin>`, `<DataFrame>`,
         or the training file that `data=None` reads (the one beside the model directory preferred)."""

@@ -6,12 +6,54 @@ Rich is used for terminal tables only; CSV and JSON go to stdout directly.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import sys
 from pathlib import Path
 
 from forecast_cli.errors import ConfigError
 from forecast_cli.store.atomic import check_file_target, write_text
+
+
+FORECAST_FORMATS = ("csv", "json", "markdown")
+EVALUATION_FORMATS = ("table", "markdown", "json", "csv")
+FORMAT_BY_SUFFIX = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".csv": "csv"}
+
+
+def check_choice(option: str, value: str | None, choices: tuple[str, ...]) -> None:
+    """Refuse a value outside `choices` (None: not given) in the CLI's one line."""
+    if value is not None and value not in choices:
+        listed = ", ".join(choices[:-1]) + f" or {choices[-1]}"
+        raise ConfigError(f"{option} must be {listed}, not {value!r}.")
+
+
+def chosen_format(fmt: str | None, as_json: bool, choices: tuple[str, ...]) -> str | None:
+    """--format, with --json as its synonym for json; both asking for different formats is refused."""
+    check_choice("--format", fmt, choices)
+    if as_json and fmt not in (None, "json"):
+        raise ConfigError(f"--json and --format {fmt} ask for two formats; give one.")
+    return "json" if as_json else fmt
+
+
+def forecast_format(fmt: str | None, output: str) -> str:
+    """predict's format: --format, else from --output's extension (.json, .md), else CSV."""
+    check_choice("--format", fmt, FORECAST_FORMATS)
+    if fmt is not None:
+        return fmt
+    return "csv" if output == "-" else FORMAT_BY_SUFFIX.get(Path(output).suffix.lower(), "csv")
+
+
+def evaluation_format(fmt: str | None, as_json: bool) -> str:
+    """evaluate's format: --format or --json, else a table on a terminal and Markdown in a pipe."""
+    return chosen_format(fmt, as_json, EVALUATION_FORMATS) or ("table" if sys.stdout.isatty() else "markdown")
+
+
+def write_fit_report(model, fmt: str | None) -> None:
+    """`fit --format json|markdown`: the test report on stdout, as report.json or report.md hold it."""
+    if fmt == "json":
+        sys.stdout.write(json.dumps(model.report or {}, indent=2) + "\n")
+    elif fmt == "markdown":
+        sys.stdout.write(model.report_markdown)
 
 
 def check_forecast_output(output: str, fmt: str, header: bool = True, append: bool = False) -> None:
@@ -39,6 +81,8 @@ def write_forecast(forecast, output: str, fmt: str, header: bool = True, append:
         if "classes" in forecast.attrs:
             header_fields["classes"] = forecast.attrs["classes"]
         text = json.dumps({**header_fields, "forecast": records}, indent=2) + "\n"
+    elif fmt == "markdown":
+        text = markdown_table(forecast.to_csv(index=False, lineterminator="\n", float_format="%.8g"))
     else:
         text = forecast.to_csv(index=False, lineterminator="\n", float_format="%.8g")
         head = forecast.iloc[:0].to_csv(index=False, lineterminator="\n")  # the header line as written above
@@ -52,6 +96,13 @@ def write_forecast(forecast, output: str, fmt: str, header: bool = True, append:
         sys.stdout.flush()
     else:
         write_text(Path(output), text)
+
+
+def markdown_table(csv_text: str) -> str:
+    """A CSV text as a Markdown table (the cells as the CSV writes them; `|` escaped)."""
+    rows = list(csv.reader(io.StringIO(csv_text)))
+    lines = ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join([lines[0], "|" + "---|" * len(rows[0]), *lines[1:]]) + "\n"
 
 
 def _append_csv(path: Path, rows: str, head: str, header: bool) -> None:
@@ -97,24 +148,22 @@ def _require_same_columns(path: Path, first: str, head: str, header: bool) -> No
                       "append to a file with the same columns, or write a new one.")
 
 
-def show_evaluation(result: dict, name: str, as_json: bool, report: Path | None) -> None:
-    """The backtest as JSON, a rich table on a terminal, or Markdown in a pipe; optionally a report file."""
-    from forecast_cli.report import markdown, rich_table
+def show_evaluation(result: dict, name: str, fmt: str, report: Path | None) -> None:
+    """The backtest on stdout as `fmt` (table, markdown, json or csv); optionally a report file, whose
+    format its extension picks (.json, .csv, else Markdown)."""
+    from forecast_cli.report import csv_text, markdown, rich_table
 
+    title = f"Backtest on {name}"
+    texts = {"json": lambda: json.dumps(result, indent=2) + "\n", "csv": lambda: csv_text(result),
+             "markdown": lambda: markdown(result, title)}
     if report is not None:
-        text = (json.dumps(result, indent=2) + "\n" if str(report).endswith(".json")
-                else markdown(result, f"Backtest on {name}"))
-        write_text(report, text)
-    if as_json:
-        json.dump(result, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    elif sys.stdout.isatty():
+        write_text(report, texts[FORMAT_BY_SUFFIX.get(report.suffix.lower(), "markdown")]())
+    if fmt == "table":
         from rich.console import Console
 
-        Console().print(rich_table(result, f"Backtest on {name}: {result['windows']} windows, "
-                                           f"horizon {result['horizon']}"))
+        Console().print(rich_table(result, f"{title}: {result['windows']} windows, horizon {result['horizon']}"))
     else:
-        sys.stdout.write(markdown(result, f"Backtest on {name}"))
+        sys.stdout.write(texts[fmt]())
 
 
 def show_manifest(manifest, directory: Path) -> None:
