@@ -84,7 +84,8 @@ class Model:
         return evaluate(self._loaded, data, self._warn).backtest.result
 
     def plot(self, path: str | Path, data: Source | None = None) -> Path:
-        """Draw history, backtest, forecast ahead and training curves to a PNG; returns its path."""
+        """Draw history, a close-up of the backtest and the forecast ahead, and the training curves to an
+        image (PNG, SVG or PDF, by the name's extension); returns its path."""
         from forecast_cli.plot import plot
 
         return plot(self._loaded, data, Path(path), self._warn)
