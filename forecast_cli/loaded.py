@@ -91,8 +91,8 @@ def _require_header(table: Table, manifest: Manifest) -> None:
     if all(column in table.raw.columns for column in needed) or not header_looks_like_data(table.raw.columns):
         return
     example = Path(manifest.data.path).name if manifest.data.path else "data.csv"
-    raise DataError(f"{table.name}: the first line looks like data, not a header ({shown_names(table.raw.columns)}); "
-                    f"the model needs a header line naming its columns ({', '.join(needed)}). Add it, e.g. "
+    raise DataError(f"{table.name}: the first line looks like data, not a header "
+                    f"({shown_names(table.raw.columns)}); the model needs a header line naming its columns ({', '.join(needed)}). Add it, e.g. "
                     f"(head -n 1 {example}; tail -n 200 {example}) | forecast predict -")
 
 
