@@ -92,7 +92,8 @@ def _require_header(table: Table, manifest: Manifest) -> None:
         return
     example = Path(manifest.data.path).name if manifest.data.path else "data.csv"
     raise DataError(f"{table.name}: the first line looks like data, not a header "
-                    f"({shown_names(table.raw.columns)}); the model needs a header line naming its columns ({', '.join(needed)}). Add it, e.g. "
+                    f"({shown_names(table.raw.columns)}); the model needs a header line naming its columns "
+                    f"({', '.join(needed)}). Add it, e.g. "
                     f"(head -n 1 {example}; tail -n 200 {example}) | forecast predict -")
 
 

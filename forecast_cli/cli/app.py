@@ -258,7 +258,8 @@ def predict(
 def evaluate(
     data: DataArg = None,
     model: ModelDir = DEFAULT_MODEL,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout (--format json).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout (--format "
+                                          "json).")] = False,
     fmt: Annotated[Optional[str], typer.Option("--format", help="table, markdown, json or csv. Default: a table on a "
                    "terminal, else markdown.", show_default=False)] = None,
     report: Annotated[Optional[Path], typer.Option("--report", "-o", help="Also write the report: JSON or CSV if "

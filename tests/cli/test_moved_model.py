@@ -1,5 +1,6 @@
 """A model folder copied or moved with its data reads the data beside it, not the original file by its
-absolute path; the file a command reads unasked is always named on stderr (after reading it, so an error stays one line)."""
+absolute path; the file a command reads unasked is always named on stderr (after reading it, so an
+error stays one line)."""
 
 import io
 import json
