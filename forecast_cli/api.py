@@ -3,7 +3,8 @@
 Keyword options carry the CLI's option names in snake_case, with the same defaults (taken from the
 config records) and the same validation: a bad option raises a ForecastError subclass whose message
 is the CLI's one line. Notes and warnings go to `warn` (default: Python's `warnings`, category
-ForecastWarning), never to stdout.
+ForecastWarning), never to stdout; `notes.Info` lines among them (the file read, a slow read's time)
+are not warnings, and the default `warn` drops them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
 from forecast_cli.loaded import LoadedModel, Source, open_model
+from forecast_cli.notes import Info
 from forecast_cli.store.manifest import Configs, Manifest
 
 
@@ -24,6 +26,8 @@ class ForecastWarning(UserWarning):
 
 
 def _warn(message: str) -> None:
+    if isinstance(message, Info):  # what was read and how long it took: a terminal's business, not a warning
+        return
     warnings.warn(message, ForecastWarning, stacklevel=3)
 
 
@@ -51,6 +55,21 @@ class Model:
             return self._outcome.report
         return None
 
+    @property
+    def report_markdown(self) -> str | None:
+        """The fit's test report as Markdown (what report.md holds); None for a model loaded from disk."""
+        if self._outcome is not None:
+            return self._outcome.report_md
+        return None
+
+    def data_name(self, data: Source | None = None) -> str:
+        """What `data` is called in messages and report titles: the path given, `<stdin>`, `<DataFrame>`,
+        or the training file that `data=None` reads (the one beside the model directory preferred)."""
+        source = self._loaded.data_source(data)
+        if isinstance(source, pd.DataFrame):
+            return "<DataFrame>"
+        return "<stdin>" if str(source) == "-" else str(source)
+
     def predict(self, data: Source | None = None) -> pd.DataFrame:
         """The forecast after the data's last row: `timestamp, step, <target>` (a classifier:
         `timestamp, step, class, p_<class>...`), the CLI's columns."""
@@ -65,7 +84,8 @@ class Model:
         return evaluate(self._loaded, data, self._warn).backtest.result
 
     def plot(self, path: str | Path, data: Source | None = None) -> Path:
-        """Draw history, backtest, forecast ahead and training curves to a PNG; returns its path."""
+        """Draw history, a close-up of the backtest and the forecast ahead, and the training curves to an
+        image (PNG, SVG or PDF, by the name's extension); returns its path."""
         from forecast_cli.plot import plot
 
         return plot(self._loaded, data, Path(path), self._warn)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -17,7 +16,7 @@ import pandas as pd
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.io import Table
 from forecast_cli.data.windows import origins_between
-from forecast_cli.errors import ConfigError, ThresholdBreached
+from forecast_cli.errors import ConfigError, DataError, ThresholdBreached
 from forecast_cli.loaded import LoadedModel, Source
 from forecast_cli.metrics import METRICS
 from forecast_cli.predictors import Backtest
@@ -40,9 +39,12 @@ def evaluate(model: LoadedModel, data: Source | None, warn: Callable[[str], None
     or with `require_origins` False an Evaluation whose `backtest` is None (a plot still draws)."""
     frame, table, source = model.read(data, warn)
     manifest = model.manifest
-    origins = evaluation_origins(frame, manifest, source, table.sha256)
+    training_data = model.is_training_data(source, table)
+    origins = evaluation_origins(frame, manifest, training_data)
     if len(origins) == 0 and not require_origins:
         return Evaluation(frame, table, None)
+    if len(origins) == 0:
+        _refuse_data_inside_the_fit_period(frame, manifest, training_data, table.name)
     return Evaluation(frame, table, model.predictor.backtest(frame, origins, manifest.season, manifest.mase_scale))
 
 
@@ -62,12 +64,13 @@ def all_origins(frame: Frame, window: int, horizon: int) -> np.ndarray:
     return origins_between(0, len(frame.data), window, horizon)
 
 
-def evaluation_origins(frame: Frame, manifest: Manifest, source: Source, sha256: str) -> np.ndarray:
+def evaluation_origins(frame: Frame, manifest: Manifest, training_data: bool) -> np.ndarray:
     """Origins to score, never inside the period the model was fitted and tuned on.
 
     Data that reaches back into that period (the training file, a copy of it on stdin, a file with
     rows appended) is scored only after the validation part ends; data wholly after it, or without
-    a time axis and not the training file, is scored from every origin with a full window before it.
+    a time axis and not the training data (`training_data`: the same bytes or the recorded file), is
+    scored from every origin with a full window before it.
     """
     window, horizon = manifest.window, manifest.horizon
     recorded = manifest.data
@@ -75,9 +78,7 @@ def evaluation_origins(frame: Frame, manifest: Manifest, source: Source, sha256:
     if isinstance(index, pd.DatetimeIndex) and len(index):
         overlaps = index[0] <= pd.Timestamp(recorded.val_end)
     else:
-        same_path = (isinstance(source, (str, Path)) and str(source) != "-" and recorded.path
-                     and Path(source).resolve() == Path(recorded.path))
-        overlaps = bool(same_path) or sha256 == recorded.sha256
+        overlaps = training_data
     if overlaps:
         return origins_after(frame, recorded.val_end, window, horizon)
     return all_origins(frame, window, horizon)
@@ -87,6 +88,30 @@ def evaluation_origins(frame: Frame, manifest: Manifest, source: Source, sha256:
 # naive and seasonal naive), so "mase_vs_naive=1.0" fails when the model is no better than naive.
 RATIOS = {"mase_vs_naive": ("naive",), "mase_vs_seasonal_naive": ("seasonal_naive",),
           "mase_vs_linear": ("linear",), "mase_vs_best": ("naive", "seasonal_naive")}
+def _refuse_data_inside_the_fit_period(frame: Frame, manifest: Manifest, training_data: bool, name: str) -> None:
+    """No origin because the data stops before (or too soon after) the validation part ends: say that,
+    rather than the predictor's general "no forecast origin"."""
+    index, val_end, horizon = frame.data.index, manifest.data.val_end, manifest.horizon
+    if isinstance(index, pd.DatetimeIndex) and len(index):
+        if index[0] > pd.Timestamp(val_end):
+            return
+        after = int(len(index) - index.searchsorted(pd.Timestamp(val_end), side="right"))
+        end = _shown(pd.Timestamp(val_end))
+        last = f"ends on {_shown(index[-1])}"
+    elif training_data:
+        after, end, last = len(index) - int(val_end), f"row {val_end}", f"has {len(index)} rows"
+    else:
+        return
+    if after <= 0:
+        raise DataError(f"{name}: the data {last}, before the end of the model's validation part ({end}); "
+                        "evaluate scores only forecasts after it, which the model was neither fitted nor tuned "
+                        f"on. Give data that runs past {end} (the training file with newer rows, or newer data).")
+    raise DataError(f"{name}: the data has {after} row(s) after the end of the model's validation part ({end}); "
+                    f"a backtest needs {horizon} (the horizon) after it. Give data with more recent rows.")
+
+
+def _shown(stamp: pd.Timestamp) -> str:
+    return str(stamp.date()) if stamp == stamp.normalize() else stamp.isoformat(sep=" ")
 
 
 def parse_thresholds(specs: list[str]) -> dict[str, float]:
@@ -107,11 +132,16 @@ def parse_thresholds(specs: list[str]) -> dict[str, float]:
     return limits
 
 
-def check_thresholds(result: dict, limits: dict[str, float]) -> None:
-    """Raise ThresholdBreached (exit 3) naming the first metric (or MASE ratio) worse than its limit."""
-    if limits and result.get("task") == "classify":
+def refuse_thresholds_for_classifier(task: str | None, limits: dict[str, float]) -> None:
+    """--fail-above limits forecast errors; a classifier has none (checked before any work)."""
+    if limits and task == "classify":
         raise ConfigError("--fail-above limits forecast errors; this model is a classifier, whose accuracy "
                           "is in the --json output. Leave --fail-above out.")
+
+
+def check_thresholds(result: dict, limits: dict[str, float]) -> None:
+    """Raise ThresholdBreached (exit 3) naming the first metric (or MASE ratio) worse than its limit."""
+    refuse_thresholds_for_classifier(result.get("task"), limits)
     for metric, limit in limits.items():
         value = mase_ratio(result, metric) if metric in RATIOS else result["metrics"].get(metric)
         if value is None:  # an alert that silently passed would be a check that cannot fail

@@ -26,8 +26,10 @@ from forecast_cli.data.timeindex import season_of
 from forecast_cli.data.windows import Scaler, Splits, origins_between, split_rows
 from forecast_cli.errors import ConfigError, DataError, Interrupted
 from forecast_cli.forward import LINEAR_PREFIX, check_weights, scaled_values, torch_forward
+from forecast_cli.loaded import header_looks_like_data, relative_data_path, shown_names
 from forecast_cli.metrics import naive_scale
 from forecast_cli.nn.spec import ModelSpec
+from forecast_cli.notes import note_read, without_name
 from forecast_cli.predictors import Backtest, Predictor, make_predictor
 from forecast_cli.report import markdown
 from forecast_cli.store import artifact, checkpoint, lock
@@ -49,7 +51,10 @@ class FitOutcome:
     seconds: float
 
     def save(self, out: Path) -> None:
-        """Write the model directory `out` (staged and swapped in atomically, under its lock)."""
+        """Write the model directory `out` (staged and swapped in atomically, under its lock), recording
+        the training file's path from `out` too when it lies below out's parent (loaded.relative_data_path)."""
+        data = replace(self.manifest.data, relative_path=relative_data_path(self.manifest.data.path, out))
+        self.manifest = replace(self.manifest, data=data)
         artifact.save(out, self.manifest, self.weights, self.history, self.report or {}, self.report_md)
 
 
@@ -103,8 +108,11 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
     from forecast_cli.nn.train import TrainingData
 
     data_config = configs.data
+    started = time.perf_counter()
     table = read_source(source)
+    _require_header(table, data_config.target_from or data_config.target)
     frame = build_task_frame(table, data_config)
+    note_read(table.name, *table.raw.shape, time.perf_counter() - started, warn)
     for note in frame.notes:
         warn(note)
     values = frame.data.to_numpy(dtype="float64")
@@ -122,6 +130,14 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
     classification = (Classification(**classification_record(frame.labels, data.train_origins, data.horizon))
                       if frame.labels else None)
     return Prepared(table, frame, splits, scaler, data, spec, classification)
+
+
+def _require_header(table: Table, target: str) -> None:
+    """A file whose header line is missing: the target is not a column and the names read as values."""
+    if target not in table.raw.columns and header_looks_like_data(table.raw.columns):
+        raise DataError(f"{table.name}: the first line looks like data, not a header "
+                        f"({shown_names(table.raw.columns)}); fit needs a header line naming the columns, "
+                        f"{target!r} among them. Add it.")
 
 
 def _train(prepared: Prepared, configs: Configs, out: Path | None, warn: Callable[[str], None], on_epoch_end: Callable | None,
@@ -218,7 +234,8 @@ def _describe(source, prepared: Prepared, model, trained, configs: Configs, star
         frequency=frame.freq, season=season, mase_scale=mase_scale, training=training,
         classification=prepared.classification, dtypes=frame.dtypes,
         metrics=report["metrics"] if report else None, baselines=report["baselines"] if report else None,
-        notes=frame.notes, versions=_versions(), created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        notes=[without_name(note, prepared.table.name) for note in frame.notes], versions=_versions(),
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     name = prepared.table.name
     report_md = markdown(report, f"Test part of {name}", "the test part") if report else "No test part (--test-frac 0).\n"
     history = [vars(stats) for stats in trained.history]

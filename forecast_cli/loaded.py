@@ -7,6 +7,10 @@ held in memory after `forecast_cli.fit`, else the training file recorded in the 
 
 from __future__ import annotations
 
+import os
+import re
+import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -16,8 +20,10 @@ import pandas as pd
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.io import Table, read_source
 from forecast_cli.data.labels import rebuild_task_frame
+from forecast_cli.data.numtext import is_number_text
 from forecast_cli.errors import DataError
 from forecast_cli.forward import build_forward, split_baseline
+from forecast_cli.notes import new_notes, note_read
 from forecast_cli.predictors import Predictor, make_predictor
 from forecast_cli.store import artifact
 from forecast_cli.store.manifest import Manifest
@@ -46,17 +52,78 @@ class LoadedModel:
             return data
         if self.training_data is not None:
             return self.training_data
-        return recorded_source(self.manifest)
+        return recorded_source(self.manifest, self.directory)
 
     def read(self, data: Source | None, warn: Callable[[str], None]) -> tuple[Frame, Table, Source]:
         """Read the data and rebuild the model's inputs from it; notes go through `warn`."""
         source = self.data_source(data)
+        started = time.perf_counter()
         table = read_source(source)
         manifest = self.manifest
+        _require_header(table, manifest)
         frame = rebuild_task_frame(table, manifest.frame, manifest.classification, manifest.horizon)
-        for note in frame.notes:
+        unasked = isinstance(source, str) and source is not data  # the recorded file: always say which
+        note_read(table.name, *table.raw.shape, time.perf_counter() - started, warn,
+                  self.directory if unasked else None)
+        notes = frame.notes
+        if self.is_training_data(source, table):  # fit said these once already; only what is new now
+            notes = new_notes(notes, table.name, manifest.notes)
+        for note in notes:
             warn(note)
         return frame, table, source
+
+    def is_training_data(self, source: Source, table: Table) -> bool:
+        """Whether `source` is the data fitted on: the same bytes, the same DataFrame, or the recorded
+        training file (perhaps with rows appended since)."""
+        if table.sha256 == self.manifest.data.sha256 or source is self.training_data:
+            return True
+        if not isinstance(source, (str, Path)) or str(source) == "-":
+            return False
+        return any(Path(source).resolve() == Path(path).resolve()
+                   for path in recorded_paths(self.manifest, self.directory))
+
+
+def _require_header(table: Table, manifest: Manifest) -> None:
+    """A file without its header line (`tail -n 200 data.csv | forecast predict -`): the model's columns
+    are missing and the first line, taken as the header, holds values. Say so instead of "column missing"."""
+    spec = manifest.frame
+    needed = [*spec.time_cols, *spec.numeric, *spec.categories]
+    if all(column in table.raw.columns for column in needed) or not header_looks_like_data(table.raw.columns):
+        return
+    example = Path(manifest.data.path).name if manifest.data.path else "data.csv"
+    raise DataError(f"{table.name}: the first line looks like data, not a header "
+                    f"({shown_names(table.raw.columns)}); the model needs a header line naming its columns "
+                    f"({', '.join(needed)}). Add it, e.g. "
+                    f"(head -n 1 {example}; tail -n 200 {example}) | forecast predict -")
+
+
+def header_looks_like_data(columns) -> bool:
+    """Whether the column names read as a row of values: at least half of them numbers or dates
+    (a text column such as an id or a category may hold the rest)."""
+    names = [str(column).strip() for column in columns]
+    measured = 0
+    for name in names:
+        base = re.sub(r"\.\d+$", "", name)  # pandas renames a repeated name 61.2 to 61.2.1
+        base = base if base in names else name
+        measured += bool(is_number_text(base) or _is_date(base))
+    return measured > 0 and 2 * measured >= len(names)
+
+
+def _is_date(text: str) -> bool:
+    if not any(ch.isdigit() for ch in text):
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return pd.to_datetime(text, errors="coerce", format="mixed") is not pd.NaT
+        except (ValueError, TypeError, OverflowError):
+            return False
+
+
+def shown_names(columns, shown: int = 4) -> str:
+    """The first few column names for a message."""
+    names = [str(column) for column in columns]
+    return ", ".join(names[:shown]) + (", ..." if len(names) > shown else "")
 
 
 def open_model(directory: Path, engine: str = "torch") -> LoadedModel:
@@ -74,16 +141,40 @@ def open_model(directory: Path, engine: str = "torch") -> LoadedModel:
     return LoadedModel(manifest, predictor, Path(directory))
 
 
-def recorded_source(manifest: Manifest) -> str:
-    """The training file recorded at fit time, if it still exists and names a data file."""
-    recorded = manifest.data.path
-    if not recorded:
+def recorded_source(manifest: Manifest, directory: Path | None = None) -> str:
+    """The training file recorded at fit time, if it still exists and names a data file: the one at the
+    recorded relative path from the model `directory` if there is one (a project folder copied or moved
+    whole), else the recorded absolute path."""
+    if not manifest.data.path:
         raise DataError("the model was fitted on stdin or a DataFrame, so no data file is recorded; pass DATA or '-'.")
-    if not Path(recorded).is_file():
-        raise DataError(f"the training file recorded in the model, {recorded}, no longer exists; pass DATA.")
-    if Path(recorded).suffix.lower() not in RECORDED_SUFFIXES:
-        # A manifest is not trusted to point at any file: an edited one could make predict read
-        # (and quote the header of) something that is not data at all.
-        raise DataError(f"the data path recorded in the model, {recorded}, is not a .csv/.tsv/.txt file, so it "
-                        "is not read unasked; pass DATA.")
-    return recorded
+    candidates = recorded_paths(manifest, directory)
+    for candidate in candidates:
+        if Path(candidate).suffix.lower() not in RECORDED_SUFFIXES:
+            # A manifest is not trusted to point at any file: an edited one could make predict read
+            # (and quote the header of) something that is not data at all.
+            raise DataError(f"the data path recorded in the model, {candidate}, is not a .csv/.tsv/.txt file, so "
+                            "it is not read unasked; pass DATA.")
+    for candidate in candidates:
+        if Path(candidate).is_file():
+            return candidate
+    also = f" (nor is {candidates[0]})" if len(candidates) > 1 else ""
+    raise DataError(f"the training file recorded in the model, {manifest.data.path}, no longer exists{also}; "
+                    "pass DATA.")
+
+
+def recorded_paths(manifest: Manifest, directory: Path | None) -> list[str]:
+    """Where the training file may be, in the order tried: relative to the model directory, then absolute."""
+    record = manifest.data
+    paths = [os.path.normpath(Path(directory) / record.relative_path)] if record.relative_path and directory else []
+    return paths + [record.path] if record.path else paths
+
+
+def relative_data_path(data_path: str | None, directory: Path) -> str | None:
+    """The data file as seen from the model directory (`../data.csv`, `../raw/data.csv`) when it lies beside
+    the directory or anywhere below the directory's parent; None for a file elsewhere (or none)."""
+    if not data_path:
+        return None
+    data, home = Path(data_path).resolve(), Path(directory).resolve()
+    if not data.is_relative_to(home.parent):
+        return None
+    return os.path.relpath(data, home)

@@ -45,6 +45,18 @@ def markdown(result: dict, title: str = "Backtest", part: str = "this backtest")
     return "\n".join(lines) + "\n"
 
 
+def csv_text(result: dict) -> str:
+    """The model and each baseline, one row each, the metrics as columns (full precision; blank where
+    undefined). Per-step scores and a classifier's confusion matrix are in the JSON."""
+    names = metric_names(result)
+    first = "classifier" if result.get("task") == "classify" else "forecaster"
+    scored = [("model", result["metrics"]), *result["baselines"].items()]
+    lines = [",".join([first, *names])]
+    lines += [",".join([name, *("" if scores[m] is None else repr(float(scores[m])) for m in names)])
+              for name, scores in scored]
+    return "\n".join(lines) + "\n"
+
+
 def class_markdown(result: dict, title: str) -> str:
     """A classifier's report: scores beside the majority and persistence baselines, then the confusion matrix."""
     classes = [str(c) for c in result["classes"]]

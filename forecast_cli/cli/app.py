@@ -55,7 +55,7 @@ class OneLineUsageErrors(TyperGroup):
 
 app = typer.Typer(
     help="Turn a time-ordered CSV into a trained LSTM/GRU forecaster, forecasts, error reports and plots.",
-    epilog=EPILOG, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, cls=OneLineUsageErrors,
+    epilog=EPILOG, no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False, cls=OneLineUsageErrors,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 STATE = {"debug": False}
@@ -164,7 +164,8 @@ def fit(
                     "z-score.")] = DataConfig.norm,
     device: Annotated[str, typer.Option(help="auto (CUDA, then MPS, else CPU), cpu, cuda or mps.")] = TrainConfig.device,
     seed: Annotated[int, typer.Option(help="Seed for every random source.")] = TrainConfig.seed,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.", metavar="DIR")] = DEFAULT_MODEL,
+    out: Annotated[Path, typer.Option("--out", "--model", "-m", help="Model directory to write (--out, --model "
+                                      "and -m are one option).", metavar="DIR")] = DEFAULT_MODEL,
     task: Annotated[str, typer.Option(help="forecast: the target's next values; classify: its class --horizon rows "
                     "ahead (softmax head, cross-entropy).")] = DataConfig.task,
     target_from: Annotated[Optional[str], typer.Option(help="With --classify-direction: the numeric column whose "
@@ -179,19 +180,38 @@ def fit(
                      "--window. Default: 4 x --window, at least 256.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the fit that SIGINT/SIGTERM interrupted, "
                       "from its checkpoint DIR.checkpoint (same data and options).")] = False,
+    fmt: Annotated[Optional[str], typer.Option("--format", help="Also print the test report on stdout: json "
+                   "(as report.json) or markdown (as report.md).", show_default=False)] = None,
     quiet: Quiet = False,
+    old_out: Annotated[Optional[Path], typer.Option("-o", hidden=True)] = None,  # before -o meant output files
 ) -> None:
     """Train a forecaster (or a classifier) on a CSV and write a model directory with a test report."""
-    options = {name: value for name, value in locals().items() if name not in ("data", "quiet")}
+    options = {name: value for name, value in locals().items() if name not in ("data", "quiet", "fmt", "old_out")}
     with exit_codes():
         import forecast_cli
+        from forecast_cli.cli.output import check_choice, write_fit_report
         from forecast_cli.cli.progress import epoch_reporter
         from forecast_cli.cli.signals import stop_requested
 
+        check_choice("--format", fmt, ("json", "markdown"))
+        out = options["out"] = _old_out(old_out, out, quiet)
         with stop_requested() as should_stop, epoch_reporter(epochs, enabled=not quiet) as on_epoch_end:
             model = forecast_cli.fit(data, **options, warn=_warner(quiet), on_epoch_end=on_epoch_end,
                                      should_stop=should_stop)
         _fit_summary(model, out, quiet)
+        write_fit_report(model, fmt)
+
+
+def _old_out(old_out: Optional[Path], out: Path, quiet: bool) -> Path:
+    """`fit -o DIR`, the spelling from before -o meant an output file everywhere: still the model
+    directory, with one warning."""
+    if old_out is None:
+        return out
+    if out != DEFAULT_MODEL and out != old_out:
+        raise ConfigError(f"-o {old_out} and --model {out} both name the model directory; give --model alone.")
+    say(f"warning: fit -o is the old spelling of --model (-m); -o now names an output file. Use -m {old_out}.",
+        quiet)
+    return old_out
 
 
 def _fit_summary(model, out: Path, quiet: bool) -> None:
@@ -209,17 +229,25 @@ def _fit_summary(model, out: Path, quiet: bool) -> None:
 
 
 def _warner(quiet: bool):
-    """The API's `warn` callback: one `warning:` line on stderr per note, silenced by --quiet."""
-    return lambda message: say(f"warning: {message}", quiet)
+    """The API's `warn` callback: one line on stderr per note (`warning:` unless it is an Info line),
+    silenced by --quiet."""
+    from forecast_cli.notes import Info
+
+    return lambda message: say(message if isinstance(message, Info) else f"warning: {message}", quiet)
 
 
 @app.command(epilog="Example: forecast predict sample_data/sh000001_daily.csv --model forecast_model")
 def predict(
     data: DataArg = None,
     model: ModelDir = DEFAULT_MODEL,
-    output: Annotated[str, typer.Option("--output", help="File to write, or - for stdout.",
-                                        metavar="FILE|-")] = "-",
-    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    output: Annotated[str, typer.Option("--output", "-o", help="File to write, or - for stdout; a name ending "
+                                        ".json or .md picks that format.", metavar="FILE|-")] = "-",
+    fmt: Annotated[Optional[str], typer.Option("--format", help="csv, json or markdown. Default: from --output's "
+                   "extension, else csv.", show_default=False)] = None,
+    no_header: Annotated[bool, typer.Option("--no-header", help="CSV rows without the header line "
+                         "(for `forecast predict --no-header >> forecasts.csv`).")] = False,
+    append: Annotated[bool, typer.Option("--append", help="Add the rows to --output FILE; the header goes only "
+                      "into a new or empty file, and a file with other columns is refused.")] = False,
     engine: Annotated[str, typer.Option(help="torch, or numpy: the same model in NumPy, without importing "
                       "torch (faster to start).")] = "torch",
     quiet: Quiet = False,
@@ -227,21 +255,25 @@ def predict(
     """Forecast the next horizon steps after the end of the data, in original units."""
     with exit_codes():
         import forecast_cli
-        from forecast_cli.cli.output import write_forecast
+        from forecast_cli.cli.output import check_forecast_output, forecast_format, write_forecast
 
-        if fmt not in ("csv", "json"):
-            raise ConfigError(f"--format must be csv or json, not {fmt!r}.")
+        fmt = forecast_format(fmt, output)
+        check_forecast_output(output, fmt, not no_header, append)
         forecast = forecast_cli.load(model, engine=engine, warn=_warner(quiet)).predict(_data(data))
-        write_forecast(forecast, output, fmt)
+        write_forecast(forecast, output, fmt, not no_header, append)
 
 
 @app.command(epilog="Example: forecast evaluate sample_data/sh000001_daily.csv --json")
 def evaluate(
     data: DataArg = None,
     model: ModelDir = DEFAULT_MODEL,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
-    report: Annotated[Optional[Path], typer.Option(help="Also write the report: Markdown, or JSON if the "
-                                                   "name ends in .json.", metavar="FILE")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout (--format "
+                                          "json).")] = False,
+    fmt: Annotated[Optional[str], typer.Option("--format", help="table, markdown, json or csv. Default: a table on a "
+                   "terminal, else markdown.", show_default=False)] = None,
+    report: Annotated[Optional[Path], typer.Option("--report", "-o", help="Also write the report: JSON or CSV if "
+                                                   "the name ends in .json or .csv, else Markdown.",
+                                                   metavar="FILE")] = None,
     fail_above: Annotated[Optional[list[str]], typer.Option(help="METRIC=VALUE, e.g. mape=0.05: exit 3 when "
                           "the model's metric is worse; mase_vs_naive=1.0 (also mase_vs_seasonal_naive, "
                           "mase_vs_linear, mase_vs_best) limits the model's MASE over a baseline's. Repeatable.", metavar="METRIC=VALUE")] = None,
@@ -250,15 +282,20 @@ def evaluate(
     """Backtest a saved model and report its errors beside naive baselines."""
     with exit_codes():
         import forecast_cli
-        from forecast_cli.cli.output import show_evaluation
-        from forecast_cli.evaluate import check_thresholds, parse_thresholds
+        from forecast_cli.cli.output import evaluation_format, show_evaluation
+        from forecast_cli.evaluate import check_thresholds, parse_thresholds, refuse_thresholds_for_classifier
         from forecast_cli.report import verdict_line
+        from forecast_cli.store.atomic import check_file_target
 
+        fmt = evaluation_format(fmt, as_json)
         thresholds = parse_thresholds(fail_above or [])
+        if report is not None:
+            check_file_target(report)
         loaded = forecast_cli.load(model, warn=_warner(quiet))
+        refuse_thresholds_for_classifier(loaded.manifest.task, thresholds)
         result = loaded.evaluate(_data(data))
-        name = "<stdin>" if data == "-" else data or loaded.manifest.data.path
-        show_evaluation(result, name, as_json, report)
+        name = loaded.data_name(_data(data))
+        show_evaluation(result, name, fmt, report)
         verdict = verdict_line(result, "this backtest")
         if verdict:
             say(verdict, quiet)
@@ -269,8 +306,8 @@ def evaluate(
 def plot(
     data: DataArg = None,
     model: ModelDir = DEFAULT_MODEL,
-    out: Annotated[Path, typer.Option("--out", "-o", help="PNG file to write.", metavar="FILE.png")] = Path(
-        "forecast.png"),
+    out: Annotated[Path, typer.Option("--out", "--output", "-o", help="Image file to write: .png, .svg or .pdf.",
+                                      metavar="FILE")] = Path("forecast.png"),
     quiet: Quiet = False,
 ) -> None:
     """Draw actual against predicted, the forecast ahead, and the training curves."""
@@ -284,19 +321,22 @@ def plot(
 @app.command(epilog="Example: forecast info --model forecast_model")
 def info(
     model: ModelDir = DEFAULT_MODEL,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the whole manifest as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole manifest as JSON (--format json).")] = False,
+    fmt: Annotated[Optional[str], typer.Option("--format", help="table or json. Default: table.",
+                                               show_default=False)] = None,
 ) -> None:
     """Show what a model directory holds: data, columns, configuration, scores."""
     with exit_codes():
-        from forecast_cli.cli.output import show_manifest
+        from forecast_cli.cli.output import check_choice, show_manifest
         from forecast_cli.store.artifact import read_manifest
 
+        check_choice("--format", fmt, ("table", "json"))
         manifest = read_manifest(model)
-        if as_json:
+        if as_json or fmt == "json":
             json.dump(manifest.to_json(), sys.stdout, indent=2)
             sys.stdout.write("\n")
         else:
-            show_manifest(manifest)
+            show_manifest(manifest, model)
 
 
 def _data(data: Optional[str]) -> Optional[str]:

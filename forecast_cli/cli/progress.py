@@ -1,4 +1,5 @@
-"""Training progress on stderr: a rich bar on a terminal, nothing in pipes or with --quiet."""
+"""Training progress on stderr: a rich bar on a terminal; without one (a cron log, a pipe) one plain
+line per epoch; nothing with --quiet."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from typing import Callable, Iterator
 
 @contextlib.contextmanager
 def epoch_reporter(epochs: int, enabled: bool) -> Iterator[Callable | None]:
-    """Yield an `on_epoch_end` callback that advances a progress bar, or None when not shown."""
-    if not (enabled and sys.stderr.isatty()):
+    """Yield an `on_epoch_end` callback that advances a progress bar or prints a line, or None when silent."""
+    if not enabled:
         yield None
+        return
+    if not sys.stderr.isatty():
+        yield lambda stats: print(epoch_line(stats, epochs), file=sys.stderr, flush=True)
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -26,3 +30,9 @@ def epoch_reporter(epochs: int, enabled: bool) -> Iterator[Callable | None]:
             progress.update(task, completed=stats.epoch, losses=f"train {stats.train_loss:.4f}{val}")
 
         yield on_epoch_end
+
+
+def epoch_line(stats, epochs: int) -> str:
+    """`epoch 3/60: train loss 0.01234, val loss 0.02345, 0.4s` (no val part without a validation split)."""
+    val = f", val loss {stats.val_loss:.4g}" if stats.val_loss is not None else ""
+    return f"epoch {stats.epoch}/{epochs}: train loss {stats.train_loss:.4g}{val}, {stats.seconds:.1f}s"

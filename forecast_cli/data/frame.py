@@ -15,7 +15,8 @@ import pandas as pd
 
 from forecast_cli.errors import DataError
 from forecast_cli.data.numtext import is_number_text, read_text_numbers
-from forecast_cli.data.timeindex import detect_time_columns, infer_frequency, parse_time
+from forecast_cli.data.timeindex import (detect_time_columns, frequency_words, infer_frequency,
+                                         missing_timestamps, parse_time)
 
 LEAK_SHARE = 0.99  # share of rows where a column equals a future target for it to count as a leak
 LEAK_SHIFTS = 3  # how far ahead inputs other than the target are compared
@@ -80,7 +81,7 @@ def build_frame(raw: pd.DataFrame, name: str, target: str, features: tuple[str, 
     numeric, categorical, excluded = _choose_inputs(ordered, name, target, features, time_cols, unreadable)
     excluded.update(_find_leaks(ordered, target, numeric, horizon))
     for column, reason in excluded.items():
-        notes.append(f"column {column!r} is not used as an input: {reason}.")
+        notes.append(f"{name}: column {column!r} is not used as an input: {reason}.")
     numeric = tuple(c for c in numeric if c not in excluded)
     categories = {c: sorted(ordered[c].dropna().astype(str).unique().tolist()) for c in categorical}
     spec = FrameSpec(target, time_cols, numeric, categories, excluded)
@@ -111,13 +112,25 @@ def _finish(ordered: pd.DataFrame, spec: FrameSpec, name: str, notes: list[str],
     onehot = _one_hot(ordered.loc[numeric.index], spec.categories, name, notes)
     data = pd.concat([numeric, onehot], axis=1).astype("float64")
     if dropped:
-        notes.append(f"dropped {dropped} leading row(s) with missing values.")
+        notes.append(f"{name}: dropped {dropped} leading row(s) with missing values.")
     if filled:
-        notes.append(f"filled {filled} missing value(s) by interpolation in time.")
+        notes.append(f"{name}: filled {filled} missing value(s) by interpolation in time.")
     freq = infer_frequency(data.index) if isinstance(data.index, pd.DatetimeIndex) else None
     if spec.time_cols and freq is None:
         notes.append("the time steps are irregular; forecasts carry step numbers instead of timestamps.")
+    elif freq:
+        _note_gaps(data.index, freq, name, notes)
     return Frame(data, spec, freq, notes, dropped, filled)
+
+
+def _note_gaps(index: pd.DatetimeIndex, freq: str, name: str, notes: list[str]) -> None:
+    """One note counting the timestamps a regular series lacks (a daily file missing three days)."""
+    missing = missing_timestamps(index, freq)
+    if len(missing):
+        first = missing[0]
+        shown = str(first.date()) if first == first.normalize() else first.isoformat(sep=" ")
+        notes.append(f"{name}: {len(missing)} timestamp(s) missing from the {frequency_words(freq)} time grid "
+                     f"(first {shown}); rows are taken as consecutive steps.")
 
 
 def _index_by_time(raw: pd.DataFrame, time_cols: tuple[str, ...], name: str, notes: list[str]) -> pd.DataFrame:
@@ -134,11 +147,40 @@ def _index_by_time(raw: pd.DataFrame, time_cols: tuple[str, ...], name: str, not
     duplicated = frame.index.duplicated()
     if duplicated.any():
         first = int(np.flatnonzero(duplicated)[0])
+        series = _series_column(frame, time_cols)
+        if series is not None:
+            raise DataError(_several_series(frame, series, name))
         raise DataError(
             f"{name}: timestamp {frame.index[first]} appears more than once (line {frame[ROW].iloc[first]}); "
             "keep one row per timestamp."
         )
     return frame
+
+
+def _series_column(frame: pd.DataFrame, time_cols: tuple[str, ...]) -> str | None:
+    """The column whose values tell apart the rows sharing a timestamp (a long-format file's series id):
+    with it the timestamps are unique, and it repeats (at most half as many values as rows). Of several,
+    the one with the fewest values, text before numbers."""
+    found = []
+    for column in (c for c in frame.columns if c not in (ROW, *time_cols)):
+        values = frame[column]
+        count = values.nunique(dropna=False)
+        if 2 <= count <= len(frame) // 2 and not pd.MultiIndex.from_arrays([frame.index, values]).duplicated().any():
+            found.append((count, pd.api.types.is_numeric_dtype(values), column))
+    return min(found)[2] if found else None
+
+
+def _several_series(frame: pd.DataFrame, column: str, name: str) -> str:
+    """Say which column holds the series and how to keep one (one series per file is what fit learns)."""
+    values = frame[column].drop_duplicates().tolist()
+    position = [c for c in frame.columns if c != ROW].index(column) + 1
+    first = values[0]
+    test = f'${position}=={first}' if isinstance(first, (int, float, np.number)) else f'${position}=="{first}"'
+    source = name if not name.startswith("<") else "data.csv"
+    shown = ", ".join(repr(v) for v in values[:3]) + (", ..." if len(values) > 3 else "")
+    return (f"{name}: several series in one file (column {column!r} repeats timestamps): {len(values)} series "
+            f"({shown}). A model learns one series; pick one and keep its rows with the header, e.g. "
+            f"awk -F, 'NR==1 || {test}' {source} > one_series.csv")
 
 
 def _require_target(frame: pd.DataFrame, target: str, name: str) -> None:

@@ -16,6 +16,13 @@ TIME_NAMES = ("date", "datetime", "timestamp", "time", "ds", "month", "period", 
 PART_NAMES = ("year", "month", "day", "hour", "minute", "second")
 PARSE_SHARE = 0.9  # share of values that must parse for an undeclared column to count as time
 NAMED_PARSE_SHARE = 0.5  # lower for a column named like time: its bad lines are then reported, not ignored
+MAX_GRID_FACTOR = 10  # a time grid over this many times the rows is not built to count gaps (an outlier date)
+FREQUENCY_WORDS = {"Day": ("daily", "days"), "Hour": ("hourly", "hours"), "Minute": ("every minute", "minutes"),
+                   "Second": ("every second", "seconds"), "BusinessDay": ("business days", "business days"),
+                   "Week": ("weekly", "weeks"), "MonthBegin": ("monthly", "months"),
+                   "MonthEnd": ("monthly", "months"), "QuarterBegin": ("quarterly", "quarters"),
+                   "QuarterEnd": ("quarterly", "quarters"), "YearBegin": ("yearly", "years"),
+                   "YearEnd": ("yearly", "years")}
 SEASON_BY_OFFSET = {"Hour": 24, "Day": 7, "BusinessDay": 5, "Week": 52, "MonthBegin": 12,
                     "MonthEnd": 12, "QuarterBegin": 4, "QuarterEnd": 4}
 
@@ -192,3 +199,28 @@ def season_of(freq: str | None) -> int | None:
     if offset.n != 1:
         return None
     return SEASON_BY_OFFSET.get(type(offset).__name__)
+
+
+def frequency_words(freq: str | None) -> str:
+    """A frequency for people: "daily (D)", "hourly (h)", "every 15 minutes (15min)", "monthly (MS)";
+    "irregular" for None; the alias alone when it has no name here."""
+    if not freq:
+        return "irregular"
+    offset = pd.tseries.frequencies.to_offset(freq)
+    words = FREQUENCY_WORDS.get(type(offset).__name__)
+    if words is None:
+        return freq
+    return f"{words[0] if offset.n == 1 else f'every {offset.n} {words[1]}'} ({freq})"
+
+
+def missing_timestamps(index: pd.DatetimeIndex, freq: str) -> pd.DatetimeIndex:
+    """Timestamps of the regular grid at `freq` from the first row to the last that the data lacks.
+    Business days are not counted (their holidays are expected), nor a grid too large to build."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if len(index) < 3 or type(offset).__name__ in ("BusinessDay", "CustomBusinessDay"):
+        return pd.DatetimeIndex([])
+    steps = np.diff(index.as_unit("ns").asi8)
+    smallest = steps[steps > 0].min() if (steps > 0).any() else 0
+    if not smallest or (index[-1] - index[0]).value / smallest > MAX_GRID_FACTOR * len(index):
+        return pd.DatetimeIndex([])
+    return pd.date_range(index[0], index[-1], freq=offset).difference(index)

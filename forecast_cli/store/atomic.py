@@ -123,14 +123,20 @@ def write_text(path: Path, text: str) -> None:
     write_file(path, write)
 
 
-def write_file(path: Path, write: Callable[[Path], None]) -> None:
-    """Have `write` fill a temporary sibling, then rename it to `path`, so readers never see half a file;
-    a path that cannot be written (a folder, no space, no permission) is a ConfigError naming it."""
-    path = Path(path)
+def check_file_target(path: Path) -> None:
+    """Refuse a path no file can be written to (its folder missing, or a folder itself); the CLI calls
+    this before any work, so a bad --output fails at once."""
     if not path.parent.exists():
         raise ConfigError(f"{path}: folder {path.parent} does not exist; create it or choose another path.")
     if path.is_dir():
         raise ConfigError(f"{path}: is a folder; give a file name.")
+
+
+def write_file(path: Path, write: Callable[[Path], None]) -> None:
+    """Have `write` fill a temporary sibling, then rename it to `path`, so readers never see half a file;
+    a path that cannot be written (a folder, no space, no permission) is a ConfigError naming it."""
+    path = Path(path)
+    check_file_target(path)
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     except OSError as exc:

@@ -53,6 +53,7 @@ class DataRecord:
     last_timestamp: str | int | None = None
     train_end: str | int | None = None
     splits: dict[str, int] = field(default_factory=dict)
+    relative_path: str | None = None  # the file from the model directory (`../data.csv`), when it lies below its parent
 
 
 @dataclass(frozen=True)
@@ -225,6 +226,7 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("config.train", _is_object, "an object"),
     ("data", _is_object, "an object"),
     ("data.path", _optional(lambda v: isinstance(v, str)), "a file path or null"),
+    ("data.relative_path", _optional(lambda v: isinstance(v, str)), "a path relative to the model directory or null"),
     ("data.sha256", lambda v: isinstance(v, str), "text"),
     ("data.val_end", lambda v: isinstance(v, str) or _is_int(v), "a timestamp or a row count"),
     ("frame", _is_object, "an object"),
@@ -254,7 +256,8 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("notes", _texts, "a list of text"),
     ("decoder", _is_object, "an object"),
 )
-OPTIONAL = {"scaler.difference_scale", "data.path", "classification", "frame.dtypes", "training", "metrics", "baselines", "notes", "decoder"}
+OPTIONAL = {"scaler.difference_scale", "data.path", "data.relative_path", "classification", "frame.dtypes", "training",
+            "metrics", "baselines", "notes", "decoder"}
 CONFIG_NULLABLE: dict[str, tuple[Callable[[Any], bool], str]] = {
     "features": (_texts, "a list of column names or null"),
     "time_col": (_texts, "a list of column names or null"),

@@ -18,7 +18,6 @@ from forecast_cli.cli.app import app
 
 COMMANDS = sorted(get_command(app).commands)
 METRIC_KEYS = {"mape", "smape", "mae", "rmse", "mase"}
-LEADING_ROW_WARNING = "warning: dropped 1 leading row(s) with missing values."
 
 
 def _flat(text: str) -> str:
@@ -64,7 +63,8 @@ def test_predict_prints_horizon_rows_of_future_timestamps_and_only_data(fitted):
     assert list(forecast["step"]) == list(range(1, TINY_HORIZON + 1))
     assert forecast[TINY_TARGET].notna().all()
     assert "warning" not in result.stdout
-    assert result.stderr.splitlines() == [LEADING_ROW_WARNING]
+    # the file read unasked is named; fit said the data's one note, which the same file does not repeat
+    assert result.stderr.splitlines() == [f"read {fitted.csv}, the training data recorded in {fitted.model_dir}"]
 
 
 def test_predict_json_parses(fitted):
@@ -94,8 +94,9 @@ def test_evaluate_json_has_exactly_the_documented_keys(fitted):
     assert set(payload["baselines"]) == {"naive", "seasonal_naive", "linear"}  # daily data: a season of 7
     assert all(set(scores) == METRIC_KEYS for scores in payload["baselines"].values())
     assert payload["excluded_zero_targets"] == 0
-    assert result.stderr.splitlines()[:1] == [LEADING_ROW_WARNING]
-    assert all(line.startswith("the model is worse than ") for line in result.stderr.splitlines()[1:])
+    lines = result.stderr.splitlines()
+    assert lines[:1] == [f"read {fitted.csv}, the training data recorded in {fitted.model_dir}"]
+    assert all(line.startswith("the model is worse than ") for line in lines[1:])
 
 
 def test_evaluate_on_the_training_file_matches_the_fit_report(fitted):

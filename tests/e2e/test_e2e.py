@@ -50,8 +50,8 @@ def test_predict_gives_horizon_rows_with_increasing_future_timestamps(workdir):
     last = pd.Timestamp(pd.read_csv(workdir / "data.csv")["date"].iloc[-1])
     assert stamps.iloc[0] > last
     assert stamps.is_monotonic_increasing and stamps.is_unique
-    # only the tool's own line: no Python warnings leak through
-    assert result.stderr.splitlines() == ["warning: dropped 1 leading row(s) with missing values."]
+    # the file read unasked, named; fit already said the data's one note; no Python warnings leak through
+    assert result.stderr.splitlines() == ["read data.csv, the training data recorded in forecast_model"]
 
 
 def test_evaluate_json_has_the_documented_keys(workdir):
@@ -108,7 +108,7 @@ def test_a_signal_during_fit_exits_130_and_leaves_no_model(tmp_path, signal_numb
          "--epochs", "100000", "--patience", "100000", "--hidden", "8"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first_line = process.stderr.readline()  # the leading-blank warning: the data is read, training starts
-    assert first_line.startswith("warning: dropped 1 leading row"), first_line
+    assert first_line.startswith("warning: data.csv: dropped 1 leading row"), first_line
     process.send_signal(signal_number)
     stdout, rest = process.communicate(timeout=60)
     assert process.returncode == 130

@@ -35,8 +35,8 @@ def test_shanghai_label_column_is_excluded_as_a_leak(shanghai):
     frame = build_frame(raw, shanghai.name, "close", None, None, 1)
     assert "label" in frame.spec.excluded
     assert "label" not in frame.spec.input_columns
-    assert "column 'label' is not used as an input: it equals 'high' 1 row(s) later, so it would leak the future." \
-        in frame.notes
+    assert (f"{shanghai.name}: column 'label' is not used as an input: it equals 'high' 1 row(s) later, so it "
+            "would leak the future.") in frame.notes
     assert set(frame.spec.input_columns) == {"close", "open", "low", "high", "volume", "money", "change"}
 
 
@@ -66,15 +66,15 @@ def test_row_counter_no_is_excluded():
     frame = build_frame(_pollution_like(), "pollution.csv", "pm2.5", None, None, 1)
     assert frame.spec.excluded == {"No": "it counts rows, it is not a measurement"}
     assert frame.spec.input_columns == ["pm2.5", "DEWP"]
-    assert "column 'No' is not used as an input: it counts rows, it is not a measurement." in frame.notes
+    assert "pollution.csv: column 'No' is not used as an input: it counts rows, it is not a measurement." in frame.notes
 
 
 def test_leading_blanks_are_dropped_and_interior_ones_interpolated_and_counted():
     raw = _pollution_like()
     frame = build_frame(raw, "pollution.csv", "pm2.5", None, None, 1)
     assert (frame.dropped_leading, frame.filled) == (3, 2)
-    assert "dropped 3 leading row(s) with missing values." in frame.notes
-    assert "filled 2 missing value(s) by interpolation in time." in frame.notes
+    assert "pollution.csv: dropped 3 leading row(s) with missing values." in frame.notes
+    assert "pollution.csv: filled 2 missing value(s) by interpolation in time." in frame.notes
     pm = frame.data["pm2.5"]
     before, after = raw["pm2.5"][9], raw["pm2.5"][12]
     np.testing.assert_allclose(pm.iloc[[7, 8]], [before + (after - before) / 3, before + 2 * (after - before) / 3])
@@ -144,7 +144,7 @@ def test_features_naming_the_time_column_leave_it_out_with_a_note():
     raw = make_tiny_frame(40)
     frame = build_frame(raw, "tiny.csv", "sales", ("date", "temp"), None, 1)
     assert frame.spec.input_columns == ["sales", "temp"]  # not 40 one-hot date columns
-    assert "column 'date' is not used as an input: it is the time column." in frame.notes
+    assert "tiny.csv: column 'date' is not used as an input: it is the time column." in frame.notes
 
 
 def test_text_target_error_says_to_choose_another_target():

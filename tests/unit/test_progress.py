@@ -1,5 +1,5 @@
-"""cli/progress.py: a progress bar on stderr only when it is a terminal and progress is wanted;
-otherwise no callback at all, so training reports to nobody and nothing reaches a pipe or a log."""
+"""cli/progress.py: a progress bar on stderr when it is a terminal; one plain line per epoch when it
+is not (a cron log, a pipe); no callback at all when progress is not wanted (--quiet)."""
 
 from __future__ import annotations
 
@@ -30,12 +30,14 @@ def use_terminal(monkeypatch) -> Terminal:
     return stream
 
 
-def test_no_callback_and_nothing_written_when_stderr_is_not_a_terminal(monkeypatch):
+def test_off_a_terminal_each_epoch_is_one_plain_line_without_escape_codes(monkeypatch):
     pipe = io.StringIO()
     monkeypatch.setattr(sys, "stderr", pipe)
     with epoch_reporter(5, enabled=True) as on_epoch_end:
-        assert on_epoch_end is None
-    assert pipe.getvalue() == ""
+        on_epoch_end(EpochStats(epoch=1, train_loss=0.5, val_loss=None, seconds=0.25))
+        on_epoch_end(EpochStats(epoch=2, train_loss=0.375, val_loss=0.125, seconds=0.5))
+    assert pipe.getvalue() == ("epoch 1/5: train loss 0.5, 0.2s\n"
+                               "epoch 2/5: train loss 0.375, val loss 0.125, 0.5s\n")
 
 
 def test_no_callback_and_nothing_written_when_disabled_on_a_terminal(monkeypatch):
