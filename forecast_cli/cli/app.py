@@ -66,6 +66,8 @@ DataArg = Annotated[Optional[str], typer.Argument(
     help="CSV file, or - for stdin. Default: the training file recorded in the model, re-read fresh.",
     metavar="[CSV|-]", show_default=False)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or notes on stderr; errors still show.")]
+Engine = Annotated[str, typer.Option(help="torch, or numpy: the same model in NumPy, without importing torch "
+                                     "(faster to start).")]
 DEFAULT_MODEL = Path("forecast_model")
 
 
@@ -248,8 +250,7 @@ def predict(
                          "(for `forecast predict --no-header >> forecasts.csv`).")] = False,
     append: Annotated[bool, typer.Option("--append", help="Add the rows to --output FILE; the header goes only "
                       "into a new or empty file, and a file with other columns is refused.")] = False,
-    engine: Annotated[str, typer.Option(help="torch, or numpy: the same model in NumPy, without importing "
-                      "torch (faster to start).")] = "torch",
+    engine: Engine = "torch",
     quiet: Quiet = False,
 ) -> None:
     """Forecast the next horizon steps after the end of the data, in original units."""
@@ -276,7 +277,9 @@ def evaluate(
                                                    metavar="FILE")] = None,
     fail_above: Annotated[Optional[list[str]], typer.Option(help="METRIC=VALUE, e.g. mape=0.05: exit 3 when "
                           "the model's metric is worse; mase_vs_naive=1.0 (also mase_vs_seasonal_naive, "
-                          "mase_vs_linear, mase_vs_best) limits the model's MASE over a baseline's. Repeatable.", metavar="METRIC=VALUE")] = None,
+                          "mase_vs_linear, mase_vs_best) limits the model's MASE over a baseline's. Repeatable.",
+                          metavar="METRIC=VALUE")] = None,
+    engine: Engine = "torch",
     quiet: Quiet = False,
 ) -> None:
     """Backtest a saved model and report its errors beside naive baselines."""
@@ -291,7 +294,7 @@ def evaluate(
         thresholds = parse_thresholds(fail_above or [])
         if report is not None:
             check_file_target(report)
-        loaded = forecast_cli.load(model, warn=_warner(quiet))
+        loaded = forecast_cli.load(model, engine=engine, warn=_warner(quiet))
         refuse_thresholds_for_classifier(loaded.manifest.task, thresholds)
         result = loaded.evaluate(_data(data))
         name = loaded.data_name(_data(data))

@@ -1,6 +1,7 @@
-"""`forecast predict --engine numpy`: the same forecasts as the torch engine, without importing torch."""
+"""`forecast predict|evaluate --engine numpy`: the same forecasts and scores as the torch engine, without importing torch."""
 
 import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -57,3 +58,34 @@ def test_unknown_engine_is_a_usage_error(models: dict[str, Path]) -> None:
     result = run_cli("predict", "--model", str(models["gru"]), "--engine", "jax")
     assert result.exit_code == 2
     assert result.stderr.strip() == "error: --engine must be torch or numpy, not 'jax'."
+
+
+def _scores(result: dict) -> list[float]:
+    """Every number of an `evaluate --json` object, in a fixed order."""
+    if isinstance(result, dict):
+        return [value for key in sorted(result) for value in _scores(result[key])]
+    if isinstance(result, list):
+        return [value for item in result for value in _scores(item)]
+    return [float(result)] if isinstance(result, (int, float)) and result is not None else []
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru_bidirectional_2_layers"])
+def test_numpy_engine_evaluates_like_the_torch_engine(models: dict[str, Path], name: str) -> None:
+    runs = {engine: run_cli("evaluate", "--model", str(models[name]), "--json", "--quiet", "--engine", engine)
+            for engine in ("torch", "numpy")}
+    assert all(result.exit_code == 0 for result in runs.values()), [r.stderr for r in runs.values()]
+    by_torch, by_numpy = (json.loads(runs[engine].stdout) for engine in ("torch", "numpy"))
+    assert set(by_numpy) == set(by_torch) and set(by_numpy["baselines"]) == set(by_torch["baselines"])
+    np.testing.assert_allclose(_scores(by_numpy), _scores(by_torch), rtol=1e-5, atol=1e-9)
+
+
+@pytest.mark.slow  # a fresh interpreter
+def test_numpy_engine_evaluate_never_imports_torch(models: dict[str, Path]) -> None:
+    script = ("import sys\nfrom forecast_cli.cli.app import main\n"
+              f"sys.argv = ['forecast', 'evaluate', '--model', {str(models['gru'])!r}, '--engine', 'numpy', '--json']\n"
+              "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+              "print('exit', code, 'torch', 'torch' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.rsplit("exit", 1)[0])["windows"] > 0
+    assert done.stdout.splitlines()[-1] == "exit 0 torch False"
