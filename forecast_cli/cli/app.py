@@ -56,6 +56,7 @@ class OneLineUsageErrors(TyperGroup):
 app = typer.Typer(
     help="Turn a time-ordered CSV into a trained LSTM/GRU forecaster, forecasts, error reports and plots.",
     epilog=EPILOG, no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False, cls=OneLineUsageErrors,
+    rich_markup_mode=None,  # plain help: rich's help renderer costs --help 0.2 CPU-s (markdown-it and friends)
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 STATE = {"debug": False}
