@@ -14,14 +14,13 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli.errors import DataError
+from forecast_cli.data.leaks import LEAK_SHIFTS, find_leaks
 from forecast_cli.data.numtext import is_number_text, read_text_numbers
 from forecast_cli.data.timeindex import detect_time_columns, infer_frequency, parse_time
 
 if TYPE_CHECKING:
     from forecast_cli.data.labels import Labels
 
-LEAK_SHARE = 0.99  # share of rows where a column equals a future target for it to count as a leak
-LEAK_SHIFTS = 3  # how far ahead inputs other than the target are compared
 ROW = "__row__"  # original CSV row position, kept through sorting for messages
 FIX_AT_FIT = "Fix that value, or leave the column out with --features."
 FIX_TARGET = "The target must hold numbers; choose another --target."
@@ -71,7 +70,7 @@ def build_frame(raw: pd.DataFrame, name: str, target: str, features: tuple[str, 
     ordered = _index_by_time(raw, time_cols, name, notes)
     unreadable = _read_text_numbers(ordered, [c for c in raw.columns if c not in time_cols], name, notes)
     numeric, categorical, excluded = _choose_inputs(ordered, name, target, features, time_cols, unreadable)
-    excluded.update(_find_leaks(ordered, target, numeric, horizon))
+    excluded.update(_find_leaks(ordered, target, numeric, horizon, notes))
     for column, reason in excluded.items():
         notes.append(f"column {column!r} is not used as an input: {reason}.")
     numeric = tuple(c for c in numeric if c not in excluded)
@@ -187,32 +186,22 @@ def _is_row_counter(series: pd.Series) -> bool:
     return bool(pd.api.types.is_integer_dtype(series) and len(values) > 2 and (np.diff(values) == 1).all())
 
 
-def _find_leaks(frame: pd.DataFrame, target: str, numeric: list[str], horizon: int) -> dict[str, str]:
-    """Columns whose value on a row equals an input's value some rows later: they hold the future.
+def _find_leaks(frame: pd.DataFrame, target: str, numeric: list[str], horizon: int,
+                notes: list[str]) -> dict[str, str]:
+    """Columns whose value on a row equals an input's value some rows later: they hold the future (leaks.py).
 
     The target is checked 1..horizon rows ahead; other inputs a few rows ahead, since a copy of
     tomorrow's high (the Shanghai file's `label`) leaks tomorrow's close nearly as much.
     """
-    series = {c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype="float64") for c in numeric}
-    leaks: dict[str, str] = {}
-    for column in numeric[1:]:
-        for source in numeric:
-            max_shift = max(horizon, 1) if source == target else min(max(horizon, 1), LEAK_SHIFTS)
-            shift = _leading_shift(series[column], series[source], max_shift) if source != column else None
-            if shift:
-                leaks[column] = f"it equals {source!r} {shift} row(s) later, so it would leak the future"
-                break
-    return leaks
-
-
-def _leading_shift(values: np.ndarray, other: np.ndarray, max_shift: int) -> int | None:
-    """The smallest shift k in 1..max_shift with values[t] == other[t + k] on nearly every row."""
-    for shift in range(1, max_shift + 1):
-        now, later = values[:-shift], other[shift:]
-        valid = ~(np.isnan(now) | np.isnan(later))
-        if valid.sum() >= 10 and np.isclose(now[valid], later[valid], rtol=1e-6).mean() >= LEAK_SHARE:
-            return shift
-    return None
+    if len(numeric) < 2:
+        return {}
+    block = frame[list(numeric)]  # one selection: column by column costs more than the comparison at 10,000
+    text = [c for c, dtype in block.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]  # a text target
+    if text:
+        block = block.assign(**{c: pd.to_numeric(block[c], errors="coerce") for c in text})
+    values = block.to_numpy(dtype="float64", na_value=np.nan)  # (T, N)
+    max_shifts = np.array([max(horizon, 1) if c == target else min(max(horizon, 1), LEAK_SHIFTS) for c in numeric])
+    return find_leaks(list(numeric), values, max_shifts, notes)
 
 
 def _read_text_numbers(frame: pd.DataFrame, columns: list[str], name: str, notes: list[str]) -> dict[str, str]:
