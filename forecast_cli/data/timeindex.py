@@ -16,6 +16,8 @@ TIME_NAMES = ("date", "datetime", "timestamp", "time", "ds", "month", "period", 
 PART_NAMES = ("year", "month", "day", "hour", "minute", "second")
 PARSE_SHARE = 0.9  # share of values that must parse for an undeclared column to count as time
 NAMED_PARSE_SHARE = 0.5  # lower for a column named like time: its bad lines are then reported, not ignored
+SAMPLE = 200  # values looked at to decide whether a column holds time and in which format
+MAX_DATE_CHARS = 100  # longer text is not a date ("Wednesday, 25 September 2024 12:34:56.123456 +05:30" is 52)
 SEASON_BY_OFFSET = {"Hour": 24, "Day": 7, "BusinessDay": 5, "Week": 52, "MonthBegin": 12,
                     "MonthEnd": 12, "QuarterBegin": 4, "QuarterEnd": 4}
 
@@ -62,10 +64,12 @@ def _date_part_columns(raw: pd.DataFrame) -> tuple[str, ...]:
 
 
 def _parses_as_dates(series: pd.Series, share: float) -> bool:
-    values = series.dropna()
-    if values.empty or pd.api.types.is_numeric_dtype(values):
+    if pd.api.types.is_numeric_dtype(series):
         return False
-    sample = values.astype(str).head(200)
+    sample = series.dropna().head(SAMPLE).astype(str)
+    if sample.empty:
+        return False
+    sample = sample.where(sample.str.len() <= MAX_DATE_CHARS, "")  # too long to be a date; parsing it is slow
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         parsed = pd.to_datetime(sample, errors="coerce", format="mixed", utc=True)  # utc: offsets may differ (DST)
@@ -105,6 +109,7 @@ def _parse_text_dates(values: pd.Series, label: str, name: str) -> pd.DatetimeIn
         row = int(np.flatnonzero(values.isna().to_numpy())[0])
         raise DataError(f"{name}: time column {label!r} is empty on line {row + 2}; fill or remove that row.")
     text = values.astype(str).str.strip()
+    _refuse_long_values(text, label, name)
     formats = _candidate_formats(text)
     parsed, fmt = None, None
     for fmt in formats:
@@ -128,16 +133,26 @@ def _parse_text_dates(values: pd.Series, label: str, name: str) -> pd.DatetimeIn
 def _candidate_formats(text: pd.Series) -> list[str | None]:
     """Formats guessed from the first value, month-first then day-first (01.02.2010 is ambiguous),
     and from a value whose day exceeds 12; None means pandas' own mixed parsing, tried last."""
-    samples = [text.iloc[0], *text.iloc[1:400:7]]
+    samples = [text.iloc[0], *text.iloc[1:SAMPLE * 2:7]]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pandas warns about the very ambiguity handled here
         guess = pd.tseries.api.guess_datetime_format
         formats = [guess(text.iloc[0]), guess(text.iloc[0], dayfirst=True)]
         formats += [guess(value, dayfirst=True) for value in samples if guess(value) is None]
-    if text.str.fullmatch(r"\d{4}").all():
+    if pd.Series(samples).str.fullmatch(r"\d{4}").all():  # a sample, like the guesses: %Y is tried first only
         formats.insert(0, "%Y")
     unique = list(dict.fromkeys(f for f in formats if f))
     return unique if unique else [None]
+
+
+def _refuse_long_values(text: pd.Series, label: str, name: str) -> None:
+    """A value over MAX_DATE_CHARS cannot be a date, and pandas' mixed-format parsing of it is slow."""
+    long = (text.str.len() > MAX_DATE_CHARS).to_numpy()
+    if long.any():
+        row = int(np.flatnonzero(long)[0])
+        raise DataError(f"{name}: time column {label!r} line {row + 2} holds {len(text.iloc[row]):,} characters "
+                        f"({text.iloc[row][:20]!r}...), too long for a date (at most {MAX_DATE_CHARS}); fix that "
+                        "value, or name the right column with --time-col.")
 
 
 def _to_datetime(text: pd.Series, fmt: str | None) -> pd.Series:

@@ -26,3 +26,38 @@ def test_empty_file_is_a_one_line_error(tmp_path):
     (tmp_path / "empty.csv").write_text("\n")
     with pytest.raises(DataError, match="the file is empty; it needs a header line and rows of data"):
         read_table(str(tmp_path / "empty.csv"))
+
+
+def test_a_field_over_1_mib_is_refused_before_parsing(tmp_path):
+    path = tmp_path / "runaway.csv"
+    path.write_text("date,value\n2021-01-01,1\n" + "2021-01-02" * 200_000 + ",2\n2021-01-03,3\n")
+    with pytest.raises(DataError) as raised:
+        read_table(str(path))
+    assert str(raised.value) == (
+        f"{path}: line 3 holds a field of 2,000,000 characters in column 'date', over the 1 MiB (1,048,576 "
+        "characters) a field may hold; a line break or closing quote is probably missing. Fix or remove that line.")
+
+
+def test_a_wide_line_of_ordinary_fields_is_read(tmp_path):
+    path = tmp_path / "wide.csv"
+    names = [f"column_{i}" for i in range(120_000)]  # a 1.4 MB header line, no field near 1 MiB
+    path.write_text(",".join(names) + "\n" + "\n".join(",".join(["1"] * len(names)) for _ in range(3)) + "\n")
+    assert read_table(str(path)).raw.shape == (3, 120_000)
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", ""])
+def test_a_header_and_one_row_is_refused_with_the_rows_needed(tmp_path, ending):
+    path = tmp_path / "one.csv"
+    path.write_text(f"date,value{ending or chr(10)}2021-01-01,5{ending}", newline="")
+    with pytest.raises(DataError) as raised:
+        read_table(str(path))
+    assert str(raised.value) == (
+        f"{path}: has a header and only one row of data; fit needs at least 30 rows with the default --window 20 "
+        "and --horizon 1 (never fewer than 2), predict at least the model's --window. Add rows.")
+
+
+def test_one_row_spread_over_lines_by_a_quoted_field_is_refused_too(tmp_path):
+    path = tmp_path / "quoted.csv"
+    path.write_text('date,note,value\n2021-01-01,"a\nb\nc\nd",5\n')
+    with pytest.raises(DataError, match="has a header and only one row of data"):
+        read_table(str(path))

@@ -1,0 +1,23 @@
+"""Files that used to hang, mislead or be silently misread: each ends in one accurate line, or is read right.
+
+Fit goes through the CLI (CliRunner), as a user would run it; the helpers are test_bad_input_exits'.
+"""
+
+from __future__ import annotations
+
+from test_bad_input_exits import assert_one_line_error, fit_args, invoke, series_csv
+
+
+def test_a_200_mb_style_runaway_cell_is_refused_at_once(tmp_path):
+    data = tmp_path / "runaway.csv"
+    data.write_text("date,value\n" + "2021-03-01" * 150_000 + ",1\n")  # header and one 1.5 MB line
+    result = invoke(fit_args(data, tmp_path / "model"))
+    assert_one_line_error(result, 2, "runaway.csv: line 2 holds a field of 1,500,000 characters in column 'date'",
+                          "1 MiB")
+
+
+def test_a_header_and_one_row_names_the_rows_needed(tmp_path):
+    data = tmp_path / "one.csv"
+    data.write_text(series_csv(n=1))
+    result = invoke(fit_args(data, tmp_path / "model"))
+    assert_one_line_error(result, 2, "one.csv: has a header and only one row of data; fit needs at least 30 rows")
