@@ -111,10 +111,12 @@ def _parse_text_dates(values: pd.Series, label: str, name: str) -> pd.DatetimeIn
     text = values.astype(str).str.strip()
     _refuse_long_values(text, label, name)
     formats = _candidate_formats(text)
-    parsed, fmt = None, None
+    parsed = None
     for fmt in formats:
-        parsed = _to_datetime(text, fmt)
-        if parsed.notna().all():
+        attempt = _to_datetime(text, fmt)
+        if parsed is None or attempt.notna().sum() > parsed.notna().sum():
+            parsed = attempt  # a failure is reported under the format that reads the most lines
+        if attempt.notna().all():
             break
     bad = parsed.isna().to_numpy()
     if bad.any():

@@ -21,3 +21,14 @@ def test_a_time_value_too_long_for_a_date_is_named_before_any_date_guessing():
     assert str(raised.value) == (
         "long.csv: time column 'date' line 32 holds 500,000 characters ('2021-01-312021-01-31'...), too long for a "
         "date (at most 100); fix that value, or name the right column with --time-col.")
+
+
+def test_an_unreadable_date_is_blamed_on_its_own_line_not_on_a_valid_one():
+    """Line 14 (2021-01-13) fails only under the day-first reading tried last; the bad value is on line 41."""
+    raw = _dated(60)
+    raw.loc[39, "date"] = "someday"
+    with pytest.raises(DataError) as raised:
+        parse_time(raw, ("date",), "late.csv")
+    assert str(raised.value) == (
+        "late.csv: time column 'date' line 41 holds 'someday', which does not match the format of line 2 "
+        "('2021-01-01'); use one date format throughout, or name the right column with --time-col.")
