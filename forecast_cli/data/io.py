@@ -43,6 +43,20 @@ def read_bytes(source: str) -> tuple[bytes, str]:
         raise DataError(f"{source}: cannot be read ({exc.strerror}); check its permissions.") from exc
 
 
+def strip_trailing_junk(data: bytes) -> bytes:
+    """Drop what some writers leave after the last line: a DOS end-of-file mark (^Z, 0x1A) and NUL
+    padding (a preallocated or crashed write). Otherwise they read as a bad last row, or the NULs as
+    a binary file. Line ends are kept; other bytes are data."""
+    if data[:2] in UTF16_BOMS:  # two bytes a character: NULs pair with the text's own bytes
+        trimmed = data.rstrip(b"\x00")
+        trimmed += b"\x00" * (len(trimmed) % 2)
+        text = trimmed.decode("utf-16", errors="ignore")
+        kept = text.rstrip("\x00\x1a\r\n")
+        return data if kept == text.rstrip("\r\n") else (kept + "\n").encode("utf-16")
+    kept = data.rstrip(b"\x00\x1a\r\n")
+    return data if kept == data.rstrip(b"\r\n") else kept + b"\n"
+
+
 def decode(data: bytes, name: str) -> str:
     """Decode as UTF-8 (BOM dropped), UTF-16 with a BOM (Excel's "Unicode text"), else Latin-1;
     refuse binary files."""
@@ -90,6 +104,7 @@ def read_table(source: str) -> Table:
 
 
 def _parse(data: bytes, name: str) -> pd.DataFrame:
+    data = strip_trailing_junk(data)
     text = decode(data, name)
     if not text.strip():
         raise DataError(f"{name}: the file is empty; it needs a header line and rows of data.")

@@ -21,3 +21,11 @@ def test_a_header_and_one_row_names_the_rows_needed(tmp_path):
     data.write_text(series_csv(n=1))
     result = invoke(fit_args(data, tmp_path / "model"))
     assert_one_line_error(result, 2, "one.csv: has a header and only one row of data; fit needs at least 30 rows")
+
+
+def test_a_dos_end_of_file_mark_is_not_a_date_error(tmp_path):
+    data = tmp_path / "dos.csv"
+    data.write_bytes(series_csv().replace("\n", "\r\n").encode() + b"\x1a")
+    result = invoke(fit_args(data, tmp_path / "model"))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""

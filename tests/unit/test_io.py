@@ -1,5 +1,8 @@
 """io.py: delimiter, BOM, quoted headers and line endings are sniffed; file-level problems are one-line errors."""
 
+import io
+
+import pandas as pd
 import pytest
 
 from forecast_cli.errors import DataError
@@ -61,3 +64,23 @@ def test_one_row_spread_over_lines_by_a_quoted_field_is_refused_too(tmp_path):
     path.write_text('date,note,value\n2021-01-01,"a\nb\nc\nd",5\n')
     with pytest.raises(DataError, match="has a header and only one row of data"):
         read_table(str(path))
+
+
+def _clean_series(rows: int = 30) -> str:
+    return "date,value\n" + "".join(f"2021-03-{day:02d},{day * 1.5}\n" for day in range(1, rows + 1))
+
+
+@pytest.mark.parametrize("junk", [b"\x1a", b"\r\n\x1a", b"\x1a\r\n", b"\x00" * 512, b"\x1a" + b"\x00" * 7])
+def test_a_dos_end_of_file_mark_or_nul_padding_after_the_data_is_dropped(tmp_path, junk):
+    clean = _clean_series()
+    text = clean.rstrip("\n") if junk.startswith(b"\x1a") and junk != b"\x1a" else clean
+    path = tmp_path / "dos.csv"
+    path.write_bytes(text.encode() + junk)
+    raw = read_table(str(path)).raw
+    assert raw.equals(pd.read_csv(io.StringIO(clean)))
+
+
+def test_utf16_with_a_dos_end_of_file_mark_is_read(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(_clean_series().encode("utf-16") + "\x1a".encode("utf-16-le") + b"\x00" * 3)
+    assert read_table(str(path)).raw.equals(pd.read_csv(io.StringIO(_clean_series())))
