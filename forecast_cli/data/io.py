@@ -112,6 +112,7 @@ def _parse(data: bytes, name: str) -> pd.DataFrame:
     delimiter = sniff_delimiter(text, name)
     _refuse_huge_fields(data if data[:2] not in UTF16_BOMS else text.encode("utf-8"), delimiter, name)
     _refuse_too_few_rows(text, name)
+    _refuse_duplicate_names(text, delimiter, name)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, skipinitialspace=True)
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
@@ -122,6 +123,23 @@ def _parse(data: bytes, name: str) -> pd.DataFrame:
     _refuse_too_few_rows(text, name, len(frame))
     frame.columns = [str(column).strip() for column in frame.columns]
     return frame
+
+
+def _refuse_duplicate_names(text: str, delimiter: str, name: str) -> None:
+    """Two columns of one name: pandas would rename the second `y.1` silently, so refuse it, naming both places.
+    The header is read with the csv module, as pandas reads it (quotes, leading spaces, blank lines before)."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
+    try:
+        header = next((row for row in reader if row), [])
+    except csv.Error:  # a header field past the csv module's 128 KiB limit: pandas will say what is wrong
+        return
+    seen: dict[str, int] = {}
+    for position, column in enumerate(column.strip() for column in header):
+        if column in seen:
+            raise DataError(f"{name}: the header (line {reader.line_num}) names column {column!r} twice, as fields "
+                            f"{seen[column] + 1} and {position + 1}; rename one of them.")
+        if column:  # blank names are numbered by pandas (Unnamed: 1), so they may repeat
+            seen[column] = position
 
 
 def _refuse_huge_fields(data: bytes, delimiter: str, name: str) -> None:

@@ -29,3 +29,11 @@ def test_a_dos_end_of_file_mark_is_not_a_date_error(tmp_path):
     result = invoke(fit_args(data, tmp_path / "model"))
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
+
+
+def test_a_column_named_twice_is_refused_naming_it(tmp_path):
+    data = tmp_path / "twice.csv"
+    data.write_text(series_csv(header="date,value,value", value=lambda i: f"{i % 5},{i % 3}"))
+    result = invoke(fit_args(data, tmp_path / "model"))
+    assert_one_line_error(result, 2, "twice.csv: the header (line 1) names column 'value' twice, as fields 2 and 3; "
+                                     "rename one of them.")

@@ -84,3 +84,23 @@ def test_utf16_with_a_dos_end_of_file_mark_is_read(tmp_path):
     path = tmp_path / "excel.csv"
     path.write_bytes(_clean_series().encode("utf-16") + "\x1a".encode("utf-16-le") + b"\x00" * 3)
     assert read_table(str(path)).raw.equals(pd.read_csv(io.StringIO(_clean_series())))
+
+
+@pytest.mark.parametrize("header, fields", [("date,y,y", "2 and 3"), ('"date";"y";" y "', "2 and 3"),
+                                            ("y,date,value,y", "1 and 4")])
+def test_a_column_named_twice_in_the_header_is_refused(tmp_path, header, fields):
+    sep = ";" if ";" in header else ","
+    rows = "".join(f"2021-03-{day:02d}{sep}{day}{sep}{day}" + (f"{sep}1" if header.count(sep) == 3 else "") + "\n"
+                   for day in range(1, 30))
+    path = tmp_path / "twice.csv"
+    path.write_text("\n" + header + "\n" + rows)
+    with pytest.raises(DataError) as raised:
+        read_table(str(path))
+    assert str(raised.value) == (f"{path}: the header (line 2) names column 'y' twice, as fields {fields}; "
+                                 "rename one of them.")
+
+
+def test_blank_column_names_may_repeat(tmp_path):
+    path = tmp_path / "index.csv"
+    path.write_text(",,value\n0,a,1\n1,b,2\n2,c,3\n")
+    assert list(read_table(str(path)).raw.columns) == ["Unnamed: 0", "Unnamed: 1", "value"]
