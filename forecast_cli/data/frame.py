@@ -67,7 +67,9 @@ def build_frame(raw: pd.DataFrame, name: str, target: str, features: tuple[str, 
     time_cols = detect_time_columns(raw, time_col, name)
     if target in time_cols:
         raise DataError(f"{name}: --target {target!r} is the time column; choose a column of values to forecast.")
-    ordered = _index_by_time(raw, time_cols, name, notes)
+    in_file_order = (f"{name}: --time-col none: rows are taken in file order." if time_col and not time_cols else
+                     f"{name}: no time column found; rows are taken in file order (name one with --time-col).")
+    ordered = _index_by_time(raw, time_cols, name, notes, in_file_order)
     unreadable = _read_text_numbers(ordered, [c for c in raw.columns if c not in time_cols], name, notes)
     numeric, categorical, excluded = _choose_inputs(ordered, name, target, features, time_cols, unreadable)
     excluded.update(_find_leaks(ordered, target, numeric, horizon, notes))
@@ -90,7 +92,8 @@ def rebuild_frame(raw: pd.DataFrame, name: str, spec: FrameSpec) -> Frame:
             f"{name}: column {missing[0]!r}, which the model was trained on, is missing "
             f"(columns: {', '.join(map(str, raw.columns))})."
         )
-    ordered = _index_by_time(raw, spec.time_cols, name, notes)
+    ordered = _index_by_time(raw, spec.time_cols, name, notes,
+                             f"{name}: the model was fitted without a time column; rows are taken in file order.")
     _read_text_numbers(ordered, list(spec.numeric), name, notes)
     return _finish(ordered, spec, name, notes, FIX_AT_PREDICT)
 
@@ -112,11 +115,13 @@ def _finish(ordered: pd.DataFrame, spec: FrameSpec, name: str, notes: list[str],
     return Frame(data, spec, freq, notes, dropped, filled)
 
 
-def _index_by_time(raw: pd.DataFrame, time_cols: tuple[str, ...], name: str, notes: list[str]) -> pd.DataFrame:
+def _index_by_time(raw: pd.DataFrame, time_cols: tuple[str, ...], name: str, notes: list[str],
+                   in_file_order: str) -> pd.DataFrame:
+    """Rows indexed and sorted by time, or numbered in file order (with the note `in_file_order`)."""
     frame = raw.copy()
     frame[ROW] = np.arange(len(frame)) + 2  # CSV line numbers: the header is line 1
     if not time_cols:
-        notes.append(f"{name}: no time column found; rows are taken in file order (name one with --time-col).")
+        notes.append(in_file_order)
         return frame.set_index(pd.RangeIndex(len(frame), name="step"))
     frame.index = parse_time(frame, time_cols, name)
     frame.index.name = "timestamp"

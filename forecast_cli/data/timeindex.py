@@ -5,6 +5,7 @@ Owns time only; column selection and gaps are frame.py's. Never imports torch.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -18,12 +19,20 @@ PARSE_SHARE = 0.9  # share of values that must parse for an undeclared column to
 NAMED_PARSE_SHARE = 0.5  # lower for a column named like time: its bad lines are then reported, not ignored
 SAMPLE = 200  # values looked at to decide whether a column holds time and in which format
 MAX_DATE_CHARS = 100  # longer text is not a date ("Wednesday, 25 September 2024 12:34:56.123456 +05:30" is 52)
+NO_TIME = "none"  # --time-col none: no time column, rows in file order (unless a column has that name)
+# `1-01`, `13-12`: year (1 or 2 digits, counted from 1) and month, as in the shampoo-sales file. Year Y is
+# read as 2000 + Y, so 1-01 is 2001-01-01: the years only number the data, and every one stays in order.
+YEAR_MONTH = re.compile(r"(\d{1,2})-(0[1-9]|1[0-2])")
+YEAR_MONTH_BASE = 2000
 SEASON_BY_OFFSET = {"Hour": 24, "Day": 7, "BusinessDay": 5, "Week": 52, "MonthBegin": 12,
                     "MonthEnd": 12, "QuarterBegin": 4, "QuarterEnd": 4}
 
 
 def detect_time_columns(raw: pd.DataFrame, requested: tuple[str, ...] | None, name: str) -> tuple[str, ...]:
-    """The column(s) holding time: as requested, split year/month/day[/hour] parts, or a date-like column."""
+    """The column(s) holding time: as requested, split year/month/day[/hour] parts, or a date-like column;
+    () for none found or `--time-col none` (rows in file order)."""
+    if requested and len(requested) == 1 and requested[0].lower() == NO_TIME and requested[0] not in raw.columns:
+        return ()
     if requested:
         missing = [column for column in requested if column not in raw.columns]
         if missing:
@@ -70,6 +79,8 @@ def _parses_as_dates(series: pd.Series, share: float) -> bool:
     if sample.empty:
         return False
     sample = sample.where(sample.str.len() <= MAX_DATE_CHARS, "")  # too long to be a date; parsing it is slow
+    if sample.str.strip().str.fullmatch(YEAR_MONTH).mean() >= share:
+        return True
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         parsed = pd.to_datetime(sample, errors="coerce", format="mixed", utc=True)  # utc: offsets may differ (DST)
@@ -110,14 +121,7 @@ def _parse_text_dates(values: pd.Series, label: str, name: str) -> pd.DatetimeIn
         raise DataError(f"{name}: time column {label!r} is empty on line {row + 2}; fill or remove that row.")
     text = values.astype(str).str.strip()
     _refuse_long_values(text, label, name)
-    formats = _candidate_formats(text)
-    parsed = None
-    for fmt in formats:
-        attempt = _to_datetime(text, fmt)
-        if parsed is None or attempt.notna().sum() > parsed.notna().sum():
-            parsed = attempt  # a failure is reported under the format that reads the most lines
-        if attempt.notna().all():
-            break
+    parsed, formats = _best_reading(text)
     bad = parsed.isna().to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
@@ -130,6 +134,24 @@ def _parse_text_dates(values: pd.Series, label: str, name: str) -> pd.DatetimeIn
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     _require_nanosecond_range(parsed, text, label, name)
     return pd.DatetimeIndex(parsed)
+
+
+def _best_reading(text: pd.Series) -> tuple[pd.Series, list[str | None]]:
+    """Timestamps under the candidate format that reads every value, else the one reading the most (its
+    failures are reported), and the formats tried. A sample mostly of `Y-MM` values means YEAR_MONTH."""
+    if text.head(SAMPLE).str.fullmatch(YEAR_MONTH).mean() >= PARSE_SHARE:
+        parts = text.str.extract(f"^{YEAR_MONTH.pattern}$")  # no match: NaN, then NaT
+        year = pd.to_numeric(parts[0]) + YEAR_MONTH_BASE
+        return pd.to_datetime({"year": year, "month": pd.to_numeric(parts[1]), "day": 1}, errors="coerce"), ["Y-MM"]
+    formats = _candidate_formats(text)
+    parsed = None
+    for fmt in formats:
+        attempt = _to_datetime(text, fmt)
+        if parsed is None or attempt.notna().sum() > parsed.notna().sum():
+            parsed = attempt  # a failure is reported under the format that reads the most lines
+        if attempt.notna().all():
+            break
+    return parsed, formats
 
 
 def _candidate_formats(text: pd.Series) -> list[str | None]:

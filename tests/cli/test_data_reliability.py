@@ -37,3 +37,42 @@ def test_a_column_named_twice_is_refused_naming_it(tmp_path):
     result = invoke(fit_args(data, tmp_path / "model"))
     assert_one_line_error(result, 2, "twice.csv: the header (line 1) names column 'value' twice, as fields 2 and 3; "
                                      "rename one of them.")
+
+
+def _shampoo(years: int = 3) -> str:
+    """The shampoo-sales layout: quoted `1-01` ... `3-12` months, the year without a century."""
+    rows = [f'"{year}-{month:02d}",{100 + 7 * month + 30 * year + (month % 3)}.5'
+            for year in range(1, years + 1) for month in range(1, 13)]
+    return '"Month","Sales"\n' + "\n".join(rows) + "\n"
+
+
+def test_year_month_dates_without_century_fit_monthly_and_forecast_the_next_month(tmp_path):
+    data = tmp_path / "shampoo.csv"
+    data.write_text(_shampoo())
+    fitted = invoke(["fit", data, "--target", "Sales", "--out", tmp_path / "model", "--epochs", "1", "--hidden", "4",
+                     "--window", "5", "--quiet"])
+    assert fitted.exit_code == 0, fitted.stderr
+    info = invoke(["info", "--model", tmp_path / "model", "--json"])
+    assert '"frequency": "MS"' in info.stdout and '"last_timestamp": "2003-12-01T00:00:00"' in info.stdout
+    forecast = invoke(["predict", "--model", tmp_path / "model"])
+    assert forecast.stdout.splitlines()[1].startswith("2004-01-01,1,"), forecast.stdout
+
+
+def test_time_col_none_takes_rows_in_file_order(tmp_path):
+    data = tmp_path / "series.csv"
+    data.write_text(series_csv())
+    fitted = invoke([*fit_args(data, tmp_path / "model"), "--time-col", "none"])
+    assert fitted.exit_code == 0, fitted.stderr
+    forecast = invoke(["predict", "--model", tmp_path / "model"])
+    assert forecast.stderr == (f"warning: {data}: the model was fitted without a time column; rows are taken in "
+                               "file order.\n")
+    assert forecast.stdout.splitlines()[1].startswith(",1,"), forecast.stdout
+
+
+def test_time_col_none_says_so_at_fit(tmp_path):
+    data = tmp_path / "series.csv"
+    data.write_text(series_csv())
+    fitted = invoke(["fit", data, "--target", "value", "--out", tmp_path / "model", "--epochs", "1", "--hidden", "4",
+                     "--window", "5", "--time-col", "none"])
+    assert fitted.exit_code == 0, fitted.stderr
+    assert fitted.stderr.splitlines()[0] == f"warning: {data}: --time-col none: rows are taken in file order."

@@ -32,3 +32,38 @@ def test_an_unreadable_date_is_blamed_on_its_own_line_not_on_a_valid_one():
     assert str(raised.value) == (
         "late.csv: time column 'date' line 41 holds 'someday', which does not match the format of line 2 "
         "('2021-01-01'); use one date format throughout, or name the right column with --time-col.")
+
+
+def _year_month(years: int = 13, header: str = "Month") -> pd.DataFrame:
+    """Shampoo-sales style: `1-01` ... `13-12`, the year counted from 1 without a century."""
+    stamps = [f"{year}-{month:02d}" for year in range(1, years + 1) for month in range(1, 13)]
+    return pd.DataFrame({header: stamps, "sales": range(len(stamps))})
+
+
+@pytest.mark.parametrize("header", ["Month", "period", "label"])
+def test_year_month_without_century_is_a_monthly_index_from_2001(header):
+    from forecast_cli.data.timeindex import infer_frequency
+
+    raw = _year_month(header=header)
+    assert detect_time_columns(raw, None, "shampoo.csv") == (header,)
+    index = parse_time(raw, (header,), "shampoo.csv")
+    assert index[0] == pd.Timestamp("2001-01-01") and index[12] == pd.Timestamp("2002-01-01")
+    assert index[-1] == pd.Timestamp("2013-12-01")
+    assert infer_frequency(index) == "MS"
+
+
+def test_a_bad_month_among_year_month_values_is_named():
+    raw = _year_month(3)
+    raw.loc[28, "Month"] = "3-13"
+    with pytest.raises(DataError) as raised:
+        parse_time(raw, ("Month",), "shampoo.csv")
+    assert str(raised.value) == (
+        "shampoo.csv: time column 'Month' line 30 holds '3-13', which does not match the format of line 2 "
+        "('1-01'); use one date format throughout, or name the right column with --time-col.")
+
+
+def test_time_col_none_means_rows_in_file_order():
+    assert detect_time_columns(_dated(), ("none",), "dated.csv") == ()
+    assert detect_time_columns(_dated(), ("None",), "dated.csv") == ()
+    named_none = _dated().rename(columns={"date": "none"})
+    assert detect_time_columns(named_none, ("none",), "odd.csv") == ("none",)  # a column of that name wins
