@@ -54,7 +54,8 @@ class Frame:
     freq: str | None
     notes: list[str]  # one-line warnings for the user
     dropped_leading: int = 0
-    filled: int = 0
+    filled: int = 0  # blanks filled: interpolated between rows, or carried forward after an input's last value
+    dropped_trailing: int = 0  # last rows dropped because the target is blank there
     labels: Labels | None = None  # class per row for --task classify (labels.py); None when forecasting
     dtypes: dict[str, str] = field(default_factory=dict)  # input columns' dtypes as read (fit time only)
 
@@ -102,17 +103,15 @@ def _finish(ordered: pd.DataFrame, spec: FrameSpec, name: str, notes: list[str],
     numeric = pd.DataFrame({
         c: _as_numbers(ordered, c, name, FIX_TARGET if c == spec.target and fix == FIX_AT_FIT else fix)
         for c in spec.numeric}, index=ordered.index)
-    numeric, dropped, filled = _fill_gaps(numeric, spec.target, name)
+    numeric, gaps = _fill_gaps(numeric, spec.target, name)
     onehot = _one_hot(ordered.loc[numeric.index], spec.categories, name, notes)
     data = pd.concat([numeric, onehot], axis=1).astype("float64")
-    if dropped:
-        notes.append(f"dropped {dropped} leading row(s) with missing values.")
-    if filled:
-        notes.append(f"filled {filled} missing value(s) by interpolation in time.")
+    notes.extend(_gap_notes(gaps, ordered.loc[numeric.index], spec.target, name))
     freq = infer_frequency(data.index) if isinstance(data.index, pd.DatetimeIndex) else None
     if spec.time_cols and freq is None:
         notes.append("the time steps are irregular; forecasts carry step numbers instead of timestamps.")
-    return Frame(data, spec, freq, notes, dropped, filled)
+    filled = gaps.interpolated + sum(gaps.carried.values())
+    return Frame(data, spec, freq, notes, gaps.leading, filled, gaps.trailing)
 
 
 def _index_by_time(raw: pd.DataFrame, time_cols: tuple[str, ...], name: str, notes: list[str],
@@ -249,8 +248,20 @@ def _as_numbers(frame: pd.DataFrame, column: str, name: str, fix: str = FIX_AT_F
     return values
 
 
-def _fill_gaps(numeric: pd.DataFrame, target: str, name: str) -> tuple[pd.DataFrame, int, int]:
-    """Drop leading rows with blanks, interpolate the rest in time; return the counts of each."""
+@dataclass(frozen=True)
+class Gaps:
+    """What `_fill_gaps` did to the blanks."""
+
+    leading: int  # first rows dropped: some input blank
+    trailing: int  # last rows dropped: the target blank (nothing to interpolate towards)
+    interpolated: int  # blanks between two values, interpolated in time
+    carried: dict[str, int]  # input -> blanks after its last value, carried forward
+
+
+def _fill_gaps(numeric: pd.DataFrame, target: str, name: str) -> tuple[pd.DataFrame, Gaps]:
+    """Drop leading rows with blanks and trailing rows with a blank target (so a forecast starts after
+    the last observed value), interpolate the blanks between values in time, carry other inputs' last
+    values forward over the rows after them."""
     if numeric[target].isna().all():
         raise DataError(f"{name}: target column {target!r} has no values; choose another --target.")
     complete = numeric.notna().all(axis=1).to_numpy()
@@ -259,12 +270,35 @@ def _fill_gaps(numeric: pd.DataFrame, target: str, name: str) -> tuple[pd.DataFr
         raise DataError(f"{name}: no row has every input filled; column {worst!r} is empty the most. "
                         "Leave it out with --features.")
     start = int(np.argmax(complete))
-    trimmed = numeric.iloc[start:]
-    blanks = int(trimmed.isna().sum().sum())
-    if blanks:
+    end = len(numeric) - int(np.argmax(numeric[target].notna().to_numpy()[::-1]))  # after the last target value
+    trimmed = numeric.iloc[start:end]
+    after_last = trimmed.notna().to_numpy()[::-1].cumsum(axis=0)[::-1] == 0  # (T, F) blank to the end
+    carried = {c: int(n) for c, n in zip(trimmed.columns, after_last.sum(axis=0)) if n}
+    interpolated = int(trimmed.isna().sum().sum()) - sum(carried.values())
+    if interpolated or carried:
         method = "time" if isinstance(trimmed.index, pd.DatetimeIndex) else "linear"
-        trimmed = trimmed.interpolate(method=method, limit_direction="forward")
-    return trimmed, start, blanks
+        trimmed = trimmed.interpolate(method=method, limit_direction="forward")  # pads after the last value
+    return trimmed, Gaps(start, len(numeric) - end, interpolated, carried)
+
+
+def _gap_notes(gaps: Gaps, kept: pd.DataFrame, target: str, name: str) -> list[str]:
+    """One line per thing done to blanks; `kept` holds the rows kept, with their CSV line numbers."""
+    notes = []
+    if gaps.leading:
+        notes.append(f"dropped {gaps.leading} leading row(s) with missing values.")
+    if gaps.trailing:
+        last, line = kept.index[-1], kept[ROW].iloc[-1]
+        when = f"line {line}"
+        if isinstance(kept.index, pd.DatetimeIndex):
+            when = f"{last.date() if last == last.normalize() else last.isoformat(sep=' ')} ({when})"
+        notes.append(f"{name}: dropped {gaps.trailing} trailing row(s) whose target {target!r} is blank; the data "
+                     f"ends at the last observed value, {when}.")
+    if gaps.interpolated:
+        notes.append(f"filled {gaps.interpolated} missing value(s) by interpolation in time.")
+    for column, count in gaps.carried.items():
+        notes.append(f"{name}: column {column!r} is blank in the last {count} row(s); its last value is carried "
+                     "forward.")
+    return notes
 
 
 def _one_hot(frame: pd.DataFrame, categories: dict[str, list[str]], name: str, notes: list[str]) -> pd.DataFrame:

@@ -76,3 +76,17 @@ def test_time_col_none_says_so_at_fit(tmp_path):
                      "--window", "5", "--time-col", "none"])
     assert fitted.exit_code == 0, fitted.stderr
     assert fitted.stderr.splitlines()[0] == f"warning: {data}: --time-col none: rows are taken in file order."
+
+
+def test_a_blank_target_in_the_last_rows_is_not_the_forecast_origin(tmp_path):
+    data = tmp_path / "train.csv"
+    data.write_text(series_csv())
+    assert invoke(fit_args(data, tmp_path / "model")).exit_code == 0
+    recent = tmp_path / "recent.csv"
+    lines = series_csv().splitlines()
+    recent.write_text("\n".join(lines[:-2] + [f"{line.split(',')[0]}," for line in lines[-2:]]) + "\n")
+    forecast = invoke(["predict", recent, "--model", tmp_path / "model"])
+    assert forecast.exit_code == 0, forecast.stderr
+    assert forecast.stderr == (f"warning: {recent}: dropped 2 trailing row(s) whose target 'value' is blank; the data "
+                               "ends at the last observed value, 2021-04-27 (line 59).\n")
+    assert forecast.stdout.splitlines()[1].startswith("2021-04-28,1,"), forecast.stdout
