@@ -13,8 +13,9 @@ import numpy as np
 
 LEAK_SHARE = 0.99  # share of rows where a column equals a future value for it to count as a leak
 LEAK_SHIFTS = 3  # how far ahead inputs other than the target are compared
-LEAK_RTOL = 1e-6  # relative tolerance of "equal", as np.isclose(now, later, rtol=LEAK_RTOL)
-LEAK_ATOL = 1e-8  # and np.isclose's default absolute tolerance
+LEAK_RTOL = 1e-6  # relative tolerance of "equal", as np.isclose(now, later, rtol=LEAK_RTOL, atol=0)
+# No absolute tolerance: np.isclose's default 1e-8 made every pair of columns of values near 1e-9 "equal",
+# so the same data in another unit lost its inputs.
 MIN_ROWS = 10  # rows both columns must hold at a shift before the comparison counts
 EXHAUSTIVE_COLUMNS = 200  # up to this many inputs, every pair is compared
 PROBE_SETS = 6  # independent samples of rows used to find look-alike pairs among more columns
@@ -65,7 +66,7 @@ def _matching_shifts(values: np.ndarray, column: np.ndarray, source: np.ndarray,
             now, later = values[:-shift, column[pairs]], values[shift:, source[pairs]]  # (T - k, B) each
             valid = ~(np.isnan(now) | np.isnan(later))
             with np.errstate(invalid="ignore"):  # inf - inf
-                close = ((np.abs(now - later) <= LEAK_ATOL + LEAK_RTOL * np.abs(later)) & np.isfinite(later)
+                close = ((np.abs(now - later) <= LEAK_RTOL * np.abs(later)) & np.isfinite(later)
                          | (now == later))
             close &= valid  # np.isclose's test, written out: its generality costs three times the time
             counted = valid.sum(axis=0)
