@@ -6,6 +6,7 @@ Rich is used for terminal tables only; CSV and JSON go to stdout directly.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -15,20 +16,59 @@ from forecast_cli.store.atomic import write_text
 
 def write_forecast(forecast, output: str, fmt: str) -> None:
     """CSV (`timestamp,step,<target>`, or a classifier's `timestamp,step,class,p_<class>...`) or JSON
-    records, to stdout (`-`) or a file. A classifier's table carries its label name and classes in `attrs`."""
+    records, to stdout (`-`) or a file. A classifier's table carries its label name and classes in `attrs`.
+    Numbers keep every digit in both (see number_text); JSON has null where a value is not finite."""
     if fmt == "json":
-        records = forecast.to_dict(orient="records")
+        records = [{key: _json_value(value) for key, value in record.items()}
+                   for record in forecast.to_dict(orient="records")]
         header = {"target": forecast.attrs.get("target", forecast.columns[-1])}
         if "classes" in forecast.attrs:
             header["classes"] = forecast.attrs["classes"]
         text = json.dumps({**header, "forecast": records}, indent=2) + "\n"
     else:
-        text = forecast.to_csv(index=False, lineterminator="\n", float_format="%.8g")
+        text = csv_text(forecast)
     if output == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
         write_text(Path(output), text)
+
+
+def csv_text(table) -> str:
+    """A DataFrame as CSV text: floats in full (number_text)."""
+    import pandas as pd
+
+    cells = {}
+    for position, (_, column) in enumerate(table.items()):
+        if pd.api.types.is_float_dtype(column):
+            cells[position] = column.map(number_text)
+        else:
+            cells[position] = column
+    written = pd.DataFrame(cells, index=table.index)
+    written.columns = list(table.columns)
+    return written.to_csv(index=False, lineterminator="\n")
+
+
+def number_text(value: float) -> str:
+    """The shortest text that reads back as the same float64: positional for 0 and 1e-6 <= |x| < 1e16
+    (123456789.12345679, never 1.2345679e+08), scientific beyond, where positional runs to 16+ digits
+    of zeros (1e+16, 1e-07); "" for NaN, as pandas writes blanks."""
+    import numpy as np
+
+    if value != value:
+        return ""
+    if value == 0:
+        return "0"
+    if 1e-6 <= abs(value) < 1e16:
+        return np.format_float_positional(value, unique=True, trim="-")
+    return repr(float(value))
+
+
+def _json_value(value):
+    """JSON has no NaN or Infinity: such a value is null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def show_evaluation(result: dict, name: str, as_json: bool, report: Path | None) -> None:

@@ -90,3 +90,16 @@ def test_a_blank_target_in_the_last_rows_is_not_the_forecast_origin(tmp_path):
     assert forecast.stderr == (f"warning: {recent}: dropped 2 trailing row(s) whose target 'value' is blank; the data "
                                "ends at the last observed value, 2021-04-27 (line 59).\n")
     assert forecast.stdout.splitlines()[1].startswith("2021-04-28,1,"), forecast.stdout
+
+
+def test_predict_csv_holds_the_same_numbers_as_json(fitted):
+    import io
+    import json
+
+    import pandas as pd
+
+    as_csv = invoke(["predict", "--model", fitted.model_dir, "--quiet"])
+    as_json = invoke(["predict", "--model", fitted.model_dir, "--quiet", "--format", "json"])
+    column = pd.read_csv(io.StringIO(as_csv.stdout))["sales"].tolist()
+    assert column == [row["sales"] for row in json.loads(as_json.stdout)["forecast"]]
+    assert "e+" not in as_csv.stdout and "e-" not in as_csv.stdout
