@@ -13,6 +13,8 @@ from pathlib import Path
 from forecast_cli.errors import ConfigError
 from forecast_cli.store.atomic import write_text
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP: what makes a spreadsheet read a cell as a formula
+
 
 def write_forecast(forecast, output: str, fmt: str) -> None:
     """CSV (`timestamp,step,<target>`, or a classifier's `timestamp,step,class,p_<class>...`) or JSON
@@ -35,17 +37,19 @@ def write_forecast(forecast, output: str, fmt: str) -> None:
 
 
 def csv_text(table) -> str:
-    """A DataFrame as CSV text: floats in full (number_text)."""
+    """A DataFrame as CSV text: floats in full (number_text), text cells and names spreadsheet-safe."""
     import pandas as pd
 
     cells = {}
     for position, (_, column) in enumerate(table.items()):
         if pd.api.types.is_float_dtype(column):
             cells[position] = column.map(number_text)
-        else:
+        elif pd.api.types.is_numeric_dtype(column):  # integers and booleans: no sign of a formula
             cells[position] = column
+        else:
+            cells[position] = column.map(lambda value: "" if pd.isna(value) else spreadsheet_safe(str(value)))
     written = pd.DataFrame(cells, index=table.index)
-    written.columns = list(table.columns)
+    written.columns = [spreadsheet_safe(str(name)) for name in table.columns]
     return written.to_csv(index=False, lineterminator="\n")
 
 
@@ -62,6 +66,16 @@ def number_text(value: float) -> str:
     if 1e-6 <= abs(value) < 1e16:
         return np.format_float_positional(value, unique=True, trim="-")
     return repr(float(value))
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Text a spreadsheet would run as a formula (it starts with = + - @, a tab or a carriage return) gets a
+    leading single quote, as OWASP's CSV-injection advice says; a number written as text (-3.5) is kept."""
+    from forecast_cli.data.numtext import PLAIN
+
+    if text.startswith(FORMULA_STARTS) and not PLAIN.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def _json_value(value):

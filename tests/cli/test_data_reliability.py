@@ -103,3 +103,23 @@ def test_predict_csv_holds_the_same_numbers_as_json(fitted):
     column = pd.read_csv(io.StringIO(as_csv.stdout))["sales"].tolist()
     assert column == [row["sales"] for row in json.loads(as_json.stdout)["forecast"]]
     assert "e+" not in as_csv.stdout and "e-" not in as_csv.stdout
+
+
+def test_a_target_named_like_a_formula_is_written_quoted(tmp_path):
+    data = tmp_path / "formula.csv"
+    data.write_text(series_csv(header="date,=1+2"))
+    assert invoke(["fit", data, "--target", "=1+2", "--out", tmp_path / "model", "--epochs", "1", "--hidden", "4",
+                   "--window", "5", "--quiet"]).exit_code == 0
+    forecast = invoke(["predict", "--model", tmp_path / "model"])
+    assert forecast.stdout.splitlines()[0] == "timestamp,step,'=1+2"
+
+
+def test_a_class_label_like_a_formula_is_written_quoted(tmp_path):
+    data = tmp_path / "labels.csv"
+    data.write_text(series_csv(header="date,value,label", value=lambda i: f"{i % 5},{'=up' if i % 4 < 2 else '@down'}"))
+    fitted = invoke(["fit", data, "--task", "classify", "--target", "label", "--out", tmp_path / "model",
+                     "--epochs", "1", "--hidden", "4", "--window", "5", "--quiet"])
+    assert fitted.exit_code == 0, fitted.stderr
+    lines = invoke(["predict", "--model", tmp_path / "model"]).stdout.splitlines()
+    assert lines[0] == "timestamp,step,class,p_=up,p_@down" or lines[0] == "timestamp,step,class,p_@down,p_=up"
+    assert lines[1].split(",")[2] in ("'=up", "'@down")
