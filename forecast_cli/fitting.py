@@ -23,7 +23,7 @@ from forecast_cli.data.frame import Frame
 from forecast_cli.data.io import Table, read_source
 from forecast_cli.data.labels import build_task_frame, classification_record
 from forecast_cli.data.timeindex import season_of
-from forecast_cli.data.windows import Scaler, Splits, origins_between, split_rows
+from forecast_cli.data.windows import Scaler, Splits, column_statistics, origins_between, split_rows
 from forecast_cli.errors import ConfigError, DataError, Interrupted
 from forecast_cli.forward import LINEAR_PREFIX, check_weights, scaled_values, torch_forward
 from forecast_cli.loaded import header_looks_like_data, relative_data_path, shown_names
@@ -272,10 +272,8 @@ def training_target(frame: Frame, scaled: np.ndarray) -> np.ndarray:
 
 
 def _require_scalable(train: np.ndarray, columns, name: str) -> None:
-    """Name the column whose mean or spread overflows float64 (values near 1e308, or squares past it)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        spread = train.std(axis=0, dtype="float64")
-        mean = train.mean(axis=0, dtype="float64")
+    """Name the column too large to normalize (values beyond float64's max / 16: see column_statistics)."""
+    mean, spread = column_statistics(train)
     for index in np.flatnonzero(~(np.isfinite(spread) & np.isfinite(mean))):
         largest = float(np.nanmax(np.abs(train[:, index])))
         raise DataError(f"{name}: column {columns[index]!r} holds values too large to normalize (up to "

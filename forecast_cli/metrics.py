@@ -29,9 +29,17 @@ def score(predicted: np.ndarray, actual: np.ndarray, mase_scale: float) -> dict[
         "mape": float((error[nonzero] / np.abs(a[nonzero])).mean()) if nonzero.any() else None,
         "smape": float(smape_terms.mean()),
         "mae": mae,
-        "rmse": float(np.sqrt((error**2).mean())),
+        "rmse": _root_mean_square(error),
         "mase": mae / mase_scale if mase_scale > 0 else None,
     }
+
+
+def _root_mean_square(error: np.ndarray) -> float:
+    """sqrt(mean(error**2)) without squaring the raw errors, whose squares under- or overflow far from 1."""
+    largest = float(error.max(initial=0.0))
+    if not 0 < largest < np.inf:
+        return largest
+    return float(np.sqrt(((error / largest) ** 2).mean()) * largest)
 
 
 def score_per_step(predicted: np.ndarray, actual: np.ndarray, mase_scale: float) -> list[dict]:

@@ -6,8 +6,12 @@ from forecast_cli.metrics import CLASS_METRICS, METRICS
 
 
 def _cell(value: float | None) -> str:
+    """4 decimals, or thousands grouped; 4 significant digits for magnitudes where those say nothing
+    (an error of 3e-300 is not 0.0000) or run to hundreds of digits (3e+300)."""
     if value is None:
         return "-"
+    if value != 0 and not 1e-3 <= abs(value) < 1e15:
+        return f"{value:.4g}"
     return f"{value:.4f}" if abs(value) < 1000 else f"{value:,.1f}"
 
 

@@ -142,7 +142,7 @@ def fit(
     features: Annotated[Optional[str], typer.Option(help="Comma-separated input columns (default: every "
                         "numeric column). Text columns named here are one-hot encoded.")] = None,
     time_col: Annotated[Optional[str], typer.Option(help="Time column, or several to combine "
-                        "(year,month,day,hour). Default: detected.")] = None,
+                        "(year,month,day,hour), or none for rows in file order. Default: detected.")] = None,
     cell: Annotated[str, typer.Option(help="lstm, gru, or linear (one layer from the window to the horizon: a baseline).")] = ModelConfig.cell,
     window: Annotated[int, typer.Option(help="Rows of history per sample.")] = DataConfig.window,
     horizon: Annotated[int, typer.Option(help="Future steps forecast at once.")] = DataConfig.horizon,

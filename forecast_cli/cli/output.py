@@ -8,11 +8,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import sys
 from pathlib import Path
 
 from forecast_cli.errors import ConfigError
 from forecast_cli.store.atomic import check_file_target, write_text
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP: what makes a spreadsheet read a cell as a formula
 
 
 FORECAST_FORMATS = ("csv", "json", "markdown")
@@ -74,18 +77,20 @@ def write_forecast(forecast, output: str, fmt: str, header: bool = True, append:
     """CSV (`timestamp,step,<target>`, or a classifier's `timestamp,step,class,p_<class>...`) or JSON
     records, to stdout (`-`) or a file. A classifier's table carries its label name and classes in `attrs`.
     `header` False leaves out the CSV header line; `append` adds the rows to the file `output`, with the
-    header only when the file is new or empty (see _append_csv)."""
+    header only when the file is new or empty (see _append_csv). Numbers keep every digit (number_text);
+    JSON has null where a value is not finite."""
     if fmt == "json":
-        records = forecast.to_dict(orient="records")
+        records = [{key: _json_value(value) for key, value in record.items()}
+                   for record in forecast.to_dict(orient="records")]
         header_fields = {"target": forecast.attrs.get("target", forecast.columns[-1])}
         if "classes" in forecast.attrs:
             header_fields["classes"] = forecast.attrs["classes"]
         text = json.dumps({**header_fields, "forecast": records}, indent=2) + "\n"
     elif fmt == "markdown":
-        text = markdown_table(forecast.to_csv(index=False, lineterminator="\n", float_format="%.8g"))
+        text = markdown_table(csv_text(forecast))
     else:
-        text = forecast.to_csv(index=False, lineterminator="\n", float_format="%.8g")
-        head = forecast.iloc[:0].to_csv(index=False, lineterminator="\n")  # the header line as written above
+        text = csv_text(forecast)
+        head = csv_text(forecast.iloc[:0])  # the header line as written above
         if append:
             _append_csv(Path(output), text[len(head):], head, header)
             return
@@ -103,6 +108,55 @@ def markdown_table(csv_text: str) -> str:
     rows = list(csv.reader(io.StringIO(csv_text)))
     lines = ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return "\n".join([lines[0], "|" + "---|" * len(rows[0]), *lines[1:]]) + "\n"
+
+
+def csv_text(table) -> str:
+    """A DataFrame as CSV text: floats in full (number_text), text cells and names spreadsheet-safe."""
+    import pandas as pd
+
+    cells = {}
+    for position, (_, column) in enumerate(table.items()):
+        if pd.api.types.is_float_dtype(column):
+            cells[position] = column.map(number_text)
+        elif pd.api.types.is_numeric_dtype(column):  # integers and booleans: no sign of a formula
+            cells[position] = column
+        else:
+            cells[position] = column.map(lambda value: "" if pd.isna(value) else spreadsheet_safe(str(value)))
+    written = pd.DataFrame(cells, index=table.index)
+    written.columns = [spreadsheet_safe(str(name)) for name in table.columns]
+    return written.to_csv(index=False, lineterminator="\n")
+
+
+def number_text(value: float) -> str:
+    """The shortest text that reads back as the same float64: positional for 0 and 1e-6 <= |x| < 1e16
+    (123456789.12345679, never 1.2345679e+08), scientific beyond, where positional runs to 16+ digits
+    of zeros (1e+16, 1e-07); "" for NaN, as pandas writes blanks."""
+    import numpy as np
+
+    if value != value:
+        return ""
+    if value == 0:
+        return "0"
+    if 1e-6 <= abs(value) < 1e16:
+        return np.format_float_positional(value, unique=True, trim="-")
+    return repr(float(value))
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Text a spreadsheet would run as a formula (it starts with = + - @, a tab or a carriage return) gets a
+    leading single quote, as OWASP's CSV-injection advice says; a number written as text (-3.5) is kept."""
+    from forecast_cli.data.numtext import PLAIN
+
+    if text.startswith(FORMULA_STARTS) and not PLAIN.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def _json_value(value):
+    """JSON has no NaN or Infinity: such a value is null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _append_csv(path: Path, rows: str, head: str, header: bool) -> None:

@@ -14,12 +14,11 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli.errors import DataError
+from forecast_cli.data.leaks import LEAK_SHIFTS, find_leaks
 from forecast_cli.data.numtext import is_number_text, read_text_numbers
 from forecast_cli.data.timeindex import (detect_time_columns, frequency_words, infer_frequency,
                                          missing_timestamps, parse_time)
 
-LEAK_SHARE = 0.99  # share of rows where a column equals a future target for it to count as a leak
-LEAK_SHIFTS = 3  # how far ahead inputs other than the target are compared
 ROW = "__row__"  # original CSV row position, kept through sorting for messages
 FIX_AT_FIT = "Fix that value, or leave the column out with --features."
 FIX_TARGET = "The target must hold numbers; choose another --target."
@@ -63,7 +62,8 @@ class Frame:
     freq: str | None
     notes: list[str]  # one-line warnings for the user
     dropped_leading: int = 0
-    filled: int = 0
+    filled: int = 0  # blanks filled: interpolated between rows, or carried forward after an input's last value
+    dropped_trailing: int = 0  # last rows dropped because the target is blank there
     labels: Labels | None = None  # class per row for --task classify (labels.py); None when forecasting
     dtypes: dict[str, str] = field(default_factory=dict)  # input columns' dtypes as read (fit time only)
 
@@ -76,10 +76,12 @@ def build_frame(raw: pd.DataFrame, name: str, target: str, features: tuple[str, 
     time_cols = detect_time_columns(raw, time_col, name)
     if target in time_cols:
         raise DataError(f"{name}: --target {target!r} is the time column; choose a column of values to forecast.")
-    ordered = _index_by_time(raw, time_cols, name, notes)
+    in_file_order = (f"{name}: --time-col none: rows are taken in file order." if time_col and not time_cols else
+                     f"{name}: no time column found; rows are taken in file order (name one with --time-col).")
+    ordered = _index_by_time(raw, time_cols, name, notes, in_file_order)
     unreadable = _read_text_numbers(ordered, [c for c in raw.columns if c not in time_cols], name, notes)
     numeric, categorical, excluded = _choose_inputs(ordered, name, target, features, time_cols, unreadable)
-    excluded.update(_find_leaks(ordered, target, numeric, horizon))
+    excluded.update(_find_leaks(ordered, target, numeric, horizon, notes))
     for column, reason in excluded.items():
         notes.append(f"{name}: column {column!r} is not used as an input: {reason}.")
     numeric = tuple(c for c in numeric if c not in excluded)
@@ -99,7 +101,8 @@ def rebuild_frame(raw: pd.DataFrame, name: str, spec: FrameSpec) -> Frame:
             f"{name}: column {missing[0]!r}, which the model was trained on, is missing "
             f"(columns: {', '.join(map(str, raw.columns))})."
         )
-    ordered = _index_by_time(raw, spec.time_cols, name, notes)
+    ordered = _index_by_time(raw, spec.time_cols, name, notes,
+                             f"{name}: the model was fitted without a time column; rows are taken in file order.")
     _read_text_numbers(ordered, list(spec.numeric), name, notes)
     return _finish(ordered, spec, name, notes, FIX_AT_PREDICT)
 
@@ -108,19 +111,17 @@ def _finish(ordered: pd.DataFrame, spec: FrameSpec, name: str, notes: list[str],
     numeric = pd.DataFrame({
         c: _as_numbers(ordered, c, name, FIX_TARGET if c == spec.target and fix == FIX_AT_FIT else fix)
         for c in spec.numeric}, index=ordered.index)
-    numeric, dropped, filled = _fill_gaps(numeric, spec.target, name)
+    numeric, gaps = _fill_gaps(numeric, spec.target, name)
     onehot = _one_hot(ordered.loc[numeric.index], spec.categories, name, notes)
     data = pd.concat([numeric, onehot], axis=1).astype("float64")
-    if dropped:
-        notes.append(f"{name}: dropped {dropped} leading row(s) with missing values.")
-    if filled:
-        notes.append(f"{name}: filled {filled} missing value(s) by interpolation in time.")
+    notes.extend(_gap_notes(gaps, ordered.loc[numeric.index], spec.target, name))
     freq = infer_frequency(data.index) if isinstance(data.index, pd.DatetimeIndex) else None
     if spec.time_cols and freq is None:
         notes.append("the time steps are irregular; forecasts carry step numbers instead of timestamps.")
     elif freq:
         _note_gaps(data.index, freq, name, notes)
-    return Frame(data, spec, freq, notes, dropped, filled)
+    filled = gaps.interpolated + sum(gaps.carried.values())
+    return Frame(data, spec, freq, notes, gaps.leading, filled, gaps.trailing)
 
 
 def _note_gaps(index: pd.DatetimeIndex, freq: str, name: str, notes: list[str]) -> None:
@@ -133,11 +134,13 @@ def _note_gaps(index: pd.DatetimeIndex, freq: str, name: str, notes: list[str]) 
                      f"(first {shown}); rows are taken as consecutive steps.")
 
 
-def _index_by_time(raw: pd.DataFrame, time_cols: tuple[str, ...], name: str, notes: list[str]) -> pd.DataFrame:
+def _index_by_time(raw: pd.DataFrame, time_cols: tuple[str, ...], name: str, notes: list[str],
+                   in_file_order: str) -> pd.DataFrame:
+    """Rows indexed and sorted by time, or numbered in file order (with the note `in_file_order`)."""
     frame = raw.copy()
     frame[ROW] = np.arange(len(frame)) + 2  # CSV line numbers: the header is line 1
     if not time_cols:
-        notes.append(f"{name}: no time column found; rows are taken in file order (name one with --time-col).")
+        notes.append(in_file_order)
         return frame.set_index(pd.RangeIndex(len(frame), name="step"))
     frame.index = parse_time(frame, time_cols, name)
     frame.index.name = "timestamp"
@@ -236,32 +239,22 @@ def _is_row_counter(series: pd.Series) -> bool:
     return bool(pd.api.types.is_integer_dtype(series) and len(values) > 2 and (np.diff(values) == 1).all())
 
 
-def _find_leaks(frame: pd.DataFrame, target: str, numeric: list[str], horizon: int) -> dict[str, str]:
-    """Columns whose value on a row equals an input's value some rows later: they hold the future.
+def _find_leaks(frame: pd.DataFrame, target: str, numeric: list[str], horizon: int,
+                notes: list[str]) -> dict[str, str]:
+    """Columns whose value on a row equals an input's value some rows later: they hold the future (leaks.py).
 
     The target is checked 1..horizon rows ahead; other inputs a few rows ahead, since a copy of
     tomorrow's high (the Shanghai file's `label`) leaks tomorrow's close nearly as much.
     """
-    series = {c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype="float64") for c in numeric}
-    leaks: dict[str, str] = {}
-    for column in numeric[1:]:
-        for source in numeric:
-            max_shift = max(horizon, 1) if source == target else min(max(horizon, 1), LEAK_SHIFTS)
-            shift = _leading_shift(series[column], series[source], max_shift) if source != column else None
-            if shift:
-                leaks[column] = f"it equals {source!r} {shift} row(s) later, so it would leak the future"
-                break
-    return leaks
-
-
-def _leading_shift(values: np.ndarray, other: np.ndarray, max_shift: int) -> int | None:
-    """The smallest shift k in 1..max_shift with values[t] == other[t + k] on nearly every row."""
-    for shift in range(1, max_shift + 1):
-        now, later = values[:-shift], other[shift:]
-        valid = ~(np.isnan(now) | np.isnan(later))
-        if valid.sum() >= 10 and np.isclose(now[valid], later[valid], rtol=1e-6).mean() >= LEAK_SHARE:
-            return shift
-    return None
+    if len(numeric) < 2:
+        return {}
+    block = frame[list(numeric)]  # one selection: column by column costs more than the comparison at 10,000
+    text = [c for c, dtype in block.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]  # a text target
+    if text:
+        block = block.assign(**{c: pd.to_numeric(block[c], errors="coerce") for c in text})
+    values = block.to_numpy(dtype="float64", na_value=np.nan)  # (T, N)
+    max_shifts = np.array([max(horizon, 1) if c == target else min(max(horizon, 1), LEAK_SHIFTS) for c in numeric])
+    return find_leaks(list(numeric), values, max_shifts, notes)
 
 
 def _read_text_numbers(frame: pd.DataFrame, columns: list[str], name: str, notes: list[str]) -> dict[str, str]:
@@ -304,8 +297,20 @@ def _as_numbers(frame: pd.DataFrame, column: str, name: str, fix: str = FIX_AT_F
     return values
 
 
-def _fill_gaps(numeric: pd.DataFrame, target: str, name: str) -> tuple[pd.DataFrame, int, int]:
-    """Drop leading rows with blanks, interpolate the rest in time; return the counts of each."""
+@dataclass(frozen=True)
+class Gaps:
+    """What `_fill_gaps` did to the blanks."""
+
+    leading: int  # first rows dropped: some input blank
+    trailing: int  # last rows dropped: the target blank (nothing to interpolate towards)
+    interpolated: int  # blanks between two values, interpolated in time
+    carried: dict[str, int]  # input -> blanks after its last value, carried forward
+
+
+def _fill_gaps(numeric: pd.DataFrame, target: str, name: str) -> tuple[pd.DataFrame, Gaps]:
+    """Drop leading rows with blanks and trailing rows with a blank target (so a forecast starts after
+    the last observed value), interpolate the blanks between values in time, carry other inputs' last
+    values forward over the rows after them."""
     if numeric[target].isna().all():
         raise DataError(f"{name}: target column {target!r} has no values; choose another --target.")
     complete = numeric.notna().all(axis=1).to_numpy()
@@ -314,12 +319,35 @@ def _fill_gaps(numeric: pd.DataFrame, target: str, name: str) -> tuple[pd.DataFr
         raise DataError(f"{name}: no row has every input filled; column {worst!r} is empty the most. "
                         "Leave it out with --features.")
     start = int(np.argmax(complete))
-    trimmed = numeric.iloc[start:]
-    blanks = int(trimmed.isna().sum().sum())
-    if blanks:
+    end = len(numeric) - int(np.argmax(numeric[target].notna().to_numpy()[::-1]))  # after the last target value
+    trimmed = numeric.iloc[start:end]
+    after_last = trimmed.notna().to_numpy()[::-1].cumsum(axis=0)[::-1] == 0  # (T, F) blank to the end
+    carried = {c: int(n) for c, n in zip(trimmed.columns, after_last.sum(axis=0)) if n}
+    interpolated = int(trimmed.isna().sum().sum()) - sum(carried.values())
+    if interpolated or carried:
         method = "time" if isinstance(trimmed.index, pd.DatetimeIndex) else "linear"
-        trimmed = trimmed.interpolate(method=method, limit_direction="forward")
-    return trimmed, start, blanks
+        trimmed = trimmed.interpolate(method=method, limit_direction="forward")  # pads after the last value
+    return trimmed, Gaps(start, len(numeric) - end, interpolated, carried)
+
+
+def _gap_notes(gaps: Gaps, kept: pd.DataFrame, target: str, name: str) -> list[str]:
+    """One line per thing done to blanks; `kept` holds the rows kept, with their CSV line numbers."""
+    notes = []
+    if gaps.leading:
+        notes.append(f"{name}: dropped {gaps.leading} leading row(s) with missing values.")
+    if gaps.trailing:
+        last, line = kept.index[-1], kept[ROW].iloc[-1]
+        when = f"line {line}"
+        if isinstance(kept.index, pd.DatetimeIndex):
+            when = f"{last.date() if last == last.normalize() else last.isoformat(sep=' ')} ({when})"
+        notes.append(f"{name}: dropped {gaps.trailing} trailing row(s) whose target {target!r} is blank; the data "
+                     f"ends at the last observed value, {when}.")
+    if gaps.interpolated:
+        notes.append(f"{name}: filled {gaps.interpolated} missing value(s) by interpolation in time.")
+    for column, count in gaps.carried.items():
+        notes.append(f"{name}: column {column!r} is blank in the last {count} row(s); its last value is carried "
+                     "forward.")
+    return notes
 
 
 def _one_hot(frame: pd.DataFrame, categories: dict[str, list[str]], name: str, notes: list[str]) -> pd.DataFrame:

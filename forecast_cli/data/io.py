@@ -1,7 +1,8 @@
 """Read a CSV path or `-` (stdin) into a raw DataFrame: delimiter, encoding and BOM sniffed; or take
 a pandas DataFrame handed to the Python API as it is.
 
-Owns file-level problems only (missing, binary, empty); columns and rows belong to frame.py.
+Owns file-level problems only (missing, binary, empty, a header with one row or none, fields over 1 MiB);
+columns and rows belong to frame.py.
 """
 
 from __future__ import annotations
@@ -13,13 +14,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from forecast_cli.config import DataConfig
+from forecast_cli.data.windows import minimum_rows
 from forecast_cli.errors import DataError
 
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = ",;\t|"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+MAX_FIELD_CHARS = 1024 * 1024  # no date, number or name is near 1 MiB: a field that long is a broken file
 
 
 def read_bytes(source: str) -> tuple[bytes, str]:
@@ -37,6 +42,20 @@ def read_bytes(source: str) -> tuple[bytes, str]:
         return path.read_bytes(), source
     except OSError as exc:
         raise DataError(f"{source}: cannot be read ({exc.strerror}); check its permissions.") from exc
+
+
+def strip_trailing_junk(data: bytes) -> bytes:
+    """Drop what some writers leave after the last line: a DOS end-of-file mark (^Z, 0x1A) and NUL
+    padding (a preallocated or crashed write). Otherwise they read as a bad last row, or the NULs as
+    a binary file. Line ends are kept; other bytes are data."""
+    if data[:2] in UTF16_BOMS:  # two bytes a character: NULs pair with the text's own bytes
+        trimmed = data.rstrip(b"\x00")
+        trimmed += b"\x00" * (len(trimmed) % 2)
+        text = trimmed.decode("utf-16", errors="ignore")
+        kept = text.rstrip("\x00\x1a\r\n")
+        return data if kept == text.rstrip("\r\n") else (kept + "\n").encode("utf-16")
+    kept = data.rstrip(b"\x00\x1a\r\n")
+    return data if kept == data.rstrip(b"\r\n") else kept + b"\n"
 
 
 def decode(data: bytes, name: str) -> str:
@@ -111,11 +130,15 @@ def read_table(source: str) -> Table:
 
 
 def _parse(data: bytes, name: str) -> pd.DataFrame:
+    data = strip_trailing_junk(data)
     text = decode(data, name)
     if not text.strip():
         raise DataError(f"{name}: the file is empty; it needs a header line and rows of data.")
     _refuse_other_formats(text.lstrip(), name)
     delimiter = sniff_delimiter(text, name)
+    _refuse_huge_fields(data if data[:2] not in UTF16_BOMS else text.encode("utf-8"), delimiter, name)
+    _refuse_too_few_rows(text, name)
+    _refuse_duplicate_names(text, delimiter, name)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, skipinitialspace=True)
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
@@ -123,10 +146,70 @@ def _parse(data: bytes, name: str) -> pd.DataFrame:
         raise DataError(f"{name}: cannot be parsed as CSV ({reason}); every line needs as many "
                         f"{_delimiter_name(delimiter)}-separated fields as the header, and text holding "
                         "the separator must be in double quotes.") from exc
-    if frame.empty:
-        raise DataError(f"{name}: has a header but no rows of data.")
+    _refuse_too_few_rows(text, name, len(frame))
     frame.columns = [str(column).strip() for column in frame.columns]
     return frame
+
+
+def _refuse_duplicate_names(text: str, delimiter: str, name: str) -> None:
+    """Two columns of one name: pandas would rename the second `y.1` silently, so refuse it, naming both places.
+    The header is read with the csv module, as pandas reads it (quotes, leading spaces, blank lines before)."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
+    try:
+        header = next((row for row in reader if row), [])
+    except csv.Error:  # a header field past the csv module's 128 KiB limit: pandas will say what is wrong
+        return
+    seen: dict[str, int] = {}
+    for position, column in enumerate(column.strip() for column in header):
+        if column in seen:
+            raise DataError(f"{name}: the header (line {reader.line_num}) names column {column!r} twice, as fields "
+                            f"{seen[column] + 1} and {position + 1}; rename one of them.")
+        if column:  # blank names are numbered by pandas (Unnamed: 1), so they may repeat
+            seen[column] = position
+
+
+def _refuse_huge_fields(data: bytes, delimiter: str, name: str) -> None:
+    """Refuse a field over MAX_FIELD_CHARS (a lost line break or quote) before pandas, whose date
+    guessing on a 200 MB cell takes a quarter of an hour. Only lines longer than that are split."""
+    codes = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero((codes == 10) | (codes == 13))  # \n, \r
+    starts = np.concatenate(([0], ends + 1))
+    lengths = np.concatenate((ends, [len(codes)])) - starts
+    for start in starts[lengths > MAX_FIELD_CHARS]:
+        fields = _line_at(data, int(start)).split(delimiter)
+        longest = max(range(len(fields)), key=lambda i: len(fields[i]))
+        if len(fields[longest]) <= MAX_FIELD_CHARS:
+            continue  # a wide line of ordinary fields
+        newline = b"\n" if b"\n" in data else b"\r"
+        number = data.count(newline, 0, int(start)) + 1
+        header = _line_at(data, 0).lstrip("\ufeff").split(delimiter)
+        where = ("the header" if number == 1 else f"column {header[longest].strip().strip(chr(34))[:60]!r}"
+                 if longest < len(header) else f"field {longest + 1}, past the header's {len(header)} columns")
+        raise DataError(f"{name}: line {number} holds a field of {len(fields[longest]):,} characters in {where}, "
+                        "over the 1 MiB (1,048,576 characters) a field may hold; a line break or closing quote "
+                        "is probably missing. Fix or remove that line.")
+
+
+def _line_at(data: bytes, start: int) -> str:
+    end = min((i for i in (data.find(b"\n", start), data.find(b"\r", start)) if i >= 0), default=len(data))
+    return data[start:end].decode("utf-8", errors="replace")
+
+
+def _refuse_too_few_rows(text: str, name: str, rows: int | None = None) -> None:
+    """A header alone, or a header and one row, cannot be a series: say so at once with the rows needed.
+    Before parsing, `rows` is None and the non-blank lines are counted (when there are at most two)."""
+    if rows is None:
+        if text.count("\n") + text.count("\r") > 4:
+            return
+        rows = len([line for line in text.splitlines() if line.strip()]) - 1
+    if rows <= 0:
+        raise DataError(f"{name}: has a header but no rows of data.")
+    if rows == 1:
+        defaults = DataConfig(target="")
+        needed = minimum_rows(defaults.val_frac, defaults.test_frac, defaults.window, defaults.horizon)
+        raise DataError(f"{name}: has a header and only one row of data; fit needs at least {needed} rows with the "
+                        f"default --window {defaults.window} and --horizon {defaults.horizon} (never fewer than 2), "
+                        "predict at least the model's --window. Add rows.")
 
 
 def _delimiter_name(delimiter: str) -> str:

@@ -5,6 +5,7 @@ Owns time only; column selection and gaps are frame.py's. Never imports torch.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -23,12 +24,22 @@ FREQUENCY_WORDS = {"Day": ("daily", "days"), "Hour": ("hourly", "hours"), "Minut
                    "MonthEnd": ("monthly", "months"), "QuarterBegin": ("quarterly", "quarters"),
                    "QuarterEnd": ("quarterly", "quarters"), "YearBegin": ("yearly", "years"),
                    "YearEnd": ("yearly", "years")}
+SAMPLE = 200  # values looked at to decide whether a column holds time and in which format
+MAX_DATE_CHARS = 100  # longer text is not a date ("Wednesday, 25 September 2024 12:34:56.123456 +05:30" is 52)
+NO_TIME = "none"  # --time-col none: no time column, rows in file order (unless a column has that name)
+# `1-01`, `13-12`: year (1 or 2 digits, counted from 1) and month, as in the shampoo-sales file. Year Y is
+# read as 2000 + Y, so 1-01 is 2001-01-01: the years only number the data, and every one stays in order.
+YEAR_MONTH = re.compile(r"(\d{1,2})-(0[1-9]|1[0-2])")
+YEAR_MONTH_BASE = 2000
 SEASON_BY_OFFSET = {"Hour": 24, "Day": 7, "BusinessDay": 5, "Week": 52, "MonthBegin": 12,
                     "MonthEnd": 12, "QuarterBegin": 4, "QuarterEnd": 4}
 
 
 def detect_time_columns(raw: pd.DataFrame, requested: tuple[str, ...] | None, name: str) -> tuple[str, ...]:
-    """The column(s) holding time: as requested, split year/month/day[/hour] parts, or a date-like column."""
+    """The column(s) holding time: as requested, split year/month/day[/hour] parts, or a date-like column;
+    () for none found or `--time-col none` (rows in file order)."""
+    if requested and len(requested) == 1 and requested[0].lower() == NO_TIME and requested[0] not in raw.columns:
+        return ()
     if requested:
         missing = [column for column in requested if column not in raw.columns]
         if missing:
@@ -69,10 +80,14 @@ def _date_part_columns(raw: pd.DataFrame) -> tuple[str, ...]:
 
 
 def _parses_as_dates(series: pd.Series, share: float) -> bool:
-    values = series.dropna()
-    if values.empty or pd.api.types.is_numeric_dtype(values):
+    if pd.api.types.is_numeric_dtype(series):
         return False
-    sample = values.astype(str).head(200)
+    sample = series.dropna().head(SAMPLE).astype(str)
+    if sample.empty:
+        return False
+    sample = sample.where(sample.str.len() <= MAX_DATE_CHARS, "")  # too long to be a date; parsing it is slow
+    if sample.str.strip().str.fullmatch(YEAR_MONTH).mean() >= share:
+        return True
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         parsed = pd.to_datetime(sample, errors="coerce", format="mixed", utc=True)  # utc: offsets may differ (DST)
@@ -112,12 +127,8 @@ def _parse_text_dates(values: pd.Series, label: str, name: str) -> pd.DatetimeIn
         row = int(np.flatnonzero(values.isna().to_numpy())[0])
         raise DataError(f"{name}: time column {label!r} is empty on line {row + 2}; fill or remove that row.")
     text = values.astype(str).str.strip()
-    formats = _candidate_formats(text)
-    parsed, fmt = None, None
-    for fmt in formats:
-        parsed = _to_datetime(text, fmt)
-        if parsed.notna().all():
-            break
+    _refuse_long_values(text, label, name)
+    parsed, formats = _best_reading(text)
     bad = parsed.isna().to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
@@ -132,19 +143,47 @@ def _parse_text_dates(values: pd.Series, label: str, name: str) -> pd.DatetimeIn
     return pd.DatetimeIndex(parsed)
 
 
+def _best_reading(text: pd.Series) -> tuple[pd.Series, list[str | None]]:
+    """Timestamps under the candidate format that reads every value, else the one reading the most (its
+    failures are reported), and the formats tried. A sample mostly of `Y-MM` values means YEAR_MONTH."""
+    if text.head(SAMPLE).str.fullmatch(YEAR_MONTH).mean() >= PARSE_SHARE:
+        parts = text.str.extract(f"^{YEAR_MONTH.pattern}$")  # no match: NaN, then NaT
+        year = pd.to_numeric(parts[0]) + YEAR_MONTH_BASE
+        return pd.to_datetime({"year": year, "month": pd.to_numeric(parts[1]), "day": 1}, errors="coerce"), ["Y-MM"]
+    formats = _candidate_formats(text)
+    parsed = None
+    for fmt in formats:
+        attempt = _to_datetime(text, fmt)
+        if parsed is None or attempt.notna().sum() > parsed.notna().sum():
+            parsed = attempt  # a failure is reported under the format that reads the most lines
+        if attempt.notna().all():
+            break
+    return parsed, formats
+
+
 def _candidate_formats(text: pd.Series) -> list[str | None]:
     """Formats guessed from the first value, month-first then day-first (01.02.2010 is ambiguous),
     and from a value whose day exceeds 12; None means pandas' own mixed parsing, tried last."""
-    samples = [text.iloc[0], *text.iloc[1:400:7]]
+    samples = [text.iloc[0], *text.iloc[1:SAMPLE * 2:7]]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pandas warns about the very ambiguity handled here
         guess = pd.tseries.api.guess_datetime_format
         formats = [guess(text.iloc[0]), guess(text.iloc[0], dayfirst=True)]
         formats += [guess(value, dayfirst=True) for value in samples if guess(value) is None]
-    if text.str.fullmatch(r"\d{4}").all():
+    if pd.Series(samples).str.fullmatch(r"\d{4}").all():  # a sample, like the guesses: %Y is tried first only
         formats.insert(0, "%Y")
     unique = list(dict.fromkeys(f for f in formats if f))
     return unique if unique else [None]
+
+
+def _refuse_long_values(text: pd.Series, label: str, name: str) -> None:
+    """A value over MAX_DATE_CHARS cannot be a date, and pandas' mixed-format parsing of it is slow."""
+    long = (text.str.len() > MAX_DATE_CHARS).to_numpy()
+    if long.any():
+        row = int(np.flatnonzero(long)[0])
+        raise DataError(f"{name}: time column {label!r} line {row + 2} holds {len(text.iloc[row]):,} characters "
+                        f"({text.iloc[row][:20]!r}...), too long for a date (at most {MAX_DATE_CHARS}); fix that "
+                        "value, or name the right column with --time-col.")
 
 
 def _to_datetime(text: pd.Series, fmt: str | None) -> pd.Series:

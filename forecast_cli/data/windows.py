@@ -13,6 +13,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from forecast_cli.errors import DataError
 
+HEADROOM = 16.0  # values up to float64's max / 16: forecasts a few spreads out and their errors stay finite
+
 
 @dataclass(frozen=True)
 class Splits:
@@ -36,13 +38,7 @@ class Scaler:
     @classmethod
     def fit(cls, train_values: np.ndarray) -> "Scaler":
         """Fit on the training rows; a constant column gets scale 1 so it passes through unchanged."""
-        with np.errstate(over="raise", invalid="raise"):
-            try:
-                mean = train_values.mean(axis=0, dtype="float64")
-                scale = train_values.std(axis=0, dtype="float64")
-            except FloatingPointError as exc:
-                raise DataError("values are too large to normalize; rescale the data (for example to "
-                                "thousands) and retry.") from exc
+        mean, scale = column_statistics(train_values)
         if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
             raise DataError("values are too large to normalize; rescale the data and retry.")
         scale = np.where(scale > 0, scale, 1.0)
@@ -79,6 +75,22 @@ class Scaler:
         differences = data.get("difference_scale")
         return cls(np.asarray(data["mean"], dtype="float64"), np.asarray(data["scale"], dtype="float64"),
                    None if differences is None else np.asarray(differences, dtype="float64"))
+
+
+def column_statistics(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(T, F) -> mean and standard deviation (F,), float64, computed on each column divided by its largest
+    magnitude, so the unit does not matter: the squares of values near 1e-300 underflow to 0 and those
+    near 1e+300 overflow, and either way a plain `std` loses the column. inf where a column's values are
+    beyond float64's max / HEADROOM (their differences and forecasts would overflow)."""
+    values = np.asarray(values, dtype="float64")
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        magnitude = np.abs(values).max(axis=0, initial=0.0)  # (F,)
+        unit = np.where((magnitude > 0) & np.isfinite(magnitude), magnitude, 1.0)
+        ratios = values / unit  # (T, F) in [-1, 1]
+        mean = ratios.mean(axis=0) * unit
+        scale = ratios.std(axis=0) * unit
+    too_large = ~(magnitude <= np.finfo("float64").max / HEADROOM)
+    return np.where(too_large, np.inf, mean), np.where(too_large, np.inf, scale)
 
 
 def split_rows(rows: int, val_frac: float, test_frac: float, window: int, horizon: int, name: str) -> Splits:

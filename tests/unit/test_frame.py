@@ -170,3 +170,26 @@ def test_a_column_named_with_a_time_word_is_the_time_column_and_its_bad_line_is_
     assert detect_time_columns(raw, None, "weekly.csv") == ("Week Ending",)
     with pytest.raises(DataError, match="line 4 holds '2021-13-45'"):
         parse_time(raw, ("Week Ending",), "weekly.csv")
+
+
+def test_trailing_blank_targets_are_dropped_not_carried_forward():
+    raw = make_tiny_frame(40)
+    raw.loc[37:, "sales"] = np.nan  # lines 39-41 of the CSV
+    raw.loc[30, "sales"] = np.nan  # an interior gap is still interpolated
+    frame = build_frame(raw, "tiny.csv", "sales", None, None, 1)
+    assert frame.data.index[-1] == pd.Timestamp(raw["date"].iloc[36])
+    assert frame.data["sales"].iloc[-1] == raw["sales"].iloc[36]
+    assert frame.dropped_trailing == 3 and frame.filled == 1
+    assert ("tiny.csv: dropped 3 trailing row(s) whose target 'sales' is blank; the data ends at the last observed "
+            "value, 2021-02-09 (line 38).") in frame.notes
+    assert "tiny.csv: filled 1 missing value(s) by interpolation in time." in frame.notes
+
+
+def test_an_input_blank_in_the_last_rows_is_said_to_be_carried_forward():
+    raw = make_tiny_frame(40)
+    raw.loc[38:, "temp"] = np.nan
+    frame = build_frame(raw, "tiny.csv", "sales", None, None, 1)
+    assert len(frame.data) == 39  # the first row (temp blank) dropped, the last two kept
+    assert frame.data["temp"].iloc[-1] == frame.data["temp"].iloc[-3] == raw["temp"].iloc[37]
+    assert "tiny.csv: column 'temp' is blank in the last 2 row(s); its last value is carried forward." in frame.notes
+    assert not [note for note in frame.notes if "interpolation" in note]

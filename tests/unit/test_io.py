@@ -1,5 +1,8 @@
 """io.py: delimiter, BOM, quoted headers and line endings are sniffed; file-level problems are one-line errors."""
 
+import io
+
+import pandas as pd
 import pytest
 
 from forecast_cli.errors import DataError
@@ -26,3 +29,78 @@ def test_empty_file_is_a_one_line_error(tmp_path):
     (tmp_path / "empty.csv").write_text("\n")
     with pytest.raises(DataError, match="the file is empty; it needs a header line and rows of data"):
         read_table(str(tmp_path / "empty.csv"))
+
+
+def test_a_field_over_1_mib_is_refused_before_parsing(tmp_path):
+    path = tmp_path / "runaway.csv"
+    path.write_text("date,value\n2021-01-01,1\n" + "2021-01-02" * 200_000 + ",2\n2021-01-03,3\n")
+    with pytest.raises(DataError) as raised:
+        read_table(str(path))
+    assert str(raised.value) == (
+        f"{path}: line 3 holds a field of 2,000,000 characters in column 'date', over the 1 MiB (1,048,576 "
+        "characters) a field may hold; a line break or closing quote is probably missing. Fix or remove that line.")
+
+
+def test_a_wide_line_of_ordinary_fields_is_read(tmp_path):
+    path = tmp_path / "wide.csv"
+    names = [f"column_{i}" for i in range(120_000)]  # a 1.4 MB header line, no field near 1 MiB
+    path.write_text(",".join(names) + "\n" + "\n".join(",".join(["1"] * len(names)) for _ in range(3)) + "\n")
+    assert read_table(str(path)).raw.shape == (3, 120_000)
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", ""])
+def test_a_header_and_one_row_is_refused_with_the_rows_needed(tmp_path, ending):
+    path = tmp_path / "one.csv"
+    path.write_text(f"date,value{ending or chr(10)}2021-01-01,5{ending}", newline="")
+    with pytest.raises(DataError) as raised:
+        read_table(str(path))
+    assert str(raised.value) == (
+        f"{path}: has a header and only one row of data; fit needs at least 30 rows with the default --window 20 "
+        "and --horizon 1 (never fewer than 2), predict at least the model's --window. Add rows.")
+
+
+def test_one_row_spread_over_lines_by_a_quoted_field_is_refused_too(tmp_path):
+    path = tmp_path / "quoted.csv"
+    path.write_text('date,note,value\n2021-01-01,"a\nb\nc\nd",5\n')
+    with pytest.raises(DataError, match="has a header and only one row of data"):
+        read_table(str(path))
+
+
+def _clean_series(rows: int = 30) -> str:
+    return "date,value\n" + "".join(f"2021-03-{day:02d},{day * 1.5}\n" for day in range(1, rows + 1))
+
+
+@pytest.mark.parametrize("junk", [b"\x1a", b"\r\n\x1a", b"\x1a\r\n", b"\x00" * 512, b"\x1a" + b"\x00" * 7])
+def test_a_dos_end_of_file_mark_or_nul_padding_after_the_data_is_dropped(tmp_path, junk):
+    clean = _clean_series()
+    text = clean.rstrip("\n") if junk.startswith(b"\x1a") and junk != b"\x1a" else clean
+    path = tmp_path / "dos.csv"
+    path.write_bytes(text.encode() + junk)
+    raw = read_table(str(path)).raw
+    assert raw.equals(pd.read_csv(io.StringIO(clean)))
+
+
+def test_utf16_with_a_dos_end_of_file_mark_is_read(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(_clean_series().encode("utf-16") + "\x1a".encode("utf-16-le") + b"\x00" * 3)
+    assert read_table(str(path)).raw.equals(pd.read_csv(io.StringIO(_clean_series())))
+
+
+@pytest.mark.parametrize("header, fields", [("date,y,y", "2 and 3"), ('"date";"y";" y "', "2 and 3"),
+                                            ("y,date,value,y", "1 and 4")])
+def test_a_column_named_twice_in_the_header_is_refused(tmp_path, header, fields):
+    sep = ";" if ";" in header else ","
+    rows = "".join(f"2021-03-{day:02d}{sep}{day}{sep}{day}" + (f"{sep}1" if header.count(sep) == 3 else "") + "\n"
+                   for day in range(1, 30))
+    path = tmp_path / "twice.csv"
+    path.write_text("\n" + header + "\n" + rows)
+    with pytest.raises(DataError) as raised:
+        read_table(str(path))
+    assert str(raised.value) == (f"{path}: the header (line 2) names column 'y' twice, as fields {fields}; "
+                                 "rename one of them.")
+
+
+def test_blank_column_names_may_repeat(tmp_path):
+    path = tmp_path / "index.csv"
+    path.write_text(",,value\n0,a,1\n1,b,2\n2,c,3\n")
+    assert list(read_table(str(path)).raw.columns) == ["Unnamed: 0", "Unnamed: 1", "value"]
