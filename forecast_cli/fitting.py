@@ -159,7 +159,7 @@ def _resume_from(out: Path, stamp: dict, spec, resume: bool, warn: Callable[[str
     """The checkpointed progress to continue, or None to start from the beginning."""
     where = checkpoint.location(out)
     if resume and checkpoint.exists(out):
-        progress = checkpoint.load(out, stamp)
+        progress = checkpoint.load(out, stamp, spec)
         check_weights(spec, progress.model_state, str(where))
         warn(f"resuming from {where}: epoch {progress.epoch}, after {progress.batches_done} batch(es).")
         return progress

@@ -1,13 +1,15 @@
 """The model directory: `manifest.json`, `model.safetensors`, `history.csv`, `report.json`, `report.md`.
 
 Saved through a staging directory and an atomic swap; loaded without unpickling anything:
-weights via safetensors, the rest JSON read and validated by manifest.Manifest.
-Paths read from a manifest are only ever read, never written to.
+weights via safetensors, the rest JSON read and validated by manifest.Manifest. Every file is read
+through one handle on the directory, and only if it is a regular file (not a link) within its bound
+(snapshot.py). Paths read from a manifest are only ever read, never written to.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import shutil
@@ -17,7 +19,10 @@ from typing import Any
 
 from forecast_cli.errors import ArtifactError
 from forecast_cli.store.atomic import publish, remove_stale, staging_dir
+from forecast_cli.nn.spec import expected_shapes
 from forecast_cli.store.manifest import FORMAT_VERSION, Manifest
+from forecast_cli.store.snapshot import MIB, Snapshot, open_snapshot
+from forecast_cli.store.weights import byte_limit
 
 MANIFEST = "manifest.json"
 WEIGHTS = "model.safetensors"
@@ -26,6 +31,11 @@ REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
 SAFETENSORS_HEADER_START = 8  # a u64 header length, then the JSON header's "{"
 PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")  # pickle protocol 2+, and the zip that torch.save writes
+# Bounds checked before a file is read (the weights' bound follows from the manifest's model, weights.py):
+# far above what a fit writes (a history row per epoch, up to a million epochs), far below a planted file.
+MANIFEST_LIMIT = 16 * MIB
+HISTORY_LIMIT = 128 * MIB
+REPORT_LIMIT = 64 * MIB
 
 
 @dataclass
@@ -64,20 +74,32 @@ def save(out: Path, manifest: Manifest, weights: dict, history: list[dict], repo
 
 
 def copy_directory(source: Path, out: Path) -> None:
-    """Copy a model directory's files to `out` through a staging directory and the same atomic swap."""
+    """Copy a model directory's files to `out` through a staging directory and the same atomic swap;
+    the source is read like any model directory (one handle, bounded regular files, validated)."""
     check_writable_target(out)
     if source.resolve() == out.resolve():
         return
+    files = _read_files(source)
     remove_stale(out)
     staged = staging_dir(out)
     try:
-        for name in (MANIFEST, WEIGHTS, HISTORY, REPORT_JSON, REPORT_MD):
-            if (source / name).is_file():
-                shutil.copyfile(source / name, staged / name)
+        for name, data in files.items():
+            (staged / name).write_bytes(data)
         publish(staged, out)
     except OSError as exc:
         shutil.rmtree(staged, ignore_errors=True)
         raise _not_written(out, exc) from exc
+
+
+def _read_files(source: Path) -> dict[str, bytes]:
+    """Every file of a model directory that exists, as bytes, the manifest validated on the way."""
+    with open_snapshot(source) as snapshot:
+        manifest = _manifest_from(snapshot)
+        limits = {MANIFEST: (MANIFEST_LIMIT, "a manifest"), HISTORY: (HISTORY_LIMIT, "a training history"),
+                  WEIGHTS: (byte_limit(expected_shapes(manifest.model_spec)), "the weights of the manifest's model"),
+                  REPORT_JSON: (REPORT_LIMIT, "a report"), REPORT_MD: (REPORT_LIMIT, "a report")}
+        files = {name: snapshot.read(name, limit, what) for name, (limit, what) in limits.items()}
+    return {name: data for name, data in files.items() if data is not None}
 
 
 def _not_written(out: Path, exc: Exception) -> ArtifactError:
@@ -114,14 +136,15 @@ def check_writable_target(out: Path) -> None:
 
 def read_history(path: Path) -> list[dict]:
     """The training curves of a model directory; a damaged file (untrusted, like the rest) is refused."""
-    if not path.is_file():
+    with open_snapshot(path.parent) as snapshot:
+        data = snapshot.read(path.name, HISTORY_LIMIT, "a training history")
+    if data is None:
         return []
     try:
-        with open(path, newline="") as handle:
-            rows = list(csv.DictReader(handle))
+        rows = list(csv.DictReader(io.StringIO(data.decode(), newline="")))
         for row in rows:
             int(row["epoch"]), float(row["train_loss"]), float(row["val_loss"] or 0)
-    except (OSError, KeyError, TypeError, ValueError, UnicodeDecodeError, csv.Error) as exc:
+    except (KeyError, TypeError, ValueError, UnicodeDecodeError, csv.Error) as exc:
         raise ArtifactError(f"{path}: damaged training history ({type(exc).__name__}); fit the model again.") from exc
     return rows
 
@@ -134,19 +157,22 @@ def _write_history(path: Path, history: list[dict]) -> None:
 
 
 def load(path: Path, engine: str = "torch") -> Artifact:
-    """Read and validate a model directory; weights as torch tensors or, for engine 'numpy', arrays."""
-    manifest = read_manifest(path)
+    """Read and validate a model directory; weights as torch tensors or, for engine 'numpy', arrays.
+    Every file is read through one handle on the directory (snapshot.py), bounded before it is read."""
+    with open_snapshot(path) as snapshot:
+        manifest = _manifest_from(snapshot)
+        expected = expected_shapes(manifest.model_spec)
+        data = snapshot.read(WEIGHTS, byte_limit(expected), "the weights of the manifest's model")
     weights_path = path / WEIGHTS
-    if not weights_path.is_file():
-        problem = "is not a regular file" if weights_path.exists() or weights_path.is_symlink() else "is missing"
-        raise ArtifactError(f"{path}: {WEIGHTS} {problem}; fit the model again.")
-    _refuse_non_safetensors(weights_path)
+    if data is None:
+        raise ArtifactError(f"{path}: {WEIGHTS} is missing; fit the model again.")
+    _refuse_non_safetensors(data, weights_path)
     try:
         if engine == "numpy":
-            from safetensors.numpy import load_file
+            from safetensors.numpy import load as from_bytes
         else:
-            from safetensors.torch import load_file
-        weights = load_file(str(weights_path))
+            from safetensors.torch import load as from_bytes
+        weights = from_bytes(data)
     except Exception as exc:  # safetensors raises its own error types for damaged files
         detail = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
         raise ArtifactError(
@@ -155,13 +181,9 @@ def load(path: Path, engine: str = "torch") -> Artifact:
     return Artifact(path, manifest, weights)
 
 
-def _refuse_non_safetensors(weights_path: Path) -> None:
+def _refuse_non_safetensors(data: bytes, weights_path: Path) -> None:
     """Look at the first bytes only: a pickle is never handed to anything that could unpickle it."""
-    try:
-        with open(weights_path, "rb") as handle:
-            head = handle.read(SAFETENSORS_HEADER_START + 1)
-    except OSError as exc:
-        raise ArtifactError(f"{weights_path}: cannot be read ({exc.strerror}); check its permissions.") from exc
+    head = data[: SAFETENSORS_HEADER_START + 1]
     if head[SAFETENSORS_HEADER_START:] == b"{":
         return
     if head.startswith(PICKLE_MAGIC):
@@ -172,16 +194,18 @@ def _refuse_non_safetensors(weights_path: Path) -> None:
 
 def read_manifest(path: Path) -> Manifest:
     """The validated, typed manifest of a model directory."""
-    if not path.is_dir():
-        raise ArtifactError(f"{path}: no model directory here; run `forecast fit` first or pass --model.")
-    manifest_path = path / MANIFEST
+    with open_snapshot(path) as snapshot:
+        return _manifest_from(snapshot)
+
+
+def _manifest_from(snapshot: Snapshot) -> Manifest:
+    manifest_path = snapshot.path / MANIFEST
+    data = snapshot.read(MANIFEST, MANIFEST_LIMIT, "a manifest")
+    if data is None:
+        raise ArtifactError(f"{snapshot.path}: {MANIFEST} is missing; this is not a forecast model directory.")
     try:
-        raw = json.loads(manifest_path.read_text())
-    except FileNotFoundError as exc:
-        raise ArtifactError(f"{path}: {MANIFEST} is missing; this is not a forecast model directory.") from exc
+        raw = json.loads(data.decode())
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError) as exc:
         # ValueError: an integer literal of thousands of digits (Python refuses to convert it)
         raise ArtifactError(f"{manifest_path}: is not valid JSON; fit the model again.") from exc
-    except OSError as exc:
-        raise ArtifactError(f"{manifest_path}: cannot be read ({exc.strerror}); check its permissions.") from exc
     return Manifest.from_json(raw, manifest_path)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import pickle
 import shutil
 from pathlib import Path
 
 import pytest
+from conftest import hang_guard
 from typer.testing import CliRunner
 
 from forecast_cli.cli.app import app
@@ -207,3 +209,56 @@ def test_damaged_training_history_is_refused(model):
     (model / "history.csv").write_text("epoch,train_loss,val_loss,seconds\n1,__import__('os'),,\n")
     with pytest.raises(ArtifactError, match="damaged training history"):
         read_history(model / "history.csv")
+
+
+def _symlink_to_dev_zero(path: Path) -> None:
+    path.unlink()
+    path.symlink_to("/dev/zero")
+
+
+def _fifo(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)
+
+
+def _oversized(path: Path) -> None:
+    with open(path, "r+b") as handle:  # sparse: 256 MiB, above every file's bound, costs no disk
+        handle.truncate(256 * 2**20)
+
+
+def _symlink_to_a_copy_inside(path: Path) -> None:
+    kept = path.with_name(path.name + ".real")
+    path.rename(kept)
+    path.symlink_to(kept.name)
+
+
+PLANTED = {"symlink to /dev/zero": (_symlink_to_dev_zero, "is a symbolic link"),
+           "FIFO": (_fifo, "is not a regular file"),
+           "oversized": (_oversized, "bytes, more than the"),
+           "symlink inside the directory": (_symlink_to_a_copy_inside, "is a symbolic link")}
+
+
+@pytest.mark.parametrize("planted", sorted(PLANTED))
+@pytest.mark.parametrize("name, command", [
+    ("manifest.json", "predict"), ("manifest.json", "info"), ("model.safetensors", "predict"),
+    ("model.safetensors", "predict --engine numpy"), ("history.csv", "plot"),
+])
+def test_a_planted_file_that_is_not_a_plain_bounded_file_is_refused_before_reading(model, original, tmp_path,
+                                                                                  name, command, planted):
+    plant, needle = PLANTED[planted]
+    plant(model / name)
+    verb, *options = command.split()
+    data = [] if verb == "info" else [original / "data.csv"]
+    extra = ["--out", tmp_path / "plot.png", "--quiet"] if verb == "plot" else []
+    with hang_guard():
+        result = invoke([verb, *data, "--model", model, *options, *extra])
+    assert_refused(result, name, needle)
+    assert not (tmp_path / "plot.png").exists()
+
+
+def test_a_model_directory_reached_through_a_symlink_is_read(model, original, tmp_path):
+    link = tmp_path / "link-to-model"
+    link.symlink_to(model)
+    result = predict(link, original)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == predict(model, original).stdout
