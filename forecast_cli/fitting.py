@@ -27,7 +27,7 @@ from forecast_cli.data.windows import Scaler, Splits, origins_between, split_row
 from forecast_cli.errors import ConfigError, DataError, Interrupted
 from forecast_cli.forward import check_weights, scaled_values, torch_forward
 from forecast_cli.metrics import naive_scale
-from forecast_cli.nn.spec import ModelSpec
+from forecast_cli.nn.spec import ModelSpec, check_size
 from forecast_cli.predictors import Backtest, Predictor, make_predictor
 from forecast_cli.report import markdown
 from forecast_cli.store import artifact, checkpoint, lock
@@ -117,6 +117,7 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
     classification = (Classification(**classification_record(frame.labels, data.train_origins, data.horizon))
                       if frame.labels else None)
     spec = derive_model_spec(configs, frame.spec, len(frame.labels.classes) if frame.labels else 0)
+    check_size(spec)
     return Prepared(table, frame, splits, scaler, data, spec, classification)
 
 

@@ -22,7 +22,7 @@ from forecast_cli.store.atomic import publish, remove_stale, staging_dir
 from forecast_cli.nn.spec import expected_shapes
 from forecast_cli.store.manifest import FORMAT_VERSION, Manifest
 from forecast_cli.store.snapshot import MIB, Snapshot, open_snapshot
-from forecast_cli.store.weights import byte_limit
+from forecast_cli.store.weights import byte_limit, check_header
 
 MANIFEST = "manifest.json"
 WEIGHTS = "model.safetensors"
@@ -167,6 +167,7 @@ def load(path: Path, engine: str = "torch") -> Artifact:
     if data is None:
         raise ArtifactError(f"{path}: {WEIGHTS} is missing; fit the model again.")
     _refuse_non_safetensors(data, weights_path)
+    check_header(data, expected, weights_path)  # before safetensors allocates what the header declares
     try:
         if engine == "numpy":
             from safetensors.numpy import load as from_bytes

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
 
-from forecast_cli.config import DataConfig, ModelConfig, TrainConfig, check_task_fits_model, to_dict
+from forecast_cli.config import MAX_SIZES, DataConfig, ModelConfig, TrainConfig, check_task_fits_model, to_dict
 from forecast_cli.data.frame import FrameSpec
 from forecast_cli.data.windows import Scaler
 from forecast_cli.errors import ArtifactError, ConfigError
-from forecast_cli.nn.spec import ModelSpec, decoder_record
+from forecast_cli.nn.spec import ModelSpec, check_size, decoder_record
 
 FORMAT_VERSION = 2
 MAX_CLASSES = 50  # as labels.MAX_CLASSES: more is a measurement, not a label
@@ -157,6 +157,7 @@ class Manifest:
             notes=list(raw.get("notes") or []), versions=dict(raw["versions"]), created_at=str(raw.get("created_at", "")),
         )
         _check_agreement(manifest, where)
+        _check_size(manifest, where)
         _check_frequency(manifest.frequency, where)
         _check_val_end(manifest.data.val_end, where)
         return manifest
@@ -230,7 +231,8 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("frame.excluded", lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()),
      "an object of column -> reason"),
     ("frequency", _optional(lambda v: isinstance(v, str)), "a pandas frequency or null"),
-    ("season", _optional(_positive_int), "an integer of 1 or more, or null"),
+    ("season", _optional(lambda v: _positive_int(v) and v <= MAX_SIZES["--season"]),
+     f"an integer from 1 to {MAX_SIZES['--season']:,}, or null"),
     ("scaler", _is_object, "an object"),
     ("scaler.mean", _numbers, "a list of finite numbers"),
     ("scaler.scale", lambda v: _numbers(v) and all(item > 0 for item in v), "a list of numbers above 0"),
@@ -365,6 +367,14 @@ def _check_agreement(manifest: Manifest, where: Path) -> None:
     if isinstance(val_end, str) != bool(frame.time_cols):  # evaluate reads it by that type
         expected = "a timestamp" if frame.time_cols else "a row count (there is no time column)"
         raise broken(where, f"data.val_end is {val_end!r}, expected {expected}")
+
+
+def _check_size(manifest: Manifest, where: Path) -> None:
+    """Sizes each within their bound can still make a network no machine holds: refused before any use."""
+    try:
+        check_size(manifest.model_spec)
+    except ConfigError as exc:
+        raise broken(where, f"its model is too large ({str(exc).rstrip('.')})") from None
 
 
 def _check_frequency(freq: str | None, where: Path) -> None:

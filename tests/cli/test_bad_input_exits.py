@@ -351,3 +351,14 @@ def test_internal_error_is_one_line_asking_for_a_report(trained, monkeypatch):
     assert len(lines) == 1 and "internal error: ZeroDivisionError: planted bug" in lines[0] and "report" in lines[0]
     debug = invoke(["--debug", "predict", "--model", trained / "model"])
     assert debug.exit_code == 1 and "Traceback" in debug.stderr
+
+
+def test_a_network_too_large_for_any_machine_is_refused_before_it_is_built(tmp_path, monkeypatch):
+    import forecast_cli.nn.model
+
+    monkeypatch.setattr(forecast_cli.nn.model, "Forecaster", lambda *a, **k: pytest.fail("the network was built"))
+    data = tmp_path / "ok.csv"
+    data.write_text(series_csv())
+    result = invoke([*fit_args(data, tmp_path / "model"), "--hidden", "8192", "--layers", "32"])
+    assert_one_line_error(result, 2, "--hidden 8192 with --layers 32", "more than the 1,073,741,824")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.csv"]

@@ -9,6 +9,7 @@ import math
 import os
 import pickle
 import shutil
+import struct
 from pathlib import Path
 
 import pytest
@@ -143,6 +144,15 @@ def test_integer_weights_are_refused(model, original):
     (lambda m: m["data"].update(val_end=None), ["'data.val_end' is None"]),
     (lambda m: m["data"].update(val_end=48), ["data.val_end is 48, expected a timestamp"]),
     (lambda m: m["data"].update(val_end="yesterday-ish"), ["'data.val_end' is 'yesterday-ish', not a timestamp"]),
+    (lambda m: m["config"]["model"].update(num_layers=10**4), ["--layers 10000 is more than the 32"]),
+    (lambda m: m["config"]["data"].update(horizon=10**8), ["--horizon 100000000 is more than the 10,000"]),
+    (lambda m: m["config"]["data"].update(window=10**12), ["--window 1000000000000 is more than"]),
+    (lambda m: m["config"]["data"].update(season=10**9), ["--season 1000000000 is more than"]),
+    (lambda m: m.update(season=10**9), ["field 'season' is 1000000000", "from 1 to 100,000"]),
+    (lambda m: m["config"]["train"].update(epochs=10**30), ["--epochs 1000000000000000000000000000000 is more"]),
+    (lambda m: m["config"]["model"].update(hidden_size=8192, num_layers=32),
+     ["its model is too large", "more than the 1,073,741,824"]),
+    (lambda m: m.update(classification={"label": "x", "classes": list(range(51)), "majority": 0}), ["2 to 50 classes"]),
 ])
 def test_edited_manifest_is_refused_naming_the_field(model, original, change, needles):
     edit_manifest(model, change)
@@ -262,3 +272,85 @@ def test_a_model_directory_reached_through_a_symlink_is_read(model, original, tm
     result = predict(link, original)
     assert result.exit_code == 0, result.stderr
     assert result.stdout == predict(model, original).stdout
+
+
+def _weights_file(tensors: dict[str, tuple[str, list[int], int]], data_size: int) -> bytes:
+    """A safetensors file by hand: name -> (dtype, shape, byte length); `data_size` bytes of zeros after."""
+    header, offset = {}, 0
+    for name, (dtype, shape, length) in tensors.items():
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + length]}
+        offset += length
+    text = json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + bytes(data_size)
+
+
+def _real_layout(model: Path) -> dict[str, tuple[str, list[int], int]]:
+    from safetensors import safe_open
+
+    with safe_open(str(model / "model.safetensors"), framework="numpy") as weights:
+        return {name: ("F32", list(weights.get_slice(name).get_shape()),
+                       4 * math.prod(weights.get_slice(name).get_shape())) for name in weights.keys()}
+
+
+PLANTED_TENSOR = 200_000_000  # float32 values: 800 MB
+
+
+def _lying_headers(model: Path) -> dict[str, tuple[bytes, str]]:
+    """Weights whose header declares what the manifest's model does not hold: -> (file, needle)."""
+    layout = _real_layout(model)
+    size = sum(length for _, _, length in layout.values())
+    wide = dict(layout, planted=("F32", [PLANTED_TENSOR], 4 * PLANTED_TENSOR))
+    stretched = dict(layout, **{"head.bias": ("F32", [PLANTED_TENSOR], 4 * PLANTED_TENSOR)})
+    shifted = {name: (dtype, shape, length) for name, (dtype, shape, length) in layout.items()}
+    return {
+        "an extra 800 MB tensor, the file short": (_weights_file(wide, size), "unknown tensor 'planted'"),
+        "a tensor's shape 800 MB": (_weights_file(stretched, size), "'head.bias' has shape [200000000]"),
+        "integer values": (_weights_file(dict(layout, **{"head.bias": ("I32", [1], 4)}), size), "int32"),
+        "byte ranges past the end": (_weights_file(shifted, size // 2), "follow the header"),
+    }
+
+
+@pytest.fixture
+def no_tensor_is_made(monkeypatch):
+    """Any call into safetensors' loaders fails the test: a refusal must come from the header alone."""
+    import safetensors.numpy
+    import safetensors.torch
+
+    def loaded(*args, **kwargs):
+        raise AssertionError("safetensors was asked to load a file the header check should have refused")
+
+    for module in (safetensors.numpy, safetensors.torch):
+        for name in ("load", "load_file"):
+            monkeypatch.setattr(module, name, loaded)
+
+
+@pytest.mark.parametrize("engine", ["torch", "numpy"])
+@pytest.mark.parametrize("lie", ["an extra 800 MB tensor, the file short", "a tensor's shape 800 MB",
+                                 "integer values", "byte ranges past the end"])
+def test_a_weights_header_unlike_the_manifest_is_refused_before_any_tensor_is_made(model, original, no_tensor_is_made,
+                                                                                   lie, engine):
+    planted, needle = _lying_headers(model)[lie]
+    (model / "model.safetensors").write_bytes(planted)
+    result = invoke(["predict", original / "data.csv", "--model", model, "--engine", engine])
+    assert_refused(result, "model.safetensors", needle)
+
+
+@pytest.mark.parametrize("engine", ["torch", "numpy"])
+def test_an_800_mb_weights_file_is_refused_by_its_size_before_reading(model, original, no_tensor_is_made, engine):
+    layout = _real_layout(model)
+    planted = _weights_file(dict(layout, planted=("F32", [PLANTED_TENSOR], 4 * PLANTED_TENSOR)), 0)
+    with open(model / "model.safetensors", "wb") as handle:  # sparse: the 800 MB cost no disk
+        handle.write(planted)
+        handle.truncate(len(planted) + sum(length for _, _, length in layout.values()) + 4 * PLANTED_TENSOR)
+    read_before = _bytes_read()
+    result = invoke(["predict", original / "data.csv", "--model", model, "--engine", engine])
+    assert_refused(result, "model.safetensors", "bytes, more than the")
+    assert _bytes_read() - read_before < 100 * 2**20
+
+
+def _bytes_read() -> int:
+    """Bytes this process has read through read(2) so far (Linux), to show a file was not read."""
+    io = Path("/proc/self/io")
+    if not io.exists():
+        pytest.skip("needs /proc/self/io")
+    return int(next(line for line in io.read_text().splitlines() if line.startswith("rchar:")).split()[1])
