@@ -49,8 +49,10 @@ class FitOutcome:
     seconds: float
 
     def save(self, out: Path) -> None:
-        """Write the model directory `out` (staged and swapped in atomically, under its lock)."""
-        artifact.save(out, self.manifest, self.weights, self.history, self.report or {}, self.report_md)
+        """Write the model directory `out` (staged and swapped in atomically, under its lock); the manifest
+        becomes the one written, with the weights' sha256."""
+        self.manifest = artifact.save(out, self.manifest, self.weights, self.history, self.report or {},
+                                      self.report_md)
 
 
 @dataclass

@@ -32,12 +32,15 @@ class LoadedModel:
     predictor: Predictor
     directory: Path | None = None  # the model directory it was read from; None while only in memory
     training_data: pd.DataFrame | None = None  # the DataFrame it was fitted on, if any
-    history: list[dict] | None = None  # one row per epoch, when in memory; else read from the directory
+    history: list[dict] | None = None  # one row per epoch, when in memory; else parsed from history_csv
+    history_csv: bytes | None = None  # history.csv as read with the weights (the same directory handle)
 
     def training_history(self) -> list[dict]:
-        """The training curves (epoch, train_loss, val_loss, seconds), read on first use."""
+        """The training curves (epoch, train_loss, val_loss, seconds), parsed on first use from the bytes
+        read with the model, so a refit published since then cannot lend its curves."""
         if self.history is None:
-            self.history = artifact.read_history(self.directory / artifact.HISTORY) if self.directory else []
+            where = (self.directory or Path(".")) / artifact.HISTORY
+            self.history = artifact.parse_history(self.history_csv, where)
         return self.history
 
     def data_source(self, data: Source | None) -> Source:
@@ -65,7 +68,7 @@ def open_model(directory: Path, engine: str = "torch") -> LoadedModel:
     manifest = loaded.manifest
     forward = build_forward(manifest.model_spec, loaded.weights, engine, str(Path(directory) / artifact.WEIGHTS))
     predictor = make_predictor(forward, manifest.scaler, manifest.window, manifest.horizon, manifest.classification)
-    return LoadedModel(manifest, predictor, Path(directory))
+    return LoadedModel(manifest, predictor, Path(directory), history_csv=loaded.history_csv)
 
 
 def recorded_source(manifest: Manifest) -> str:

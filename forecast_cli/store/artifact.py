@@ -9,13 +9,14 @@ through one handle on the directory, and only if it is a regular file (not a lin
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from forecast_cli.errors import ArtifactError
 from forecast_cli.store.atomic import publish, remove_stale, staging_dir
@@ -36,19 +37,27 @@ PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")  # pickle protocol 2+, and the zip that 
 MANIFEST_LIMIT = 16 * MIB
 HISTORY_LIMIT = 128 * MIB
 REPORT_LIMIT = 64 * MIB
+T = TypeVar("T")
 
 
 @dataclass
 class Artifact:
-    """A loaded model directory: the manifest and the weights as CPU tensors or numpy arrays."""
+    """A loaded model directory: the manifest, the weights as CPU tensors or numpy arrays, and the
+    training history's bytes as read with them (parsed on use: only `plot` draws it)."""
 
     path: Path
     manifest: Manifest
     weights: dict[str, Any]
+    history_csv: bytes | None = None  # None: the directory holds no history.csv
 
 
-def save(out: Path, manifest: Manifest, weights: dict, history: list[dict], report: dict, report_md: str) -> None:
-    """Write every file into a staging directory, then swap it in place of `out`."""
+class Replaced(ArtifactError):
+    """The directory changed under a read (a refit's swap, or a copy over its files): read it again, once."""
+
+
+def save(out: Path, manifest: Manifest, weights: dict, history: list[dict], report: dict, report_md: str) -> Manifest:
+    """Write every file into a staging directory, then swap it in place of `out`; returns the manifest as
+    written (with the sha256 of the weights file, which a load checks)."""
     from safetensors import SafetensorError
     from safetensors.torch import save_file
 
@@ -59,8 +68,9 @@ def save(out: Path, manifest: Manifest, weights: dict, history: list[dict], repo
     except OSError as exc:
         raise _not_written(out, exc) from exc
     try:
-        (staged / MANIFEST).write_text(json.dumps(manifest.to_json(), indent=2) + "\n")
         save_file({k: v.contiguous() for k, v in weights.items()}, str(staged / WEIGHTS))
+        manifest = replace(manifest, weights_sha256=hashlib.sha256((staged / WEIGHTS).read_bytes()).hexdigest())
+        (staged / MANIFEST).write_text(json.dumps(manifest.to_json(), indent=2) + "\n")
         _write_history(staged / HISTORY, history)
         (staged / REPORT_JSON).write_text(json.dumps(report, indent=2) + "\n")
         (staged / REPORT_MD).write_text(report_md)
@@ -71,6 +81,7 @@ def save(out: Path, manifest: Manifest, weights: dict, history: list[dict], repo
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
+    return manifest
 
 
 def copy_directory(source: Path, out: Path) -> None:
@@ -79,7 +90,7 @@ def copy_directory(source: Path, out: Path) -> None:
     check_writable_target(out)
     if source.resolve() == out.resolve():
         return
-    files = _read_files(source)
+    files = consistently(_read_files, source)
     remove_stale(out)
     staged = staging_dir(out)
     try:
@@ -94,11 +105,11 @@ def copy_directory(source: Path, out: Path) -> None:
 def _read_files(source: Path) -> dict[str, bytes]:
     """Every file of a model directory that exists, as bytes, the manifest validated on the way."""
     with open_snapshot(source) as snapshot:
-        manifest = _manifest_from(snapshot)
-        limits = {MANIFEST: (MANIFEST_LIMIT, "a manifest"), HISTORY: (HISTORY_LIMIT, "a training history"),
-                  WEIGHTS: (byte_limit(expected_shapes(manifest.model_spec)), "the weights of the manifest's model"),
-                  REPORT_JSON: (REPORT_LIMIT, "a report"), REPORT_MD: (REPORT_LIMIT, "a report")}
+        _, manifest, weights = _manifest_and_weights(snapshot)
+        limits = {HISTORY: (HISTORY_LIMIT, "a training history"), REPORT_JSON: (REPORT_LIMIT, "a report"),
+                  REPORT_MD: (REPORT_LIMIT, "a report")}
         files = {name: snapshot.read(name, limit, what) for name, (limit, what) in limits.items()}
+    files.update({MANIFEST: manifest, WEIGHTS: weights})
     return {name: data for name, data in files.items() if data is not None}
 
 
@@ -138,6 +149,11 @@ def read_history(path: Path) -> list[dict]:
     """The training curves of a model directory; a damaged file (untrusted, like the rest) is refused."""
     with open_snapshot(path.parent) as snapshot:
         data = snapshot.read(path.name, HISTORY_LIMIT, "a training history")
+    return parse_history(data, path)
+
+
+def parse_history(data: bytes | None, where: Path) -> list[dict]:
+    """history.csv's rows (epoch, train_loss, val_loss, seconds), checked; [] when there is none."""
     if data is None:
         return []
     try:
@@ -145,7 +161,7 @@ def read_history(path: Path) -> list[dict]:
         for row in rows:
             int(row["epoch"]), float(row["train_loss"]), float(row["val_loss"] or 0)
     except (KeyError, TypeError, ValueError, UnicodeDecodeError, csv.Error) as exc:
-        raise ArtifactError(f"{path}: damaged training history ({type(exc).__name__}); fit the model again.") from exc
+        raise ArtifactError(f"{where}: damaged training history ({type(exc).__name__}); fit the model again.") from exc
     return rows
 
 
@@ -158,16 +174,28 @@ def _write_history(path: Path, history: list[dict]) -> None:
 
 def load(path: Path, engine: str = "torch") -> Artifact:
     """Read and validate a model directory; weights as torch tensors or, for engine 'numpy', arrays.
-    Every file is read through one handle on the directory (snapshot.py), bounded before it is read."""
+
+    Every file is read through one handle on the directory (snapshot.py), bounded before it is read, so a
+    refit swapping its directory in meanwhile gives the old model or the new one, never a mix; weights
+    whose sha256 is not the manifest's are refused. A read the swap crossed starts over, once.
+    """
+    return consistently(_load, path, engine)
+
+
+def consistently(read: Callable[..., T], path: Path, *args) -> T:
+    """`read(path, ...)`, again from the start if the directory changed under it (Replaced); the second
+    attempt's error, if any, is final."""
+    try:
+        return read(path, *args)
+    except Replaced:
+        return read(path, *args)
+
+
+def _load(path: Path, engine: str) -> Artifact:
     with open_snapshot(path) as snapshot:
-        manifest = _manifest_from(snapshot)
-        expected = expected_shapes(manifest.model_spec)
-        data = snapshot.read(WEIGHTS, byte_limit(expected), "the weights of the manifest's model")
+        manifest, _, data = _manifest_and_weights(snapshot)
+        history = snapshot.read(HISTORY, HISTORY_LIMIT, "a training history")
     weights_path = path / WEIGHTS
-    if data is None:
-        raise ArtifactError(f"{path}: {WEIGHTS} is missing; fit the model again.")
-    _refuse_non_safetensors(data, weights_path)
-    check_header(data, expected, weights_path)  # before safetensors allocates what the header declares
     try:
         if engine == "numpy":
             from safetensors.numpy import load as from_bytes
@@ -179,7 +207,34 @@ def load(path: Path, engine: str = "torch") -> Artifact:
         raise ArtifactError(
             f"{weights_path}: damaged or truncated safetensors weights ({detail}); fit the model again."
         ) from exc
-    return Artifact(path, manifest, weights)
+    return Artifact(path, manifest, weights, history)
+
+
+def _manifest_and_weights(snapshot: Snapshot) -> tuple[Manifest, bytes, bytes]:
+    """The manifest (typed, and its bytes), and the weights' bytes once they are known to be safetensors
+    and the manifest's own."""
+    manifest, text = _manifest_from(snapshot)
+    expected = expected_shapes(manifest.model_spec)
+    data = snapshot.read(WEIGHTS, byte_limit(expected), "the weights of the manifest's model")
+    if data is None:
+        raise _gone(snapshot, WEIGHTS)
+    weights_path = snapshot.path / WEIGHTS
+    _refuse_non_safetensors(data, weights_path)
+    check_header(data, expected, weights_path)  # before safetensors allocates what the header declares
+    if manifest.weights_sha256 is not None and hashlib.sha256(data).hexdigest() != manifest.weights_sha256:
+        raise Replaced(f"{weights_path}: its sha256 is not the one {MANIFEST} records, so these weights are not "
+                       "the ones this model was saved with (copied from another model?); fit the model again.")
+    return manifest, text, data
+
+
+def _gone(snapshot: Snapshot, name: str) -> ArtifactError:
+    """A missing file: Replaced (read again) when another directory now stands at the path, else final."""
+    if snapshot.replaced():
+        return Replaced(f"{snapshot.path}: was replaced while it was read ({name} of the previous model was "
+                        "removed meanwhile); run the command again.")
+    if name == MANIFEST:
+        return ArtifactError(f"{snapshot.path}: {MANIFEST} is missing; this is not a forecast model directory.")
+    return ArtifactError(f"{snapshot.path}: {name} is missing; fit the model again.")
 
 
 def _refuse_non_safetensors(data: bytes, weights_path: Path) -> None:
@@ -195,18 +250,22 @@ def _refuse_non_safetensors(data: bytes, weights_path: Path) -> None:
 
 def read_manifest(path: Path) -> Manifest:
     """The validated, typed manifest of a model directory."""
+    return consistently(_read_manifest, path)
+
+
+def _read_manifest(path: Path) -> Manifest:
     with open_snapshot(path) as snapshot:
-        return _manifest_from(snapshot)
+        return _manifest_from(snapshot)[0]
 
 
-def _manifest_from(snapshot: Snapshot) -> Manifest:
+def _manifest_from(snapshot: Snapshot) -> tuple[Manifest, bytes]:
     manifest_path = snapshot.path / MANIFEST
     data = snapshot.read(MANIFEST, MANIFEST_LIMIT, "a manifest")
     if data is None:
-        raise ArtifactError(f"{snapshot.path}: {MANIFEST} is missing; this is not a forecast model directory.")
+        raise _gone(snapshot, MANIFEST)
     try:
         raw = json.loads(data.decode())
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError) as exc:
         # ValueError: an integer literal of thousands of digits (Python refuses to convert it)
         raise ArtifactError(f"{manifest_path}: is not valid JSON; fit the model again.") from exc
-    return Manifest.from_json(raw, manifest_path)
+    return Manifest.from_json(raw, manifest_path), data

@@ -93,6 +93,9 @@ class Manifest:
     notes: list[str] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
     created_at: str = ""
+    # sha256 of model.safetensors, filled in by artifact.save: a load refuses weights it was not saved
+    # with. None in models saved before the field existed (and while a fitted model is only in memory).
+    weights_sha256: str | None = None
 
     @property
     def window(self) -> int:
@@ -132,6 +135,7 @@ class Manifest:
             "metrics": self.metrics,
             "baselines": self.baselines,
             "notes": list(self.notes),
+            "weights_sha256": self.weights_sha256,
         }
 
     @classmethod
@@ -155,6 +159,7 @@ class Manifest:
             if raw.get("classification") is not None else None,
             dtypes=dict(raw["frame"].get("dtypes", {})), metrics=raw.get("metrics"), baselines=raw.get("baselines"),
             notes=list(raw.get("notes") or []), versions=dict(raw["versions"]), created_at=str(raw.get("created_at", "")),
+            weights_sha256=raw.get("weights_sha256"),
         )
         _check_agreement(manifest, where)
         _check_size(manifest, where)
@@ -195,6 +200,10 @@ def _numbers(value: Any) -> bool:
 
 def _optional(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
     return lambda value: value is None or check(value)
+
+
+def _sha256(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
 
 
 def _is_object(value: Any) -> bool:
@@ -248,8 +257,10 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
      "an object of baseline -> metrics"),
     ("notes", _texts, "a list of text"),
     ("decoder", _is_object, "an object"),
+    ("weights_sha256", _optional(_sha256), "null or the sha256 of model.safetensors (64 hexadecimal digits)"),
 )
-OPTIONAL = {"data.path", "classification", "frame.dtypes", "training", "metrics", "baselines", "notes", "decoder"}
+OPTIONAL = {"data.path", "classification", "frame.dtypes", "training", "metrics", "baselines", "notes", "decoder",
+            "weights_sha256"}
 CONFIG_NULLABLE: dict[str, tuple[Callable[[Any], bool], str]] = {
     "features": (_texts, "a list of column names or null"),
     "time_col": (_texts, "a list of column names or null"),

@@ -59,6 +59,16 @@ class Snapshot:
         return data
 
 
+    def replaced(self) -> bool:
+        """Whether the path now names another directory than the one this snapshot reads (or none)."""
+        try:
+            now = os.stat(self.path)
+        except OSError:
+            return True
+        opened = os.fstat(self._fd)
+        return (now.st_dev, now.st_ino) != (opened.st_dev, opened.st_ino)
+
+
 def too_big(where: Path, size: int, limit: int, what: str) -> ArtifactError:
     return ArtifactError(f"{where}: is {size:,} bytes, more than the {limit:,} {what} can take; "
                          "the model directory is damaged or not ours. Fit the model again.")

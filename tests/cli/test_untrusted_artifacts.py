@@ -153,6 +153,8 @@ def test_integer_weights_are_refused(model, original):
     (lambda m: m["config"]["model"].update(hidden_size=8192, num_layers=32),
      ["its model is too large", "more than the 1,073,741,824"]),
     (lambda m: m.update(classification={"label": "x", "classes": list(range(51)), "majority": 0}), ["2 to 50 classes"]),
+    (lambda m: m.update(weights_sha256="0" * 63), ["'weights_sha256'", "64 hexadecimal digits"]),
+    (lambda m: m.update(weights_sha256="0" * 64), ["model.safetensors", "sha256 is not the one manifest.json records"]),
 ])
 def test_edited_manifest_is_refused_naming_the_field(model, original, change, needles):
     edit_manifest(model, change)
