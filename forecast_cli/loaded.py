@@ -7,6 +7,8 @@ held in memory after `forecast_cli.fit`, else the training file recorded in the 
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -72,12 +74,21 @@ def open_model(directory: Path, engine: str = "torch") -> LoadedModel:
 
 
 def recorded_source(manifest: Manifest) -> str:
-    """The training file recorded at fit time, if it still exists and names a data file."""
+    """The training file recorded at fit time, if it still exists and is a regular file named like data
+    (io.read_bytes then refuses a binary one from its first 64 KiB, before reading the rest)."""
     recorded = manifest.data.path
     if not recorded:
         raise DataError("the model was fitted on stdin or a DataFrame, so no data file is recorded; pass DATA or '-'.")
-    if not Path(recorded).is_file():
-        raise DataError(f"the training file recorded in the model, {recorded}, no longer exists; pass DATA.")
+    try:
+        mode = os.stat(recorded).st_mode  # follows a link: the user's own data may be one
+    except FileNotFoundError:
+        raise DataError(f"the training file recorded in the model, {recorded}, no longer exists; pass DATA.") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in an edited path
+        raise DataError(f"the training file recorded in the model, {recorded!r}, cannot be used ({exc}); "
+                        "pass DATA.") from None
+    if not stat.S_ISREG(mode):  # a FIFO would block the read, a device never end it
+        raise DataError(f"the training file recorded in the model, {recorded}, is not a regular file, so it is "
+                        "not read unasked; pass DATA.")
     if Path(recorded).suffix.lower() not in RECORDED_SUFFIXES:
         # A manifest is not trusted to point at any file: an edited one could make predict read
         # (and quote the header of) something that is not data at all.

@@ -356,3 +356,39 @@ def _bytes_read() -> int:
     if not io.exists():
         pytest.skip("needs /proc/self/io")
     return int(next(line for line in io.read_text().splitlines() if line.startswith("rchar:")).split()[1])
+
+
+def _zeros(path: Path, size: int = 512 * 2**20) -> Path:
+    with open(path, "wb") as handle:  # sparse: no disk used, but 512 MiB to read
+        handle.truncate(size)
+    return path
+
+
+def test_a_recorded_data_path_to_a_large_binary_file_is_refused_from_its_first_bytes(model, tmp_path):
+    planted = _zeros(tmp_path / "huge.csv")
+    edit_manifest(model, lambda m: m["data"].update(path=str(planted)))
+    read_before = _bytes_read()
+    with hang_guard():
+        result = invoke(["predict", "--model", model])
+    assert_refused(result, "huge.csv", "looks like a binary file")
+    assert _bytes_read() - read_before < 64 * 2**20
+
+
+@pytest.mark.parametrize("plant", ["fifo", "symlink to /dev/zero", "directory"])
+def test_a_recorded_data_path_that_is_not_a_regular_file_is_refused_unread(model, tmp_path, plant):
+    planted = tmp_path / "planted.csv"
+    {"fifo": os.mkfifo, "symlink to /dev/zero": lambda p: p.symlink_to("/dev/zero"), "directory": os.mkdir}[plant](planted)
+    edit_manifest(model, lambda m: m["data"].update(path=str(planted)))
+    with hang_guard():
+        result = invoke(["predict", "--model", model])
+    assert_refused(result, "planted.csv", "is not a regular file", "pass DATA")
+
+
+@pytest.mark.parametrize("data", ["/dev/zero", "zeros.csv"])
+def test_data_that_starts_binary_is_refused_before_the_rest_is_read(model, tmp_path, data):
+    path = Path(data) if data.startswith("/") else _zeros(tmp_path / data)
+    read_before = _bytes_read()
+    with hang_guard():
+        result = invoke(["predict", path, "--model", model])
+    assert_refused(result, str(path), "looks like a binary file")
+    assert _bytes_read() - read_before < 64 * 2**20
