@@ -31,7 +31,7 @@ from forecast_cli.nn.spec import ModelSpec, check_size
 from forecast_cli.predictors import Backtest, Predictor, make_predictor
 from forecast_cli.report import markdown
 from forecast_cli.store import artifact, checkpoint, lock
-from forecast_cli.store.atomic import remove_stale
+from forecast_cli.store.atomic import real_path, remove_stale
 from forecast_cli.store.manifest import Classification, Configs, DataRecord, Manifest, TrainingRecord, derive_model_spec
 
 
@@ -80,6 +80,7 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
     from forecast_cli.nn.train import resolve_device
 
     started = time.perf_counter()
+    out = real_path(out) if out is not None else None  # a link: the directory it points to, lock and all
     for config in (configs.data, configs.model, configs.train):
         config.validate()
     check_task_fits_model(configs.data, configs.model)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from forecast_cli.errors import ArtifactError
-from forecast_cli.store.atomic import publish, remove_stale, staging_dir
+from forecast_cli.store.atomic import publish, real_path, remove_stale, staging_dir
 from forecast_cli.nn.spec import expected_shapes
 from forecast_cli.store.manifest import FORMAT_VERSION, Manifest
 from forecast_cli.store.snapshot import MIB, Snapshot, open_snapshot
@@ -61,6 +61,7 @@ def save(out: Path, manifest: Manifest, weights: dict, history: list[dict], repo
     from safetensors import SafetensorError
     from safetensors.torch import save_file
 
+    out = real_path(out)
     check_writable_target(out)
     remove_stale(out)
     try:
@@ -87,6 +88,7 @@ def save(out: Path, manifest: Manifest, weights: dict, history: list[dict], repo
 def copy_directory(source: Path, out: Path) -> None:
     """Copy a model directory's files to `out` through a staging directory and the same atomic swap;
     the source is read like any model directory (one handle, bounded regular files, validated)."""
+    out = real_path(out)
     check_writable_target(out)
     if source.resolve() == out.resolve():
         return

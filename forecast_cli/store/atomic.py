@@ -22,6 +22,16 @@ AT_FDCWD = -100
 TEMP_MARK = ".tmp-"
 
 
+def real_path(path: Path) -> Path:
+    """`path` with its symbolic links resolved (the last part's too, and `..` after a link), so every
+    spelling of one model directory locks, stages and publishes in the same place: an --out that is a
+    link writes through to the directory it points to, and the link stays. Where no link is involved
+    the path comes back as given, so messages keep the user's spelling."""
+    path = Path(path)
+    real = Path(os.path.realpath(path))
+    return path if real == Path(os.path.abspath(path)) else real
+
+
 def staging_dir(target: Path) -> Path:
     """A fresh hidden directory beside `target` (same filesystem, so rename is atomic)."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -37,7 +47,8 @@ def default_permissions(path: Path) -> None:
 
 
 def publish(staged: Path, target: Path) -> None:
-    """Move `staged` to `target`, replacing any previous directory there in one step."""
+    """Move `staged` to `target`, replacing any previous directory there in one step (`target` is a real
+    path, real_path's: a link there would itself be replaced)."""
     for path in (staged, *staged.iterdir()):
         default_permissions(path)
     _fsync_tree(staged)

@@ -1,5 +1,7 @@
 """One writer per model directory: an exclusive lock on the hidden file `.<out>.lock` beside `--out`.
 
+The lock is taken beside the real path (atomic.real_path), so a link to `--out`, or a path through
+a linked parent, is the same model directory with the same lock.
 A second fit aimed at the same `--out` is refused at once (it does not queue behind the first),
 so cron jobs never pile up. The kernel drops the lock when its holder exits, even on SIGKILL, so
 a lock is never stale; the file itself stays, since deleting it would race with the next writer.
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 from forecast_cli.errors import ArtifactError
+from forecast_cli.store.atomic import real_path
 
 try:
     import fcntl
@@ -31,7 +34,7 @@ def exclusive(out: Path) -> Iterator[None]:
     if fcntl is None:
         yield
         return
-    path = lock_path(out)
+    path = lock_path(real_path(out))
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
