@@ -29,11 +29,11 @@ def read_bytes(source: str) -> tuple[bytes, str]:
             raise DataError("no CSV given: pass a file path, or pipe one in and use '-'.")
         return sys.stdin.buffer.read(), "<stdin>"
     path = Path(source)
-    if not path.exists():
-        raise DataError(f"{source}: file not found; check the path.")
-    if path.is_dir():
-        raise DataError(f"{source}: is a directory, not a CSV file.")
     try:
+        if not path.exists():
+            raise DataError(f"{source}: file not found; check the path.")
+        if path.is_dir():
+            raise DataError(f"{source}: is a directory, not a CSV file.")
         with open(path, "rb") as handle:
             head = handle.read(SNIFF_BYTES)
             refuse_binary(head, source)  # before reading the rest: a 2 GB binary file, /dev/zero

@@ -130,6 +130,13 @@ def write_failure(exc: Exception) -> str:
 
 def check_writable_target(out: Path) -> None:
     """Refuse an `--out` that is a file or a directory of something else, before any training."""
+    try:
+        _check_writable_target(out)
+    except OSError as exc:  # a name too long for the filesystem, a folder that cannot be listed
+        raise ArtifactError(f"--out {out}: cannot be used ({exc.strerror}); choose another path.") from exc
+
+
+def _check_writable_target(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise ArtifactError(f"--out {out} is a file; give a directory path for the model.")
     if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).exists():

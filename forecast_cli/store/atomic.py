@@ -138,14 +138,16 @@ def write_file(path: Path, write: Callable[[Path], None]) -> None:
     """Have `write` fill a temporary sibling, then rename it to `path`, so readers never see half a file;
     a path that cannot be written (a folder, no space, no permission) is a ConfigError naming it."""
     path = Path(path)
-    if not path.parent.exists():
-        raise ConfigError(f"{path}: folder {path.parent} does not exist; create it or choose another path.")
-    if path.is_dir():
-        raise ConfigError(f"{path}: is a folder; give a file name.")
     try:
+        if not path.parent.exists():
+            raise ConfigError(f"{path}: folder {path.parent} does not exist; create it or choose another path.")
+        if path.is_dir():
+            raise ConfigError(f"{path}: is a folder; give a file name.")
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot write there ({exc.strerror}); choose another path.") from exc
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        reason = getattr(exc, "strerror", None) or "the name holds a NUL byte"
+        shown = str(path).replace("\x00", "\\x00")
+        raise ConfigError(f"{shown}: cannot write there ({reason}); choose another path.") from exc
     os.close(handle)
     try:
         write(Path(temporary))

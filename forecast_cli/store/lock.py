@@ -37,7 +37,7 @@ def exclusive(out: Path) -> Iterator[None]:
     path = lock_path(real_path(out))
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as exc:
         raise ArtifactError(f"--out {out}: cannot create its lock file {path} ({exc.strerror}); "
                             "choose another --out.") from exc
@@ -48,8 +48,20 @@ def exclusive(out: Path) -> Iterator[None]:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
             raise ArtifactError(f"--out {out}: another fit (pid {holder}) is writing this model now; wait for it "
                                 "to finish, or choose another --out.") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError as exc:  # ENOLCK: a network filesystem without locks
+            raise ArtifactError(f"--out {out}: cannot lock {path} ({exc.strerror}); choose an --out on a local "
+                                "disk.") from exc
+        _write_holder(fd, out, path)
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def _write_holder(fd: int, out: Path, path: Path) -> None:
+    """Our pid in the lock file, for the message a second writer gets; a full disk fails here first."""
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except OSError as exc:
+        raise ArtifactError(f"--out {out}: cannot write its lock file {path} ({exc.strerror}); free some space "
+                            "or choose another --out.") from exc

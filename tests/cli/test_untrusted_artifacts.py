@@ -392,3 +392,38 @@ def test_data_that_starts_binary_is_refused_before_the_rest_is_read(model, tmp_p
         result = invoke(["predict", path, "--model", model])
     assert_refused(result, str(path), "looks like a binary file")
     assert _bytes_read() - read_before < 64 * 2**20
+
+
+@pytest.mark.parametrize("change, needle", [
+    (lambda m: m["data"].update(splits=[1]), "'data.splits' is [1]"),
+    (lambda m: m["data"].update(rows="many"), "'data.rows' is 'many'"),
+    (lambda m: m["data"].update(last_timestamp=[1]), "'data.last_timestamp' is [1]"),
+    (lambda m: m["training"].update(seconds="x"), "'training.seconds' is 'x'"),
+    (lambda m: m["training"].update(stopped_early="no"), "'training.stopped_early' is 'no'"),
+    (lambda m: m.update(baselines={}), "'baselines' lacks 'naive'"),
+    (lambda m: m.update(baselines=None), "'baselines' lacks 'naive'"),
+    (lambda m: m["baselines"]["naive"].update(mape="x"), "'baselines' is {'naive'"),
+    (lambda m: m["baselines"]["naive"].pop("mape"), "'baselines.naive.mape' is missing"),
+    (lambda m: m["metrics"].update(mape=[]), "'metrics' is {"),
+])
+def test_an_edited_manifest_that_info_would_show_is_refused_naming_the_field(model, original, change, needle):
+    edit_manifest(model, change)
+    assert_refused(invoke(["info", "--model", model]), needle)
+    assert_refused(predict(model, original), needle)
+
+
+def test_a_checkpoint_state_holding_a_5000_digit_integer_is_refused(tmp_path):
+    from forecast_cli.errors import ArtifactError
+    from forecast_cli.nn.spec import ModelSpec
+    from forecast_cli.store import checkpoint
+
+    (tmp_path / "m.checkpoint").mkdir()
+    (tmp_path / "m.checkpoint" / "state.json").write_text('{"format": ' + "1" * 5000 + "}")
+    with pytest.raises(ArtifactError, match="the checkpoint cannot be used"):
+        checkpoint.load(tmp_path / "m", {}, ModelSpec(n_features=1, horizon=1))
+
+
+def test_a_manifest_holding_a_5000_digit_integer_is_refused(model):
+    text = (model / "manifest.json").read_text().replace('"rows": ', '"rows": ' + "1" * 5000 + ', "was": ', 1)
+    (model / "manifest.json").write_text(text)
+    assert_refused(invoke(["info", "--model", model]), "manifest.json", "not valid JSON")
