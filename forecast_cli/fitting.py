@@ -75,7 +75,11 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
 
     Bad options and data fail before anything is written. With `out`, training holds its lock and the
     result is written there; when `should_stop` says so a checkpoint is saved beside it and
-    Interrupted raised, leaving `out` as it was; `resume` continues from that checkpoint.
+    Interrupted raised, leaving `out` as it was; `resume` continues from that checkpoint. A
+    KeyboardInterrupt at any other stage (Ctrl-C, or SIGTERM through cli/signals) ends in
+    Interrupted too, naming the stage. A `should_stop` with an `at_safe_points()` context
+    (cli/signals.StopRequest) is told where a stop request can wait for the next poll: training
+    and the save; elsewhere its signals interrupt at once.
     """
     from forecast_cli.nn.train import resolve_device
 
@@ -87,16 +91,30 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
     resolve_device(configs.train.device)
     if out is not None:
         artifact.check_writable_target(out)
-    prepared = prepare(source, configs, warn)
-    with lock.exclusive(out) if out is not None else contextlib.nullcontext():
-        if out is not None:
-            _clean_leftovers(out, warn)
-        model, trained = _train(prepared, configs, out, warn, on_epoch_end, should_stop, resume)
-        outcome = _describe(source, prepared, model, trained, configs, started)
-        if out is not None:
-            outcome.save(out)
-            checkpoint.discard(out)
+    unchanged = f"{out} is unchanged" if out is not None else "nothing was saved"
+    stage = "while reading and preparing the data"
+    try:
+        prepared = prepare(source, configs, warn)
+        stage = "before training started"
+        with lock.exclusive(out) if out is not None else contextlib.nullcontext():
+            if out is not None:
+                _clean_leftovers(out, warn)
+            model, trained = _train(prepared, configs, out, warn, on_epoch_end, should_stop, resume)
+            stage = "after training, before the model was saved"
+            outcome = _describe(source, prepared, model, trained, configs, started)
+            if out is not None:
+                with _safe_points(should_stop):  # a save is short, and half of one is worse than waiting
+                    outcome.save(out)
+                    checkpoint.discard(out)
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted: stopped {stage}; {unchanged}.") from None
     return outcome
+
+
+def _safe_points(should_stop: Callable[[], bool] | None):
+    """The block where a stop request may wait for the next poll (cli/signals.StopRequest.at_safe_points);
+    a plain callable (the Python API's) has none."""
+    return getattr(should_stop, "at_safe_points", contextlib.nullcontext)()
 
 
 def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
@@ -141,22 +159,31 @@ def _train(prepared: Prepared, configs: Configs, out: Path | None, warn: Callabl
     except RuntimeError as exc:  # torch's allocator failing for --hidden / --layers too large
         raise ConfigError(f"--hidden {configs.model.hidden_size} with --layers {configs.model.num_layers} needs "
                           "more memory than this machine has; choose smaller sizes.") from exc
-    trained = train_model(model, prepared.data, configs.train, on_epoch_end, should_stop, progress)
-    if trained.interrupted:
-        stopped = trained.interrupted
-        where = f"in epoch {stopped.epoch} after {stopped.batches_done} batch(es)"
-        if out is None:
-            raise Interrupted(f"interrupted: stopped {where}; {unchanged}.")
-        from safetensors import SafetensorError
-
-        try:
-            saved = checkpoint.save(out, stopped, stamp)
-        except (OSError, SafetensorError) as exc:
-            raise Interrupted(f"interrupted: stopped {where}, but the checkpoint could not be saved "
-                              f"({artifact.write_failure(exc)}); {out} is unchanged.") from exc
-        raise Interrupted(f"interrupted: stopped {where}; checkpoint saved to {saved}; {out} is unchanged. "
-                          "Run the same command with --resume to continue.")
+    try:
+        with _safe_points(should_stop):  # polled after every batch: a first signal stops at the next one
+            trained = train_model(model, prepared.data, configs.train, on_epoch_end, should_stop, progress)
+            if trained.interrupted:
+                _stop_with_checkpoint(trained.interrupted, out, stamp)
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted: stopped in training by a second signal, without a checkpoint; "
+                          f"{unchanged}.") from None
     return model, trained
+
+
+def _stop_with_checkpoint(stopped, out: Path | None, stamp: dict) -> None:
+    """Save the interrupted training's progress beside `out`, then raise Interrupted saying where it is."""
+    where = f"in epoch {stopped.epoch} after {stopped.batches_done} batch(es)"
+    if out is None:
+        raise Interrupted(f"interrupted: stopped {where}; nothing was saved.")
+    from safetensors import SafetensorError
+
+    try:
+        saved = checkpoint.save(out, stopped, stamp)
+    except (OSError, SafetensorError) as exc:
+        raise Interrupted(f"interrupted: stopped {where}, but the checkpoint could not be saved "
+                          f"({artifact.write_failure(exc)}); {out} is unchanged.") from exc
+    raise Interrupted(f"interrupted: stopped {where}; checkpoint saved to {saved}; {out} is unchanged. "
+                      "Run the same command with --resume to continue.")
 
 
 def _resume_from(out: Path, stamp: dict, spec, resume: bool, warn: Callable[[str], None]):
