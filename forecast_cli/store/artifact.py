@@ -85,14 +85,19 @@ def save(out: Path, manifest: Manifest, weights: dict, history: list[dict], repo
     return manifest
 
 
-def copy_directory(source: Path, out: Path) -> None:
+def copy_directory(source: Path, out: Path, loaded: Manifest | None = None) -> None:
     """Copy a model directory's files to `out` through a staging directory and the same atomic swap;
-    the source is read like any model directory (one handle, bounded regular files, validated)."""
+    the source is read like any model directory (one handle, bounded regular files, validated) and,
+    given the manifest `loaded` from it earlier, refused if a refit has replaced it since."""
     out = real_path(out)
     check_writable_target(out)
     if source.resolve() == out.resolve():
         return
     files = consistently(_read_files, source)
+    now = Manifest.from_json(json.loads(files[MANIFEST].decode()), source / MANIFEST)
+    if loaded is not None and now.to_json() != loaded.to_json():
+        raise ArtifactError(f"{source}: changed since this model was loaded (fitted again?), so its files are not "
+                            "this model's; load it again, then save.")
     remove_stale(out)
     staged = staging_dir(out)
     try:

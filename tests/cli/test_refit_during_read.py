@@ -137,3 +137,26 @@ def test_a_copy_of_a_model_with_foreign_weights_is_refused(models, model, tmp_pa
     with pytest.raises(ArtifactError, match="sha256"):
         loaded.save(tmp_path / "copy")
     assert not (tmp_path / "copy").exists()
+
+
+def test_saving_a_loaded_model_after_a_refit_replaced_its_directory_is_refused(models, model, tmp_path):
+    import forecast_cli
+    from forecast_cli.errors import ArtifactError
+
+    loaded = forecast_cli.load(model)
+    swap_in(model, models / "wide", "publish")
+    with pytest.raises(ArtifactError, match="changed since this model was loaded"):
+        loaded.save(tmp_path / "copy")
+    assert not (tmp_path / "copy").exists()
+    assert forecast_cli.load(model).save(tmp_path / "copy") == tmp_path / "copy"  # loaded again, it saves
+
+
+def test_a_model_saved_before_the_digest_existed_still_loads_and_saves(models, model, tmp_path):
+    import forecast_cli
+
+    manifest = json.loads((model / "manifest.json").read_text())
+    del manifest["weights_sha256"]
+    (model / "manifest.json").write_text(json.dumps(manifest))
+    assert forecast(model, models / "data.csv") == forecast(models / "narrow", models / "data.csv")
+    forecast_cli.load(model).save(tmp_path / "copy")
+    assert (tmp_path / "copy" / "model.safetensors").read_bytes() == (model / "model.safetensors").read_bytes()
