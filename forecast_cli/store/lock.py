@@ -11,7 +11,9 @@ Where `fcntl` is missing (Windows) there is no lock.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 from pathlib import Path
 from typing import Iterator
 
@@ -35,12 +37,7 @@ def exclusive(out: Path) -> Iterator[None]:
         yield
         return
     path = lock_path(real_path(out))
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    except OSError as exc:
-        raise ArtifactError(f"--out {out}: cannot create its lock file {path} ({exc.strerror}); "
-                            "choose another --out.") from exc
+    fd = _open_lock_file(out, path)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -55,6 +52,23 @@ def exclusive(out: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def _open_lock_file(out: Path, path: Path) -> int:
+    """The lock file, created if absent; a link or anything but a regular file planted there is refused,
+    since truncating it for our pid would truncate what it points to."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        problem = "it is a symbolic link" if exc.errno == errno.ELOOP else exc.strerror
+        raise ArtifactError(f"--out {out}: cannot create its lock file {path} ({problem}); remove it or choose "
+                            "another --out.") from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ArtifactError(f"--out {out}: its lock file {path} is not a regular file; remove it or choose "
+                            "another --out.")
+    return fd
 
 
 def _write_holder(fd: int, out: Path, path: Path) -> None:

@@ -42,3 +42,15 @@ def test_the_lock_file_lies_beside_the_real_directory(tmp_path):
         pass
     assert (tmp_path / "real" / ".m.lock").is_file()
     assert not (tmp_path / ".link.lock").exists()
+
+
+@pytest.mark.parametrize("plant", ["symlink to a file", "fifo"])
+def test_a_planted_lock_file_is_refused_and_what_it_points_to_untouched(tmp_path, plant):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    planted = tmp_path / ".m.lock"
+    planted.symlink_to(victim) if plant == "symlink to a file" else os.mkfifo(planted)
+    with pytest.raises(ArtifactError, match="lock file"):
+        with lock.exclusive(tmp_path / "m"):
+            pytest.fail("the lock was taken through a planted file")
+    assert victim.read_text() == "precious\n"
