@@ -27,7 +27,9 @@ def read_bytes(source: str) -> tuple[bytes, str]:
     if source == "-":
         if sys.stdin is None or sys.stdin.isatty():
             raise DataError("no CSV given: pass a file path, or pipe one in and use '-'.")
-        return sys.stdin.buffer.read(), "<stdin>"
+        head = sys.stdin.buffer.read(SNIFF_BYTES)
+        refuse_binary(head, "<stdin>")  # before reading the rest: `fit - < /dev/zero` would never end
+        return head + sys.stdin.buffer.read(), "<stdin>"
     path = Path(source)
     try:
         if not path.exists():
