@@ -136,9 +136,11 @@ def write_text(path: Path, text: str) -> None:
 
 def write_file(path: Path, write: Callable[[Path], None]) -> None:
     """Have `write` fill a temporary sibling, then rename it to `path`, so readers never see half a file;
-    a path that cannot be written (a folder, no space, no permission) is a ConfigError naming it."""
+    a path that cannot be written (a folder, no space, no permission) is a ConfigError naming it. A path
+    that is a link is written through: the file it points to is replaced, the link stays."""
     path = Path(path)
     try:
+        path = real_path(path)
         if not path.parent.exists():
             raise ConfigError(f"{path}: folder {path.parent} does not exist; create it or choose another path.")
         if path.is_dir():

@@ -188,3 +188,15 @@ def test_fit_through_a_symlinked_out_writes_the_directory_it_points_to(tmp_path,
     assert (tmp_path / "link").is_symlink() and os.readlink(tmp_path / "link") == "m"
     assert (tmp_path / "m" / "model.safetensors").read_bytes() != before
     assert sorted(p.name for p in tmp_path.iterdir()) == [".m.lock", "link", "m"]
+
+
+@pytest.mark.parametrize("args", [["predict", "--output"], ["evaluate", "--report"], ["plot", "--out"]])
+def test_an_output_file_that_is_a_symlink_is_written_through(fitted, tmp_path, args):
+    (tmp_path / "real.png").write_text("old")
+    (tmp_path / "link.png").symlink_to("real.png")
+    result = CliRunner().invoke(app, [*args, str(tmp_path / "link.png"), "--model", str(fitted.model_dir),
+                                      str(fitted.csv)] + (["--quiet"] if args[0] != "evaluate" else []))
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "link.png").is_symlink()
+    assert (tmp_path / "real.png").read_bytes() != b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.png", "real.png"]
