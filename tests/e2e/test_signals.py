@@ -87,11 +87,13 @@ def test_fit_stopped_while_reading_writes_no_model(previous, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["marks", "series.csv", "stderr.txt"]
 
 
-@pytest.mark.parametrize("command", [["predict"], ["evaluate"], ["plot", "--out", "plot.png"]])
-def test_predict_evaluate_and_plot_stopped_while_reading_exit_130(previous, tmp_path, command):
+@pytest.mark.parametrize("command, signum", [(["predict"], signal.SIGTERM), (["predict"], signal.SIGINT),
+                                             (["evaluate"], signal.SIGTERM), (["plot", "--out", "plot.png"], signal.SIGTERM)],
+                         ids=["predict-SIGTERM", "predict-SIGINT", "evaluate-SIGTERM", "plot-SIGTERM"])
+def test_predict_evaluate_and_plot_stopped_while_reading_exit_130(previous, tmp_path, command, signum):
     shutil.copy(previous / "series.csv", tmp_path / "series.csv")
-    code, stderr = stopped(tmp_path, "read", signal.SIGTERM, [command[0], "series.csv", "--model",
-                                                              str(previous / "model"), *command[1:]])
+    code, stderr = stopped(tmp_path, "read", signum, [command[0], "series.csv", "--model",
+                                                      str(previous / "model"), *command[1:]])
     assert code == 130, stderr
     assert stderr.strip().splitlines()[-1] == "interrupted.", stderr
     assert not (tmp_path / "plot.png").exists()
