@@ -99,7 +99,7 @@ class Model:
             if self._outcome is not None:
                 self._outcome.save(directory)
             else:
-                artifact.copy_directory(self._loaded.directory, directory)
+                artifact.copy_directory(self._loaded.directory, directory, self.manifest)
         return directory
 
 

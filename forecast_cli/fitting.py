@@ -28,12 +28,12 @@ from forecast_cli.errors import ConfigError, DataError, Interrupted
 from forecast_cli.forward import LINEAR_PREFIX, check_weights, scaled_values, torch_forward
 from forecast_cli.loaded import header_looks_like_data, relative_data_path, shown_names
 from forecast_cli.metrics import naive_scale
-from forecast_cli.nn.spec import ModelSpec
+from forecast_cli.nn.spec import ModelSpec, check_size
 from forecast_cli.notes import note_read, without_name
 from forecast_cli.predictors import Backtest, Predictor, make_predictor
 from forecast_cli.report import markdown
 from forecast_cli.store import artifact, checkpoint, lock
-from forecast_cli.store.atomic import remove_stale
+from forecast_cli.store.atomic import real_path, remove_stale
 from forecast_cli.store.manifest import Classification, Configs, DataRecord, Manifest, TrainingRecord, derive_model_spec
 
 
@@ -52,10 +52,11 @@ class FitOutcome:
 
     def save(self, out: Path) -> None:
         """Write the model directory `out` (staged and swapped in atomically, under its lock), recording
-        the training file's path from `out` too when it lies below out's parent (loaded.relative_data_path)."""
+        the training file's path from `out` too when it lies below out's parent (loaded.relative_data_path);
+        the manifest becomes the one written, with the weights' sha256."""
         data = replace(self.manifest.data, relative_path=relative_data_path(self.manifest.data.path, out))
-        self.manifest = replace(self.manifest, data=data)
-        artifact.save(out, self.manifest, self.weights, self.history, self.report or {}, self.report_md)
+        self.manifest = artifact.save(out, replace(self.manifest, data=data), self.weights, self.history,
+                                      self.report or {}, self.report_md)
 
 
 @dataclass
@@ -78,11 +79,16 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
 
     Bad options and data fail before anything is written. With `out`, training holds its lock and the
     result is written there; when `should_stop` says so a checkpoint is saved beside it and
-    Interrupted raised, leaving `out` as it was; `resume` continues from that checkpoint.
+    Interrupted raised, leaving `out` as it was; `resume` continues from that checkpoint. A
+    KeyboardInterrupt at any other stage (Ctrl-C, or SIGTERM through cli/signals) ends in
+    Interrupted too, naming the stage. A `should_stop` with an `at_safe_points()` context
+    (cli/signals.StopRequest) is told where a stop request can wait for the next poll: training
+    and the save; elsewhere its signals interrupt at once.
     """
     from forecast_cli.nn.train import resolve_device
 
     started = time.perf_counter()
+    out = real_path(out) if out is not None else None  # a link: the directory it points to, lock and all
     for config in (configs.data, configs.model, configs.train):
         config.validate()
     check_task_fits_model(configs.data, configs.model)
@@ -90,17 +96,31 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
     resolve_device(configs.train.device)
     if out is not None:
         artifact.check_writable_target(out)
-    prepared = prepare(source, configs, warn)
-    with lock.exclusive(out) if out is not None else contextlib.nullcontext():
-        if out is not None:
-            _clean_leftovers(out, warn)
-        model, trained = _train(prepared, configs, out, warn, on_epoch_end, should_stop, resume)
-        linear = _train_linear_baseline(prepared, configs)
-        outcome = _describe(source, prepared, model, trained, configs, started, linear)
-        if out is not None:
-            outcome.save(out)
-            checkpoint.discard(out)
+    unchanged = f"{out} is unchanged" if out is not None else "nothing was saved"
+    stage = "while reading and preparing the data"
+    try:
+        prepared = prepare(source, configs, warn)
+        stage = "before training started"
+        with lock.exclusive(out) if out is not None else contextlib.nullcontext():
+            if out is not None:
+                _clean_leftovers(out, warn)
+            model, trained = _train(prepared, configs, out, warn, on_epoch_end, should_stop, resume)
+            stage = "after training, before the model was saved"
+            linear = _train_linear_baseline(prepared, configs)
+            outcome = _describe(source, prepared, model, trained, configs, started, linear)
+            if out is not None:
+                with _safe_points(should_stop):  # a save is short, and half of one is worse than waiting
+                    outcome.save(out)
+                    checkpoint.discard(out)
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted: stopped {stage}; {unchanged}.") from None
     return outcome
+
+
+def _safe_points(should_stop: Callable[[], bool] | None):
+    """The block where a stop request may wait for the next poll (cli/signals.StopRequest.at_safe_points);
+    a plain callable (the Python API's) has none."""
+    return getattr(should_stop, "at_safe_points", contextlib.nullcontext)()
 
 
 def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
@@ -126,9 +146,10 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
                         origins_between(0, splits.train_end, data_config.window, data_config.horizon),
                         origins_between(splits.train_end, splits.val_end, data_config.window, data_config.horizon),
                         data_config.window, data_config.horizon, classify=frame.labels is not None)
-    spec = derive_model_spec(configs, frame.spec, len(frame.labels.classes) if frame.labels else 0, scaler)
     classification = (Classification(**classification_record(frame.labels, data.train_origins, data.horizon))
                       if frame.labels else None)
+    spec = derive_model_spec(configs, frame.spec, len(frame.labels.classes) if frame.labels else 0, scaler)
+    check_size(spec)
     return Prepared(table, frame, splits, scaler, data, spec, classification)
 
 
@@ -157,21 +178,14 @@ def _train(prepared: Prepared, configs: Configs, out: Path | None, warn: Callabl
     except RuntimeError as exc:  # torch's allocator failing for --hidden / --layers too large
         raise ConfigError(f"--hidden {configs.model.hidden_size} with --layers {configs.model.num_layers} needs "
                           "more memory than this machine has; choose smaller sizes.") from exc
-    trained = train_model(model, prepared.data, configs.train, on_epoch_end, should_stop, progress)
-    if trained.interrupted:
-        stopped = trained.interrupted
-        where = f"in epoch {stopped.epoch} after {stopped.batches_done} batch(es)"
-        if out is None:
-            raise Interrupted(f"interrupted: stopped {where}; {unchanged}.")
-        from safetensors import SafetensorError
-
-        try:
-            saved = checkpoint.save(out, stopped, stamp)
-        except (OSError, SafetensorError) as exc:
-            raise Interrupted(f"interrupted: stopped {where}, but the checkpoint could not be saved "
-                              f"({artifact.write_failure(exc)}); {out} is unchanged.") from exc
-        raise Interrupted(f"interrupted: stopped {where}; checkpoint saved to {saved}; {out} is unchanged. "
-                          "Run the same command with --resume to continue.")
+    try:
+        with _safe_points(should_stop):  # polled after every batch: a first signal stops at the next one
+            trained = train_model(model, prepared.data, configs.train, on_epoch_end, should_stop, progress)
+            if trained.interrupted:
+                _stop_with_checkpoint(trained.interrupted, out, stamp)
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted: stopped in training by a second signal, without a checkpoint; "
+                          f"{unchanged}.") from None
     return model, trained
 
 
@@ -190,11 +204,27 @@ def _train_linear_baseline(prepared: Prepared, configs: Configs):
     return model  # holds its best epoch's weights
 
 
+def _stop_with_checkpoint(stopped, out: Path | None, stamp: dict) -> None:
+    """Save the interrupted training's progress beside `out`, then raise Interrupted saying where it is."""
+    where = f"in epoch {stopped.epoch} after {stopped.batches_done} batch(es)"
+    if out is None:
+        raise Interrupted(f"interrupted: stopped {where}; nothing was saved.")
+    from safetensors import SafetensorError
+
+    try:
+        saved = checkpoint.save(out, stopped, stamp)
+    except (OSError, SafetensorError) as exc:
+        raise Interrupted(f"interrupted: stopped {where}, but the checkpoint could not be saved "
+                          f"({artifact.write_failure(exc)}); {out} is unchanged.") from exc
+    raise Interrupted(f"interrupted: stopped {where}; checkpoint saved to {saved}; {out} is unchanged. "
+                      "Run the same command with --resume to continue.")
+
+
 def _resume_from(out: Path, stamp: dict, spec, resume: bool, warn: Callable[[str], None]):
     """The checkpointed progress to continue, or None to start from the beginning."""
     where = checkpoint.location(out)
     if resume and checkpoint.exists(out):
-        progress = checkpoint.load(out, stamp)
+        progress = checkpoint.load(out, stamp, spec)
         check_weights(spec, progress.model_state, str(where))
         warn(f"resuming from {where}: epoch {progress.epoch}, after {progress.batches_done} batch(es).")
         return progress

@@ -15,11 +15,10 @@ import numpy as np
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.windows import Scaler, windows_at
 from forecast_cli.errors import ArtifactError, ConfigError, DataError
-from forecast_cli.nn.spec import ModelSpec, expected_shapes
+from forecast_cli.nn.spec import LINEAR_PREFIX, ModelSpec, check_layout, expected_shapes
 
 Forward = Callable[[np.ndarray], np.ndarray]  # (B, L, F) float32 z-scores -> (B, H) z-scores or (B, C) logits
 PREDICT_BATCH = 2048  # windows per forward pass
-LINEAR_PREFIX = "baseline.linear."  # the linear baseline's tensors in model.safetensors (optional)
 ENGINES = ("torch", "numpy")  # torch: the trained module; numpy: nn/numpy_engine.py, no torch import
 
 
@@ -79,22 +78,11 @@ def torch_module(spec: ModelSpec, weights: dict, where: str):
 
 def check_weights(spec: ModelSpec, weights: dict, where: str) -> None:
     """Refuse weights whose tensor names, shapes or types differ from the model's, or that hold NaN or
-    infinity; the same check for torch tensors and NumPy arrays, so both engines refuse the same files."""
-    expected = expected_shapes(spec)
-    missing = sorted(set(expected) - set(weights))
-    extra = sorted(set(weights) - set(expected))
-    if missing or extra:
-        problem = f"lack tensor {missing[0]!r}" if missing else f"hold an unknown tensor {extra[0]!r}"
-        raise ArtifactError(f"{where}: {problem} for the manifest's model; the files do not belong together. "
-                            "Fit the model again.")
-    for name, shape in expected.items():
-        tensor = weights[name]
-        if tuple(tensor.shape) != shape:
-            raise ArtifactError(f"{where}: tensor {name!r} has shape {list(tensor.shape)} but the manifest's model "
-                                f"needs {list(shape)}; the files do not belong together. Fit the model again.")
-        if "float" not in str(tensor.dtype):
-            raise ArtifactError(f"{where}: tensor {name!r} holds {str(tensor.dtype).removeprefix('torch.')}, not floating-point numbers; "
-                                "fit the model again.")
+    infinity; the same check for torch tensors and NumPy arrays, so both engines refuse the same files
+    (a model directory's header was already held to the same layout before loading: store/weights.py)."""
+    declared = {name: (tuple(tensor.shape), str(tensor.dtype).removeprefix("torch.")) for name, tensor in weights.items()}
+    check_layout(expected_shapes(spec), declared, where)
+    for name, tensor in weights.items():
         if not _all_finite(tensor):
             raise ArtifactError(f"{where}: tensor {name!r} holds NaN or infinite values, so the model is damaged; "
                                 "fit the model again.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import time
 import warnings
 from dataclasses import dataclass
@@ -38,12 +39,15 @@ class LoadedModel:
     predictor: Predictor
     directory: Path | None = None  # the model directory it was read from; None while only in memory
     training_data: pd.DataFrame | None = None  # the DataFrame it was fitted on, if any
-    history: list[dict] | None = None  # one row per epoch, when in memory; else read from the directory
+    history: list[dict] | None = None  # one row per epoch, when in memory; else parsed from history_csv
+    history_csv: bytes | None = None  # history.csv as read with the weights (the same directory handle)
 
     def training_history(self) -> list[dict]:
-        """The training curves (epoch, train_loss, val_loss, seconds), read on first use."""
+        """The training curves (epoch, train_loss, val_loss, seconds), parsed on first use from the bytes
+        read with the model, so a refit published since then cannot lend its curves."""
         if self.history is None:
-            self.history = artifact.read_history(self.directory / artifact.HISTORY) if self.directory else []
+            where = (self.directory or Path(".")) / artifact.HISTORY
+            self.history = artifact.parse_history(self.history_csv, where)
         return self.history
 
     def data_source(self, data: Source | None) -> Source:
@@ -138,13 +142,14 @@ def open_model(directory: Path, engine: str = "torch") -> LoadedModel:
                  if linear else {})
     predictor = make_predictor(forward, manifest.scaler, manifest.window, manifest.horizon, manifest.classification,
                                baselines)
-    return LoadedModel(manifest, predictor, Path(directory))
+    return LoadedModel(manifest, predictor, Path(directory), history_csv=loaded.history_csv)
 
 
 def recorded_source(manifest: Manifest, directory: Path | None = None) -> str:
-    """The training file recorded at fit time, if it still exists and names a data file: the one at the
-    recorded relative path from the model `directory` if there is one (a project folder copied or moved
-    whole), else the recorded absolute path."""
+    """The training file recorded at fit time, if it still exists, is a regular file and names a data file:
+    the one at the recorded relative path from the model `directory` if there is one (a project folder
+    copied or moved whole), else the recorded absolute path (io.read_bytes then refuses a binary one from
+    its first 64 KiB, before reading the rest)."""
     if not manifest.data.path:
         raise DataError("the model was fitted on stdin or a DataFrame, so no data file is recorded; pass DATA or '-'.")
     candidates = recorded_paths(manifest, directory)
@@ -155,11 +160,27 @@ def recorded_source(manifest: Manifest, directory: Path | None = None) -> str:
             raise DataError(f"the data path recorded in the model, {candidate}, is not a .csv/.tsv/.txt file, so "
                             "it is not read unasked; pass DATA.")
     for candidate in candidates:
-        if Path(candidate).is_file():
+        if _regular_file(candidate):
             return candidate
     also = f" (nor is {candidates[0]})" if len(candidates) > 1 else ""
     raise DataError(f"the training file recorded in the model, {manifest.data.path}, no longer exists{also}; "
                     "pass DATA.")
+
+
+def _regular_file(path: str) -> bool:
+    """Whether a recorded path holds a regular file (False: nothing there); a FIFO would block the read and a
+    device never end it, so anything else is refused."""
+    try:
+        mode = os.stat(path).st_mode  # follows a link: the user's own data may be one
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in an edited path
+        raise DataError(f"the training file recorded in the model, {path!r}, cannot be used ({exc}); "
+                        "pass DATA.") from None
+    if not stat.S_ISREG(mode):
+        raise DataError(f"the training file recorded in the model, {path}, is not a regular file, so it is "
+                        "not read unasked; pass DATA.")
+    return True
 
 
 def recorded_paths(manifest: Manifest, directory: Path | None) -> list[str]:

@@ -40,10 +40,13 @@ def plot(model: LoadedModel, data: Source | None, out: Path, warn: Callable[[str
     if out.suffix.lower() not in FORMATS:
         raise ConfigError(f"--out {out}: plots are written as PNG, SVG or PDF; use a name ending in .png, .svg "
                           "or .pdf.")
-    if not out.parent.exists():
-        raise ConfigError(f"--out {out}: folder {out.parent} does not exist; create it or choose another path.")
-    if out.is_dir():
-        raise ConfigError(f"--out {out}: is a folder; give a file name ending in .png, .svg or .pdf.")
+    try:
+        if not out.parent.exists():
+            raise ConfigError(f"--out {out}: folder {out.parent} does not exist; create it or choose another path.")
+        if out.is_dir():
+            raise ConfigError(f"--out {out}: is a folder; give a file name ending in .png, .svg or .pdf.")
+    except OSError as exc:  # a name too long for the filesystem
+        raise ConfigError(f"--out {out}: cannot write there ({exc.strerror}); choose another path.") from exc
     evaluation = evaluate(model, data, warn, require_origins=False)
     frame = evaluation.frame
     ahead = model.predictor.ahead(frame, model.manifest.frequency)

@@ -12,8 +12,10 @@ locale check) does not make a test slow. Slow tests run by default, as in CI;
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,3 +131,22 @@ def forecast_executable() -> Path:
     """The installed console script beside this interpreter (the venv's bin/ or Scripts/)."""
     name = "forecast.exe" if os.name == "nt" else "forecast"
     return Path(sys.executable).with_name(name)
+
+
+class TookTooLong(BaseException):
+    """A read that blocked (a FIFO) or ran on (/dev/zero) instead of being refused at once."""
+
+
+@contextlib.contextmanager
+def hang_guard(seconds: float = 30.0):
+    """Turn a hang into a test failure (a BaseException, so no `except Exception` in the code swallows it)."""
+    def expire(signum, frame):
+        raise TookTooLong(f"still running after {seconds}s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -1,7 +1,9 @@
-"""SIGINT and SIGTERM during a command: ask the work to stop at the next safe point instead of dying.
+"""SIGINT and SIGTERM during a command: stop promptly, at a safe point where there is one.
 
-The first signal only sets a flag that training polls after every batch (then a checkpoint is
-saved and the command exits 130); a second one raises KeyboardInterrupt at once.
+Outside `at_safe_points()` a signal interrupts at once (KeyboardInterrupt: reading a large CSV, building
+the frame, the test backtest), since nothing is lost. Inside it (training, where the loop polls the
+flag after every batch and then saves a checkpoint; the model's save) the first signal only sets the
+flag and the work stops at its next poll; a second one raises KeyboardInterrupt at once.
 """
 
 from __future__ import annotations
@@ -9,27 +11,46 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from typing import Callable, Iterator
+from typing import Iterator
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-@contextlib.contextmanager
-def stop_requested() -> Iterator[Callable[[], bool]]:
-    """Yield a function that says whether SIGINT or SIGTERM arrived; handlers are restored after."""
-    received: list[int] = []
+class StopRequest:
+    """Callable: whether SIGINT or SIGTERM arrived. `fitting` marks where it polls with at_safe_points()."""
 
-    def on_signal(signum: int, frame) -> None:
-        if received:
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self.deferring = False
+
+    def __call__(self) -> bool:
+        return bool(self.received)
+
+    @contextlib.contextmanager
+    def at_safe_points(self) -> Iterator[None]:
+        """Inside the block the first signal waits for the work's next poll instead of interrupting it."""
+        deferring, self.deferring = self.deferring, True
+        try:
+            yield
+        finally:
+            self.deferring = deferring
+
+    def on_signal(self, signum: int, frame) -> None:
+        self.received.append(signum)
+        if len(self.received) > 1 or not self.deferring:
             raise KeyboardInterrupt
-        received.append(signum)
 
+
+@contextlib.contextmanager
+def stop_requested() -> Iterator[StopRequest]:
+    """Yield a StopRequest that SIGINT and SIGTERM report to; the previous handlers are restored after."""
+    request = StopRequest()
     if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
-        yield lambda: False
+        yield request
         return
-    previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
+    previous = {sig: signal.signal(sig, request.on_signal) for sig in STOP_SIGNALS}
     try:
-        yield lambda: bool(received)
+        yield request
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

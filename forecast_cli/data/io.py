@@ -32,14 +32,19 @@ def read_bytes(source: str) -> tuple[bytes, str]:
     if source == "-":
         if sys.stdin is None or sys.stdin.isatty():
             raise DataError("no CSV given: pass a file path, or pipe one in and use '-'.")
-        return sys.stdin.buffer.read(), "<stdin>"
+        head = sys.stdin.buffer.read(SNIFF_BYTES + 1)  # one more: whether the head is the whole input
+        refuse_binary(head, "<stdin>")  # before reading the rest: `fit - < /dev/zero` would never end
+        return head + sys.stdin.buffer.read(), "<stdin>"
     path = Path(source)
-    if not path.exists():
-        raise DataError(f"{source}: file not found; check the path.")
-    if path.is_dir():
-        raise DataError(f"{source}: is a directory, not a CSV file.")
     try:
-        return path.read_bytes(), source
+        if not path.exists():
+            raise DataError(f"{source}: file not found; check the path.")
+        if path.is_dir():
+            raise DataError(f"{source}: is a directory, not a CSV file.")
+        with open(path, "rb") as handle:
+            head = handle.read(SNIFF_BYTES + 1)  # one more: whether the head is the whole file
+            refuse_binary(head, source)  # before reading the rest: a 2 GB binary file, /dev/zero
+            return head + handle.read(), source
     except OSError as exc:
         raise DataError(f"{source}: cannot be read ({exc.strerror}); check its permissions.") from exc
 
@@ -67,13 +72,22 @@ def decode(data: bytes, name: str) -> str:
         except UnicodeDecodeError as exc:
             raise DataError(f"{name}: starts like UTF-16 text but cannot be decoded as it "
                             f"(byte {exc.start}); save it as UTF-8 CSV.") from exc
-    if b"\x00" in data[:SNIFF_BYTES]:
-        raise DataError(f"{name}: looks like a binary file, not a CSV text file; "
-                        "export the data as CSV (comma, semicolon, tab or | separated).")
+    refuse_binary(data, name)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+def refuse_binary(data: bytes, name: str) -> None:
+    """A NUL byte in the first SNIFF_BYTES of text that is not UTF-16 means a binary file; NUL padding
+    and a ^Z after the last line (strip_trailing_junk) do not count."""
+    head = data[:SNIFF_BYTES]
+    if len(data) <= SNIFF_BYTES:  # the whole file: its end is known, so its trailing junk can be set aside
+        head = strip_trailing_junk(head)
+    if data[:2] not in UTF16_BOMS and b"\x00" in head:
+        raise DataError(f"{name}: looks like a binary file, not a CSV text file; "
+                        "export the data as CSV (comma, semicolon, tab or | separated).")
 
 
 def sniff_delimiter(text: str, name: str) -> str:

@@ -5,9 +5,18 @@ the NumPy engine and the weight checks share it without loading torch.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
+from forecast_cli.errors import ArtifactError, ConfigError
+
+LINEAR_PREFIX = "baseline.linear."  # the linear baseline's tensors in model.safetensors, beside the model's
 GATES = {"lstm": 4, "gru": 3}  # gate rows per hidden unit in torch's weight layout
+FLOAT_TYPES = ("float16", "bfloat16", "float32", "float64")  # the value types weights may hold
+# Every size is bounded by config.MAX_SIZES, but together they still allow a network of 5e10 weights
+# (200 GB): no machine trains that, and a weights file that large is a planted one. 2**30 weights
+# (4 GiB in float32) is far above any forecaster's need.
+MAX_WEIGHTS = 2**30
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,36 @@ class ModelSpec:
     @property
     def directions(self) -> int:
         return 2 if self.bidirectional else 1
+
+
+def check_size(spec: ModelSpec) -> None:
+    """ConfigError when the network would hold more than MAX_WEIGHTS values (computed without allocating)."""
+    count = sum(math.prod(shape) for shape in expected_shapes(spec).values())
+    if count > MAX_WEIGHTS:
+        raise ConfigError(f"--hidden {spec.hidden_size} with --layers {spec.num_layers} on {spec.n_features} input "
+                          f"column(s) makes {count:,} weights, more than the {MAX_WEIGHTS:,} this tool supports; "
+                          "choose smaller sizes.")
+
+
+def check_layout(expected: dict[str, tuple[int, ...]], declared: dict[str, tuple[tuple[int, ...], str]],
+                 where: str) -> None:
+    """Refuse weights whose tensor names, shapes or value types (`declared`: name -> (shape, dtype name))
+    differ from the model's: one check and one wording for a safetensors header, read before anything
+    is allocated, and for tensors already in memory."""
+    missing = sorted(set(expected) - set(declared))
+    extra = sorted(set(declared) - set(expected))
+    if missing or extra:
+        problem = f"lack tensor {missing[0]!r}" if missing else f"hold an unknown tensor {extra[0]!r}"
+        raise ArtifactError(f"{where}: {problem} for the manifest's model; the files do not belong together. "
+                            "Fit the model again.")
+    for name, shape in expected.items():
+        seen, dtype = declared[name]
+        if tuple(seen) != shape:
+            raise ArtifactError(f"{where}: tensor {name!r} has shape {list(seen)} but the manifest's model "
+                                f"needs {list(shape)}; the files do not belong together. Fit the model again.")
+        if dtype not in FLOAT_TYPES:
+            raise ArtifactError(f"{where}: tensor {name!r} holds {dtype}, not floating-point numbers; "
+                                "fit the model again.")
 
 
 def decoder_record(spec: ModelSpec) -> dict:

@@ -1,23 +1,29 @@
 """The model directory: `manifest.json`, `model.safetensors`, `history.csv`, `report.json`, `report.md`.
 
 Saved through a staging directory and an atomic swap; loaded without unpickling anything:
-weights via safetensors, the rest JSON read and validated by manifest.Manifest.
-Paths read from a manifest are only ever read, never written to.
+weights via safetensors, the rest JSON read and validated by manifest.Manifest. Every file is read
+through one handle on the directory, and only if it is a regular file (not a link) within its bound
+(snapshot.py). Paths read from a manifest are only ever read, never written to.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from forecast_cli.errors import ArtifactError
-from forecast_cli.store.atomic import publish, remove_stale, staging_dir
-from forecast_cli.store.manifest import FORMAT_VERSION, Manifest  # noqa: F401 (FORMAT_VERSION: re-exported)
+from forecast_cli.store.atomic import publish, real_path, remove_stale, staging_dir
+from forecast_cli.nn.spec import LINEAR_PREFIX, expected_shapes
+from forecast_cli.store.manifest import FORMAT_VERSION, Manifest
+from forecast_cli.store.snapshot import MIB, Snapshot, open_snapshot
+from forecast_cli.store.weights import byte_limit, check_header
 
 MANIFEST = "manifest.json"
 WEIGHTS = "model.safetensors"
@@ -26,22 +32,36 @@ REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
 SAFETENSORS_HEADER_START = 8  # a u64 header length, then the JSON header's "{"
 PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")  # pickle protocol 2+, and the zip that torch.save writes
+# Bounds checked before a file is read (the weights' bound follows from the manifest's model, weights.py):
+# far above what a fit writes (a history row per epoch, up to a million epochs), far below a planted file.
+MANIFEST_LIMIT = 16 * MIB
+HISTORY_LIMIT = 128 * MIB
+REPORT_LIMIT = 64 * MIB
+T = TypeVar("T")
 
 
 @dataclass
 class Artifact:
-    """A loaded model directory: the manifest and the weights as CPU tensors or numpy arrays."""
+    """A loaded model directory: the manifest, the weights as CPU tensors or numpy arrays, and the
+    training history's bytes as read with them (parsed on use: only `plot` draws it)."""
 
     path: Path
     manifest: Manifest
     weights: dict[str, Any]
+    history_csv: bytes | None = None  # None: the directory holds no history.csv
 
 
-def save(out: Path, manifest: Manifest, weights: dict, history: list[dict], report: dict, report_md: str) -> None:
-    """Write every file into a staging directory, then swap it in place of `out`."""
+class Replaced(ArtifactError):
+    """The directory changed under a read (a refit's swap, or a copy over its files): read it again, once."""
+
+
+def save(out: Path, manifest: Manifest, weights: dict, history: list[dict], report: dict, report_md: str) -> Manifest:
+    """Write every file into a staging directory, then swap it in place of `out`; returns the manifest as
+    written (with the sha256 of the weights file, which a load checks)."""
     from safetensors import SafetensorError
     from safetensors.torch import save_file
 
+    out = real_path(out)
     check_writable_target(out)
     remove_stale(out)
     try:
@@ -49,8 +69,9 @@ def save(out: Path, manifest: Manifest, weights: dict, history: list[dict], repo
     except OSError as exc:
         raise _not_written(out, exc) from exc
     try:
-        (staged / MANIFEST).write_text(json.dumps(manifest.to_json(), indent=2) + "\n", encoding="utf-8")
         save_file({k: v.contiguous() for k, v in weights.items()}, str(staged / WEIGHTS))
+        manifest = replace(manifest, weights_sha256=hashlib.sha256((staged / WEIGHTS).read_bytes()).hexdigest())
+        (staged / MANIFEST).write_text(json.dumps(manifest.to_json(), indent=2) + "\n")
         _write_history(staged / HISTORY, history)
         (staged / REPORT_JSON).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         (staged / REPORT_MD).write_text(report_md, encoding="utf-8")
@@ -61,23 +82,42 @@ def save(out: Path, manifest: Manifest, weights: dict, history: list[dict], repo
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
+    return manifest
 
 
-def copy_directory(source: Path, out: Path) -> None:
-    """Copy a model directory's files to `out` through a staging directory and the same atomic swap."""
+def copy_directory(source: Path, out: Path, loaded: Manifest | None = None) -> None:
+    """Copy a model directory's files to `out` through a staging directory and the same atomic swap;
+    the source is read like any model directory (one handle, bounded regular files, validated) and,
+    given the manifest `loaded` from it earlier, refused if a refit has replaced it since."""
+    out = real_path(out)
     check_writable_target(out)
     if source.resolve() == out.resolve():
         return
+    files = consistently(_read_files, source)
+    now = Manifest.from_json(json.loads(files[MANIFEST].decode()), source / MANIFEST)
+    if loaded is not None and now.to_json() != loaded.to_json():
+        raise ArtifactError(f"{source}: changed since this model was loaded (fitted again?), so its files are not "
+                            "this model's; load it again, then save.")
     remove_stale(out)
     staged = staging_dir(out)
     try:
-        for name in (MANIFEST, WEIGHTS, HISTORY, REPORT_JSON, REPORT_MD):
-            if (source / name).is_file():
-                shutil.copyfile(source / name, staged / name)
+        for name, data in files.items():
+            (staged / name).write_bytes(data)
         publish(staged, out)
     except OSError as exc:
         shutil.rmtree(staged, ignore_errors=True)
         raise _not_written(out, exc) from exc
+
+
+def _read_files(source: Path) -> dict[str, bytes]:
+    """Every file of a model directory that exists, as bytes, the manifest validated on the way."""
+    with open_snapshot(source) as snapshot:
+        _, manifest, weights = _manifest_and_weights(snapshot)
+        limits = {HISTORY: (HISTORY_LIMIT, "a training history"), REPORT_JSON: (REPORT_LIMIT, "a report"),
+                  REPORT_MD: (REPORT_LIMIT, "a report")}
+        files = {name: snapshot.read(name, limit, what) for name, (limit, what) in limits.items()}
+    files.update({MANIFEST: manifest, WEIGHTS: weights})
+    return {name: data for name, data in files.items() if data is not None}
 
 
 def _not_written(out: Path, exc: Exception) -> ArtifactError:
@@ -95,6 +135,13 @@ def write_failure(exc: Exception) -> str:
 
 def check_writable_target(out: Path) -> None:
     """Refuse an `--out` that is a file or a directory of something else, before any training."""
+    try:
+        _check_writable_target(out)
+    except OSError as exc:  # a name too long for the filesystem, a folder that cannot be listed
+        raise ArtifactError(f"--out {out}: cannot be used ({exc.strerror}); choose another path.") from exc
+
+
+def _check_writable_target(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise ArtifactError(f"--out {out} is a file; give a directory path for the model.")
     if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).exists():
@@ -114,15 +161,21 @@ def check_writable_target(out: Path) -> None:
 
 def read_history(path: Path) -> list[dict]:
     """The training curves of a model directory; a damaged file (untrusted, like the rest) is refused."""
-    if not path.is_file():
+    with open_snapshot(path.parent) as snapshot:
+        data = snapshot.read(path.name, HISTORY_LIMIT, "a training history")
+    return parse_history(data, path)
+
+
+def parse_history(data: bytes | None, where: Path) -> list[dict]:
+    """history.csv's rows (epoch, train_loss, val_loss, seconds), checked; [] when there is none."""
+    if data is None:
         return []
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
+        rows = list(csv.DictReader(io.StringIO(data.decode(), newline="")))
         for row in rows:
             int(row["epoch"]), float(row["train_loss"]), float(row["val_loss"] or 0)
-    except (OSError, KeyError, TypeError, ValueError, UnicodeDecodeError, csv.Error) as exc:
-        raise ArtifactError(f"{path}: damaged training history ({type(exc).__name__}); fit the model again.") from exc
+    except (KeyError, TypeError, ValueError, UnicodeDecodeError, csv.Error) as exc:
+        raise ArtifactError(f"{where}: damaged training history ({type(exc).__name__}); fit the model again.") from exc
     return rows
 
 
@@ -134,34 +187,83 @@ def _write_history(path: Path, history: list[dict]) -> None:
 
 
 def load(path: Path, engine: str = "torch") -> Artifact:
-    """Read and validate a model directory; weights as torch tensors or, for engine 'numpy', arrays."""
-    manifest = read_manifest(path)
+    """Read and validate a model directory; weights as torch tensors or, for engine 'numpy', arrays.
+
+    Every file is read through one handle on the directory (snapshot.py), bounded before it is read, so a
+    refit swapping its directory in meanwhile gives the old model or the new one, never a mix; weights
+    whose sha256 is not the manifest's are refused. A read the swap crossed starts over, once.
+    """
+    return consistently(_load, path, engine)
+
+
+def consistently(read: Callable[..., T], path: Path, *args) -> T:
+    """`read(path, ...)`, again from the start if the directory changed under it (Replaced); the second
+    attempt's error, if any, is final."""
+    try:
+        return read(path, *args)
+    except Replaced:
+        return read(path, *args)
+
+
+def _load(path: Path, engine: str) -> Artifact:
+    with open_snapshot(path) as snapshot:
+        manifest, _, data = _manifest_and_weights(snapshot)
+        history = snapshot.read(HISTORY, HISTORY_LIMIT, "a training history")
     weights_path = path / WEIGHTS
-    if not weights_path.is_file():
-        problem = "is not a regular file" if weights_path.exists() or weights_path.is_symlink() else "is missing"
-        raise ArtifactError(f"{path}: {WEIGHTS} {problem}; fit the model again.")
-    _refuse_non_safetensors(weights_path)
     try:
         if engine == "numpy":
-            from safetensors.numpy import load_file
+            from safetensors.numpy import load as from_bytes
         else:
-            from safetensors.torch import load_file
-        weights = load_file(str(weights_path))
+            from safetensors.torch import load as from_bytes
+        weights = from_bytes(data)
     except Exception as exc:  # safetensors raises its own error types for damaged files
         detail = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
         raise ArtifactError(
             f"{weights_path}: damaged or truncated safetensors weights ({detail}); fit the model again."
         ) from exc
-    return Artifact(path, manifest, weights)
+    return Artifact(path, manifest, weights, history)
 
 
-def _refuse_non_safetensors(weights_path: Path) -> None:
+def _manifest_and_weights(snapshot: Snapshot) -> tuple[Manifest, bytes, bytes]:
+    """The manifest (typed, and its bytes), and the weights' bytes once they are known to be safetensors
+    and the manifest's own."""
+    manifest, text = _manifest_from(snapshot)
+    expected = saved_shapes(manifest)
+    data = snapshot.read(WEIGHTS, byte_limit(expected), "the weights of the manifest's model")
+    if data is None:
+        raise _gone(snapshot, WEIGHTS)
+    weights_path = snapshot.path / WEIGHTS
+    _refuse_non_safetensors(data, weights_path)
+    check_header(data, expected, weights_path)  # before safetensors allocates what the header declares
+    if manifest.weights_sha256 is not None and hashlib.sha256(data).hexdigest() != manifest.weights_sha256:
+        raise Replaced(f"{weights_path}: its sha256 is not the one {MANIFEST} records, so these weights are not "
+                       "the ones this model was saved with (copied from another model?); fit the model again.")
+    return manifest, text, data
+
+
+def saved_shapes(manifest: Manifest) -> dict[str, tuple[int, ...]]:
+    """Every tensor model.safetensors holds for this manifest: the model's, and the linear baseline's
+    (under LINEAR_PREFIX) when the fit trained one, which its report's baselines say."""
+    spec = manifest.model_spec
+    shapes = expected_shapes(spec)
+    if manifest.baselines and "linear" in manifest.baselines:
+        shapes.update({LINEAR_PREFIX + name: shape for name, shape in expected_shapes(spec.linear()).items()})
+    return shapes
+
+
+def _gone(snapshot: Snapshot, name: str) -> ArtifactError:
+    """A missing file: Replaced (read again) when another directory now stands at the path, else final."""
+    if snapshot.replaced():
+        return Replaced(f"{snapshot.path}: was replaced while it was read ({name} of the previous model was "
+                        "removed meanwhile); run the command again.")
+    if name == MANIFEST:
+        return ArtifactError(f"{snapshot.path}: {MANIFEST} is missing; this is not a forecast model directory.")
+    return ArtifactError(f"{snapshot.path}: {name} is missing; fit the model again.")
+
+
+def _refuse_non_safetensors(data: bytes, weights_path: Path) -> None:
     """Look at the first bytes only: a pickle is never handed to anything that could unpickle it."""
-    try:
-        with open(weights_path, "rb") as handle:
-            head = handle.read(SAFETENSORS_HEADER_START + 1)
-    except OSError as exc:
-        raise ArtifactError(f"{weights_path}: cannot be read ({exc.strerror}); check its permissions.") from exc
+    head = data[: SAFETENSORS_HEADER_START + 1]
     if head[SAFETENSORS_HEADER_START:] == b"{":
         return
     if head.startswith(PICKLE_MAGIC):
@@ -172,16 +274,22 @@ def _refuse_non_safetensors(weights_path: Path) -> None:
 
 def read_manifest(path: Path) -> Manifest:
     """The validated, typed manifest of a model directory."""
-    if not path.is_dir():
-        raise ArtifactError(f"{path}: no model directory here; run `forecast fit` first or pass --model.")
-    manifest_path = path / MANIFEST
+    return consistently(_read_manifest, path)
+
+
+def _read_manifest(path: Path) -> Manifest:
+    with open_snapshot(path) as snapshot:
+        return _manifest_from(snapshot)[0]
+
+
+def _manifest_from(snapshot: Snapshot) -> tuple[Manifest, bytes]:
+    manifest_path = snapshot.path / MANIFEST
+    data = snapshot.read(MANIFEST, MANIFEST_LIMIT, "a manifest")
+    if data is None:
+        raise _gone(snapshot, MANIFEST)
     try:
-        raw = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ArtifactError(f"{path}: {MANIFEST} is missing; this is not a forecast model directory.") from exc
+        raw = json.loads(data.decode())
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError) as exc:
         # ValueError: an integer literal of thousands of digits (Python refuses to convert it)
         raise ArtifactError(f"{manifest_path}: is not valid JSON; fit the model again.") from exc
-    except OSError as exc:
-        raise ArtifactError(f"{manifest_path}: cannot be read ({exc.strerror}); check its permissions.") from exc
-    return Manifest.from_json(raw, manifest_path)
+    return Manifest.from_json(raw, manifest_path), data

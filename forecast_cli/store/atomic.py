@@ -22,6 +22,16 @@ AT_FDCWD = -100
 TEMP_MARK = ".tmp-"
 
 
+def real_path(path: Path) -> Path:
+    """`path` with its symbolic links resolved (the last part's too, and `..` after a link), so every
+    spelling of one model directory locks, stages and publishes in the same place: an --out that is a
+    link writes through to the directory it points to, and the link stays. Where no link is involved
+    the path comes back as given, so messages keep the user's spelling."""
+    path = Path(path)
+    real = Path(os.path.realpath(path))
+    return path if real == Path(os.path.abspath(path)) else real
+
+
 def staging_dir(target: Path) -> Path:
     """A fresh hidden directory beside `target` (same filesystem, so rename is atomic)."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -37,7 +47,8 @@ def default_permissions(path: Path) -> None:
 
 
 def publish(staged: Path, target: Path) -> None:
-    """Move `staged` to `target`, replacing any previous directory there in one step."""
+    """Move `staged` to `target`, replacing any previous directory there in one step (`target` is a real
+    path, real_path's: a link there would itself be replaced)."""
     for path in (staged, *staged.iterdir()):
         default_permissions(path)
     _fsync_tree(staged)
@@ -126,21 +137,32 @@ def write_text(path: Path, text: str) -> None:
 def check_file_target(path: Path) -> None:
     """Refuse a path no file can be written to (its folder missing, or a folder itself); the CLI calls
     this before any work, so a bad --output fails at once."""
-    if not path.parent.exists():
-        raise ConfigError(f"{path}: folder {path.parent} does not exist; create it or choose another path.")
-    if path.is_dir():
-        raise ConfigError(f"{path}: is a folder; give a file name.")
+    try:
+        if not path.parent.exists():
+            raise ConfigError(f"{path}: folder {path.parent} does not exist; create it or choose another path.")
+        if path.is_dir():
+            raise ConfigError(f"{path}: is a folder; give a file name.")
+    except (OSError, ValueError) as exc:  # a name too long for the filesystem, a NUL byte in it
+        raise _cannot_write(path, exc) from exc
+
+
+def _cannot_write(path: Path, exc: Exception) -> ConfigError:
+    reason = getattr(exc, "strerror", None) or "the name holds a NUL byte"
+    shown = str(path).replace("\x00", "\\x00")
+    return ConfigError(f"{shown}: cannot write there ({reason}); choose another path.")
 
 
 def write_file(path: Path, write: Callable[[Path], None]) -> None:
     """Have `write` fill a temporary sibling, then rename it to `path`, so readers never see half a file;
-    a path that cannot be written (a folder, no space, no permission) is a ConfigError naming it."""
+    a path that cannot be written (a folder, no space, no permission) is a ConfigError naming it. A path
+    that is a link is written through: the file it points to is replaced, the link stays."""
     path = Path(path)
-    check_file_target(path)
     try:
+        path = real_path(path)
+        check_file_target(path)
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot write there ({exc.strerror}); choose another path.") from exc
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        raise _cannot_write(path, exc) from exc
     os.close(handle)
     try:
         write(Path(temporary))

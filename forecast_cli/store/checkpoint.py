@@ -17,14 +17,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from forecast_cli.store.atomic import TEMP_MARK, publish, remove_stale, staging_dir
 from forecast_cli.errors import ArtifactError, ConfigError
+from forecast_cli.nn.spec import ModelSpec, expected_shapes
+from forecast_cli.store.atomic import TEMP_MARK, publish, remove_stale, staging_dir
+from forecast_cli.store.snapshot import MIB, open_snapshot
+from forecast_cli.store.weights import byte_limit
 
 FORMAT = 1
 SUFFIX = ".checkpoint"
 TENSORS = "tensors.safetensors"
 STATE = "state.json"
 RESUMABLE_OPTIONS = ("epochs", "device")  # may differ between the interrupted run and --resume
+STATE_LIMIT = 256 * MIB  # state.json holds the history: a row per epoch, up to a million epochs
+RNG_ALLOWANCE = MIB  # the torch and batch-order generator states and Adam's step counts, as tensors
 
 
 def location(out: Path) -> Path:
@@ -60,22 +65,40 @@ def save(out: Path, progress, stamp: dict[str, Any]) -> Path:
     return target
 
 
-def load(out: Path, stamp: dict[str, Any]):
-    """The TrainProgress saved beside `out`, after checking it belongs to this data and these options."""
+def load(out: Path, stamp: dict[str, Any], spec: ModelSpec):
+    """The TrainProgress saved beside `out`, after checking it belongs to this data and these options;
+    its files are read like a model directory's (one handle, regular files within their bounds)."""
     from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    from safetensors.torch import load as from_bytes
 
     target = location(out)
+    if not target.is_dir():  # open_snapshot would speak of a missing model directory
+        raise ArtifactError(f"{target}: the checkpoint cannot be used (it is missing); fit again without "
+                            "--resume to start over.")
     try:
-        state = json.loads((target / STATE).read_text(encoding="utf-8"))
-        if state.get("format") != FORMAT:
-            raise ValueError(f"format {state.get('format')!r}")
-        _require_same(state["fingerprint"], stamp, target)
-        return _rebuild(state, load_file(str(target / TENSORS)))
+        with open_snapshot(target) as snapshot:
+            state = json.loads(_required(snapshot.read(STATE, STATE_LIMIT, "a checkpoint's state"), STATE))
+            if state.get("format") != FORMAT:
+                raise ValueError(f"format {state.get('format')!r}")
+            _require_same(state["fingerprint"], stamp, target)
+            tensors = snapshot.read(TENSORS, tensors_limit(spec), "the checkpoint of the options' model")
+        return _rebuild(state, from_bytes(_required(tensors, TENSORS)))
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError, SafetensorError) as exc:
         # AttributeError: state.json holding a list or null where objects belong
         raise ArtifactError(f"{target}: the checkpoint cannot be used ({str(exc)[:120]}); fit again without "
                             "--resume to start over.") from exc
+
+
+def tensors_limit(spec: ModelSpec) -> int:
+    """The most bytes a checkpoint's tensors can take: the weights four times (current, best, Adam's
+    two moments), plus Adam's step counts and the random generators' states."""
+    return 4 * byte_limit(expected_shapes(spec)) + RNG_ALLOWANCE
+
+
+def _required(data: bytes | None, name: str) -> bytes:
+    if data is None:
+        raise ValueError(f"{name} is missing")
+    return data
 
 
 def exists(out: Path) -> bool:

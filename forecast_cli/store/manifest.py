@@ -14,12 +14,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
 
-from forecast_cli.config import (DataConfig, ModelConfig, TrainConfig, check_task_fits_model, check_training_fits,
-                                 to_dict)
+from forecast_cli.config import (MAX_SIZES, DataConfig, ModelConfig, TrainConfig, check_task_fits_model,
+                                 check_training_fits, to_dict)
 from forecast_cli.data.frame import FrameSpec
 from forecast_cli.data.windows import Scaler
 from forecast_cli.errors import ArtifactError, ConfigError
-from forecast_cli.nn.spec import ModelSpec, decoder_record
+from forecast_cli.nn.spec import ModelSpec, check_size, decoder_record
 
 FORMAT_VERSION = 2
 MAX_CLASSES = 50  # as labels.MAX_CLASSES: more is a measurement, not a label
@@ -95,6 +95,9 @@ class Manifest:
     notes: list[str] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
     created_at: str = ""
+    # sha256 of model.safetensors, filled in by artifact.save: a load refuses weights it was not saved
+    # with. None in models saved before the field existed (and while a fitted model is only in memory).
+    weights_sha256: str | None = None
 
     @property
     def window(self) -> int:
@@ -135,6 +138,7 @@ class Manifest:
             "metrics": self.metrics,
             "baselines": self.baselines,
             "notes": list(self.notes),
+            "weights_sha256": self.weights_sha256,
         }
 
     @classmethod
@@ -158,8 +162,11 @@ class Manifest:
             if raw.get("classification") is not None else None,
             dtypes=dict(raw["frame"].get("dtypes", {})), metrics=raw.get("metrics"), baselines=raw.get("baselines"),
             notes=list(raw.get("notes") or []), versions=dict(raw["versions"]), created_at=str(raw.get("created_at", "")),
+            weights_sha256=raw.get("weights_sha256"),
         )
         _check_agreement(manifest, where)
+        _check_scores(manifest, where)
+        _check_size(manifest, where)
         _check_frequency(manifest.frequency, where)
         _check_val_end(manifest.data.val_end, where)
         return manifest
@@ -204,6 +211,18 @@ def _optional(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
     return lambda value: value is None or check(value)
 
 
+def _count(value: Any) -> bool:
+    return _is_int(value) and value >= 0
+
+
+def _scores(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and _optional(_is_number)(x) for k, x in value.items())
+
+
+def _sha256(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
 def _is_object(value: Any) -> bool:
     return isinstance(value, dict)
 
@@ -238,7 +257,8 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("frame.excluded", lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()),
      "an object of column -> reason"),
     ("frequency", _optional(lambda v: isinstance(v, str)), "a pandas frequency or null"),
-    ("season", _optional(_positive_int), "an integer of 1 or more, or null"),
+    ("season", _optional(lambda v: _positive_int(v) and v <= MAX_SIZES["--season"]),
+     f"an integer from 1 to {MAX_SIZES['--season']:,}, or null"),
     ("scaler", _is_object, "an object"),
     ("scaler.mean", _numbers, "a list of finite numbers"),
     ("scaler.scale", lambda v: _numbers(v) and all(item > 0 for item in v), "a list of numbers above 0"),
@@ -249,15 +269,31 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("frame.dtypes", lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()),
      "an object of column -> dtype"),
     ("training", _is_object, "an object"),
-    ("metrics", _optional(lambda v: isinstance(v, dict) and all(_optional(_is_number)(x) for x in v.values())),
-     "an object of metric -> number"),
-    ("baselines", _optional(lambda v: isinstance(v, dict) and all(isinstance(x, dict) for x in v.values())),
-     "an object of baseline -> metrics"),
+    ("metrics", _optional(_scores), "an object of metric -> number"),
+    ("baselines", _optional(lambda v: isinstance(v, dict) and all(_scores(x) for x in v.values())),
+     "an object of baseline -> metric -> number or null"),
     ("notes", _texts, "a list of text"),
     ("decoder", _is_object, "an object"),
+    ("weights_sha256", _optional(_sha256), "null or the sha256 of model.safetensors (64 hexadecimal digits)"),
+    # The records' own entries (each may be absent: it then takes its default), as `info` shows them.
+    *((f"data.{name}", _count, "a count of 0 or more") for name in ("rows", "rows_used", "dropped_leading_rows",
+                                                                   "filled_values")),
+    *((f"data.{name}", _optional(lambda v: isinstance(v, str) or _is_int(v)), "a timestamp, a row number or null")
+      for name in ("first_timestamp", "last_timestamp", "train_end")),
+    ("data.splits", lambda v: isinstance(v, dict) and all(_count(x) for x in v.values()),
+     "an object of part -> row count"),
+    ("training.device", lambda v: isinstance(v, str), "text"),
+    *((f"training.{name}", _count, "a count of 0 or more") for name in ("best_epoch", "epochs_run")),
+    ("training.stopped_early", lambda v: isinstance(v, bool), "true or false"),
+    ("training.seconds", _optional(_is_number), "a number of seconds or null"),
+    *((f"classification.{name}", _optional(lambda v: isinstance(v, str)), "text or null")
+      for name in ("derived_from", "rule")),
 )
-OPTIONAL = {"scaler.difference_scale", "data.path", "data.relative_path", "classification", "frame.dtypes", "training",
-            "metrics", "baselines", "notes", "decoder"}
+OPTIONAL = {"scaler.difference_scale", "data.path", "data.relative_path", "classification", "frame.dtypes", "training", "metrics", "baselines", "notes", "decoder",
+            "weights_sha256", *(dotted for dotted, _, _ in FIELDS if dotted.split(".")[0] in ("training", "classification")),
+            *(f"data.{name}" for name in ("rows", "rows_used", "dropped_leading_rows", "filled_values", "first_timestamp",
+                                          "last_timestamp", "train_end", "splits"))}
+COMPARED_WITH = {"forecast": ("naive",), "classify": ("majority", "persistence")}  # the baselines a report shows
 CONFIG_NULLABLE: dict[str, tuple[Callable[[Any], bool], str]] = {
     "features": (_texts, "a list of column names or null"),
     "time_col": (_texts, "a list of column names or null"),
@@ -383,6 +419,31 @@ def _check_agreement(manifest: Manifest, where: Path) -> None:
     if isinstance(val_end, str) != bool(frame.time_cols):  # evaluate reads it by that type
         expected = "a timestamp" if frame.time_cols else "a row count (there is no time column)"
         raise broken(where, f"data.val_end is {val_end!r}, expected {expected}")
+
+
+def _check_scores(manifest: Manifest, where: Path) -> None:
+    """Test metrics come with the baselines they are shown beside, each scored wherever the model is."""
+    metrics = manifest.metrics
+    if metrics is None:
+        return
+    if manifest.task == "classify" and metrics.get("accuracy") is None:
+        raise broken(where, "field 'metrics' of a classifier lacks its accuracy")
+    for name in COMPARED_WITH[manifest.task]:
+        baseline = (manifest.baselines or {}).get(name)
+        if baseline is None:
+            raise broken(where, f"field 'baselines' lacks {name!r}, which the test metrics are compared with")
+        for metric, value in metrics.items():
+            if value is not None and baseline.get(metric) is None:
+                raise broken(where, f"field 'baselines.{name}.{metric}' is missing or null where "
+                                    f"metrics.{metric} is a number")
+
+
+def _check_size(manifest: Manifest, where: Path) -> None:
+    """Sizes each within their bound can still make a network no machine holds: refused before any use."""
+    try:
+        check_size(manifest.model_spec)
+    except ConfigError as exc:
+        raise broken(where, f"its model is too large ({str(exc).rstrip('.')})") from None
 
 
 def _check_frequency(freq: str | None, where: Path) -> None:

@@ -19,6 +19,11 @@ TINY = ["--epochs", "1", "--hidden", "4", "--window", "5", "--quiet"]
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0  # root reads and writes whatever the permissions
 
 
+def invoke(args: list):
+    """The CLI on a list of arguments (run_cli takes them spread out)."""
+    return run_cli(*args)
+
+
 def dates(n: int, start: str = "2021-03-01") -> list[str]:
     import pandas as pd
 
@@ -193,6 +198,12 @@ def test_utf16_csv_from_excel_is_read(tmp_path):
     ("--cell", "rnn", "--cell must be 'lstm', 'gru' or 'linear'"),
     ("--norm", "minmax", "--norm must be"),
     ("--device", "tpu", "--device must be"),
+    ("--hidden", "9999999999999999999", "--hidden 9999999999999999999 is more than the 8,192"),
+    ("--hidden", "9" * 5000, "Invalid value for '--hidden'"),
+    ("--seed", str(10**30), "--seed must be between 0 and 4294967295"),
+    ("--lr", "1e999", "--lr must be a number greater than 0, not inf"),
+    ("--season", str(10**30), "--season 1000000000000000000000000000000 is more than the 100,000"),
+    ("--layers", "10000", "--layers 10000 is more than the 32"),
 ])
 def test_option_out_of_range_is_refused_before_anything_is_written(tmp_path, option, value, needle):
     data = tmp_path / "ok.csv"
@@ -345,3 +356,55 @@ def test_internal_error_is_one_line_asking_for_a_report(trained, monkeypatch):
     assert len(lines) == 1 and "internal error: ZeroDivisionError: planted bug" in lines[0] and "report" in lines[0]
     debug = run_cli("--debug", "predict", "--model", trained / "model")
     assert debug.exit_code == 1 and "Traceback" in debug.stderr
+
+
+def test_a_network_too_large_for_any_machine_is_refused_before_it_is_built(tmp_path, monkeypatch):
+    import forecast_cli.nn.model
+
+    monkeypatch.setattr(forecast_cli.nn.model, "Forecaster", lambda *a, **k: pytest.fail("the network was built"))
+    data = tmp_path / "ok.csv"
+    data.write_text(series_csv())
+    result = invoke([*fit_args(data, tmp_path / "model"), "--hidden", "8192", "--layers", "32"])
+    assert_one_line_error(result, 2, "--hidden 8192 with --layers 32", "more than the 1,073,741,824")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.csv"]
+
+
+LONG_NAME = "x" * 300  # longer than any filesystem allows for one name (ENAMETOOLONG)
+
+
+@pytest.mark.parametrize("where", ["data", "--out"])
+def test_fit_on_a_path_the_filesystem_cannot_name_is_one_line_exit_2(tmp_path, where):
+    data = tmp_path / "ok.csv"
+    data.write_text(series_csv())
+    args = fit_args(tmp_path / f"{LONG_NAME}.csv", tmp_path / "model") if where == "data" else \
+        fit_args(data, tmp_path / LONG_NAME)
+    assert_one_line_error(invoke(args), 2, "File name too long")
+
+
+@pytest.mark.parametrize("args", [["predict", "--output", f"{LONG_NAME}.csv"], ["predict", "--output", "o\x00.csv"],
+                                  ["evaluate", "--report", f"{LONG_NAME}.md"], ["plot", "--out", f"{LONG_NAME}.png"]])
+def test_an_output_path_the_filesystem_cannot_name_is_one_line_exit_2(trained, tmp_path, args):
+    command, option, name = args
+    result = invoke([command, option, tmp_path / name, "--model", trained / "model", "--quiet"])
+    assert_one_line_error(result, 2, option if command == "plot" else "cannot write there")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("failure", ["pwrite", "ftruncate", "flock"])
+def test_a_full_disk_or_lockless_filesystem_at_the_lock_is_one_line_exit_2(tmp_path, monkeypatch, failure):
+    import errno
+
+    import forecast_cli.store.lock as lock
+
+    data = tmp_path / "ok.csv"
+    data.write_text(series_csv())
+    code = errno.ENOLCK if failure == "flock" else errno.ENOSPC
+
+    def refuse(*args):
+        raise OSError(code, os.strerror(code))
+
+    target = lock.fcntl if failure == "flock" else lock.os
+    monkeypatch.setattr(target, failure, refuse)
+    result = invoke(fit_args(data, tmp_path / "model"))
+    assert_one_line_error(result, 2, "--out", "lock", os.strerror(code))
+    assert not (tmp_path / "model").exists()

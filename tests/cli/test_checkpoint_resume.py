@@ -10,7 +10,12 @@ import math
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import hang_guard, run_cli
+
+
+def invoke(args: list):
+    """The CLI on a list of arguments (run_cli takes them spread out)."""
+    return run_cli(*args)
 
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
 from forecast_cli.store.manifest import Configs
@@ -132,3 +137,31 @@ def test_resumed_forking_fit_equals_the_uninterrupted_one(tmp_path):
     assert "resuming from" in resumed.stderr
     weights = [(tmp_path / name / "model.safetensors").read_bytes() for name in ("model", "whole")]
     assert weights[0] == weights[1]
+def _plant(path: Path, plant: str) -> None:
+    import os
+
+    if plant == "oversized":
+        with open(path, "r+b") as handle:
+            handle.truncate(2**30)  # sparse, above both files' bounds for this small model
+        return
+    kept = path.with_name(path.name + ".real")
+    path.rename(kept)
+    {"fifo": os.mkfifo, "symlink to /dev/zero": lambda p: p.symlink_to("/dev/zero"),
+     "symlink to a file": lambda p: p.symlink_to(kept)}[plant](path)
+
+
+# A state.json that is a FIFO or a link to a device is no checkpoint at all (`exists` wants a regular
+# file), so the fit starts over; linked to a regular file it is found, and refused as a link.
+@pytest.mark.parametrize("name, plant", [
+    ("state.json", "oversized"), ("state.json", "symlink to a file"), ("tensors.safetensors", "oversized"),
+    ("tensors.safetensors", "fifo"), ("tensors.safetensors", "symlink to /dev/zero"),
+    ("tensors.safetensors", "symlink to a file"),
+])
+def test_a_planted_checkpoint_file_is_refused_before_reading(stopped, name, plant):
+    _plant(stopped / "model.checkpoint" / name, plant)
+    with hang_guard():
+        result = invoke(["fit", stopped / "data.csv", "--out", stopped / "model", *OPTIONS, "--resume", "--quiet"])
+    assert result.exit_code == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and name in lines[0], result.stderr
+    assert not (stopped / "model").exists()

@@ -6,6 +6,7 @@ tests check that warnings never reach the data stream.
 
 import io
 import json
+import os
 import re
 import shutil
 
@@ -170,3 +171,27 @@ def test_data_without_time_gives_step_numbers_and_no_seasonal_baseline(tmp_path)
     assert list(forecast["step"]) == list(range(1, TINY_HORIZON + 1))
     payload = json.loads(run_cli("evaluate", "--model", str(model), "--json").stdout)
     assert set(payload["baselines"]) == {"naive", "linear"}
+
+
+def test_fit_through_a_symlinked_out_writes_the_directory_it_points_to(tmp_path, tiny_csv):
+    fit = ["fit", str(tiny_csv), "--target", "sales", "--epochs", "1", "--hidden", "4", "--window", "5", "--quiet"]
+    assert run_cli(*fit, "--out", str(tmp_path / "m")).exit_code == 0
+    before = (tmp_path / "m" / "model.safetensors").read_bytes()
+    (tmp_path / "link").symlink_to("m")
+    result = run_cli(*fit, "--out", str(tmp_path / "link"), "--seed", "1")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "link").is_symlink() and os.readlink(tmp_path / "link") == "m"
+    assert (tmp_path / "m" / "model.safetensors").read_bytes() != before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".m.lock", "link", "m"]
+
+
+@pytest.mark.parametrize("args", [["predict", "--output"], ["evaluate", "--report"], ["plot", "--out"]])
+def test_an_output_file_that_is_a_symlink_is_written_through(fitted, tmp_path, args):
+    (tmp_path / "real.png").write_text("old")
+    (tmp_path / "link.png").symlink_to("real.png")
+    result = run_cli(*args, str(tmp_path / "link.png"), "--model", str(fitted.model_dir), str(fitted.csv),
+                     *(["--quiet"] if args[0] != "evaluate" else []))
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "link.png").is_symlink()
+    assert (tmp_path / "real.png").read_bytes() != b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.png", "real.png"]

@@ -10,6 +10,9 @@ Each point creates the file MARKS_DIR/<name> when reached, then (except `train`)
   staged     the staging folder is complete, not yet published
   exchanged  the new folder has been swapped in, the old one not yet removed
   checkpoint (with `train`'s slow steps) a checkpoint folder is complete, not yet published
+  read       reading the data file (data/io.read_bytes) takes PAUSE seconds, in short sleeps that a signal
+             can interrupt; MARKS_DIR/read appears when it starts (any command)
+  describe   training is over; the test part's backtest (fitting._describe) takes PAUSE seconds more
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 
 SLOW_STEP = 0.02
 LATER_STEP = 20  # past the first epoch of the tests' series
+PAUSE = 60.0  # long enough that a command which ignores a signal is told apart from one that stops
 
 
 def main() -> None:
@@ -61,10 +65,29 @@ def plant(point: str, marks: Path) -> None:
             return done
 
         forecast_cli.store.atomic._exchange = exchange_then_hang
+    if point in ("read", "describe"):
+        _pause(point, marks)
     if point == "checkpoint":
         import forecast_cli.store.checkpoint
 
         forecast_cli.store.checkpoint.publish = lambda staged, target: (mark(marks, "checkpoint"), hang())
+
+
+def _pause(point: str, marks: Path) -> None:
+    import forecast_cli.data.io
+    import forecast_cli.fitting
+
+    module, name = (forecast_cli.data.io, "read_bytes") if point == "read" else (forecast_cli.fitting, "_describe")
+    original = getattr(module, name)
+
+    def slow(*args, **kwargs):
+        mark(marks, point)
+        deadline = time.monotonic() + PAUSE
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+        return original(*args, **kwargs)
+
+    setattr(module, name, slow)
 
 
 def _slow_steps(marks: Path) -> None:

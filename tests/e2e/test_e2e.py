@@ -116,5 +116,23 @@ def test_a_signal_during_fit_exits_130_and_leaves_no_model(tmp_path, signal_numb
     assert stdout == ""
     assert not (tmp_path / "forecast_model").exists()
     left = sorted(p.name for p in tmp_path.iterdir())
-    # The lock file stays by design; a checkpoint is there when the signal came during training.
-    assert set(left) - {"forecast_model.checkpoint"} == {"data.csv", ".forecast_model.lock"}, left
+    # The lock file stays by design once taken (a signal while the data is still being prepared comes
+    # before it); a checkpoint is there when the signal came during training.
+    assert set(left) - {"forecast_model.checkpoint", ".forecast_model.lock"} == {"data.csv"}, left
+
+
+def test_binary_data_on_stdin_is_refused_from_its_first_bytes(workdir):
+    """`fit - < /dev/zero` never ends if stdin is read whole; the child's memory is capped so that shows as a failure."""
+    import resource
+
+    def cap_memory():
+        resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, 4 * 2**30))
+
+    with open("/dev/zero", "rb") as zeros:
+        result = subprocess.run([str(forecast_executable()), "fit", "-", "--target", TINY_TARGET, "--out", "never"],
+                                cwd=workdir, stdin=zeros, capture_output=True, text=True, timeout=120,
+                                preexec_fn=cap_memory)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == "error: <stdin>: looks like a binary file, not a CSV text file; export the data " \
+                                    "as CSV (comma, semicolon, tab or | separated)."
+    assert not (workdir / "never").exists()

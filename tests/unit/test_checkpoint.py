@@ -14,7 +14,8 @@ import torch
 
 from forecast_cli.config import TrainConfig
 from forecast_cli.errors import ArtifactError, ConfigError
-from forecast_cli.nn.model import Forecaster, ModelSpec
+from forecast_cli.nn.model import Forecaster
+from forecast_cli.nn.spec import ModelSpec
 from forecast_cli.nn.train import TrainingData, TrainProgress, train_model
 from forecast_cli.store import checkpoint
 
@@ -24,6 +25,8 @@ CONFIGS = {"data": {"target": "value", "window": 4, "features": ["value"]},
            "train": {"epochs": 4, "batch_size": 8, "lr": 0.01, "device": "cpu", "seed": 0}}
 SCALER = {"mean": [1.5], "scale": [0.25]}
 DATA_SHA = "ab" * 32
+
+SPEC = ModelSpec(n_features=1, horizon=1, hidden_size=4, num_layers=2, dropout=0.3)
 
 
 def stamp(data_sha256: str = DATA_SHA, scaler: dict | None = None, **changes: dict) -> dict:
@@ -42,7 +45,7 @@ def training_data() -> TrainingData:
 
 def new_model(seed: int = 0) -> Forecaster:
     torch.manual_seed(seed)
-    return Forecaster(ModelSpec(n_features=1, horizon=1, hidden_size=4, num_layers=2, dropout=0.3))
+    return Forecaster(SPEC)
 
 
 def interrupted_progress() -> TrainProgress:
@@ -90,7 +93,7 @@ def test_the_checkpoint_lives_beside_out():
 def test_a_saved_progress_loads_back_equal(saved):
     out, progress = saved
     assert checkpoint.exists(out)
-    loaded = checkpoint.load(out, stamp())
+    loaded = checkpoint.load(out, stamp(), SPEC)
     for name in ("epoch", "batches_done", "loss_sum", "samples", "best", "stale", "best_epoch", "history",
                  "host_rng"):
         assert getattr(loaded, name) == getattr(progress, name), name
@@ -107,20 +110,20 @@ def test_a_saved_progress_loads_back_equal(saved):
 def test_a_progress_with_no_best_yet_keeps_an_infinite_best(tmp_path, progress):
     progress.best = math.inf  # as in epoch 1, before any epoch has been scored
     checkpoint.save(tmp_path / "model", progress, stamp())
-    assert checkpoint.load(tmp_path / "model", stamp()).best == math.inf
+    assert checkpoint.load(tmp_path / "model", stamp(), SPEC).best == math.inf
 
 
 def test_training_resumed_from_a_loaded_checkpoint_ends_on_the_uninterrupted_weights(saved):
     out, _ = saved
     whole = train_model(new_model(), training_data(), TRAIN)
-    resumed = train_model(new_model(seed=5), training_data(), TRAIN, resume=checkpoint.load(out, stamp()))
+    resumed = train_model(new_model(seed=5), training_data(), TRAIN, resume=checkpoint.load(out, stamp(), SPEC))
     assert_same_tensors(resumed.state_dict, whole.state_dict)
 
 
 def test_changed_data_is_refused(saved):
     out, _ = saved
     with pytest.raises(ConfigError, match="the data file changed since the checkpoint was saved"):
-        checkpoint.load(out, stamp(data_sha256="cd" * 32))
+        checkpoint.load(out, stamp(data_sha256="cd" * 32), SPEC)
 
 
 @pytest.mark.parametrize("section, key, value, shown", [
@@ -132,21 +135,21 @@ def test_changed_data_is_refused(saved):
 def test_a_changed_option_is_refused_naming_it(saved, section, key, value, shown):
     out, _ = saved
     with pytest.raises(ConfigError) as raised:
-        checkpoint.load(out, stamp(**{section: {key: value}}))
+        checkpoint.load(out, stamp(**{section: {key: value}}), SPEC)
     assert f"the checkpoint was made with {shown}; rerun with the same options" in str(raised.value)
     assert str(checkpoint.location(out)) in str(raised.value)
 
 
 def test_more_epochs_or_another_device_may_resume(saved):
     out, progress = saved
-    loaded = checkpoint.load(out, stamp(train={"epochs": 10, "device": "auto"}))
+    loaded = checkpoint.load(out, stamp(train={"epochs": 10, "device": "auto"}), SPEC)
     assert (loaded.epoch, loaded.batches_done) == (progress.epoch, progress.batches_done)
 
 
 def test_another_normalization_is_refused(saved):
     out, _ = saved
     with pytest.raises(ConfigError, match="the checkpoint's normalization differs from this data's"):
-        checkpoint.load(out, stamp(scaler={"mean": [1.5], "scale": [0.5]}))
+        checkpoint.load(out, stamp(scaler={"mean": [1.5], "scale": [0.5]}), SPEC)
 
 
 @pytest.mark.parametrize("damage", ["empty", "not_json", "cut_in_half", "other_format", "no_progress"])
@@ -158,7 +161,7 @@ def test_a_damaged_state_json_is_an_artifact_error(saved, damage):
                       "other_format": text.replace('"format": 1,', '"format": 2,', 1),
                       "no_progress": text.replace('"progress":', '"progres":', 1)}[damage])
     with pytest.raises(ArtifactError) as raised:
-        checkpoint.load(out, stamp())
+        checkpoint.load(out, stamp(), SPEC)
     assert "the checkpoint cannot be used" in str(raised.value) and "without --resume" in str(raised.value)
 
 
@@ -167,20 +170,20 @@ def test_a_state_json_that_is_not_an_object_is_an_artifact_error(saved, content)
     out, _ = saved
     (checkpoint.location(out) / checkpoint.STATE).write_text(content)
     with pytest.raises(ArtifactError, match="the checkpoint cannot be used"):
-        checkpoint.load(out, stamp())
+        checkpoint.load(out, stamp(), SPEC)
 
 
 def test_damaged_tensors_are_an_artifact_error(saved):
     out, _ = saved
     (checkpoint.location(out) / checkpoint.TENSORS).write_bytes(b"\x00" * 20)
     with pytest.raises(ArtifactError, match="the checkpoint cannot be used"):
-        checkpoint.load(out, stamp())
+        checkpoint.load(out, stamp(), SPEC)
 
 
 def test_a_missing_checkpoint_is_an_artifact_error(tmp_path):
     assert not checkpoint.exists(tmp_path / "model")
     with pytest.raises(ArtifactError, match="the checkpoint cannot be used"):
-        checkpoint.load(tmp_path / "model", stamp())
+        checkpoint.load(tmp_path / "model", stamp(), SPEC)
 
 
 def test_saving_again_replaces_the_older_checkpoint_whole(saved, tmp_path):
@@ -188,7 +191,7 @@ def test_saving_again_replaces_the_older_checkpoint_whole(saved, tmp_path):
     later = copy.deepcopy(progress)
     later.epoch, later.batches_done = 3, 1
     checkpoint.save(out, later, stamp())
-    loaded = checkpoint.load(out, stamp())
+    loaded = checkpoint.load(out, stamp(), SPEC)
     assert (loaded.epoch, loaded.batches_done) == (3, 1)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.checkpoint"]
     assert sorted(p.name for p in checkpoint.location(out).iterdir()) == [checkpoint.STATE, checkpoint.TENSORS]

@@ -1,5 +1,6 @@
-"""cli/signals.py: the first SIGINT or SIGTERM only asks the work to stop; a second one interrupts at
-once; the handlers in place before are back afterwards, whatever happened inside."""
+"""cli/signals.py: at the work's safe points (training) the first SIGINT or SIGTERM only asks it to stop
+and a second one interrupts at once; elsewhere (reading the data) the first interrupts at once; the
+handlers in place before are back afterwards, whatever happened inside."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def installed():
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_the_first_signal_only_sets_the_flag(installed, signum):
-    with stop_requested() as should_stop:
+    with stop_requested() as should_stop, should_stop.at_safe_points():
         assert should_stop() is False
         send_first(signum)
         assert should_stop() is True
@@ -44,7 +45,7 @@ def test_the_first_signal_only_sets_the_flag(installed, signum):
 
 
 def test_a_second_signal_raises_keyboard_interrupt_at_once(installed):
-    with stop_requested() as should_stop:
+    with stop_requested() as should_stop, should_stop.at_safe_points():
         send_first(signal.SIGTERM)
         with pytest.raises(KeyboardInterrupt):
             os.kill(os.getpid(), signal.SIGINT)
@@ -61,15 +62,22 @@ def test_the_previous_handlers_are_restored_after_the_block(installed):
 
 def test_the_previous_handlers_are_restored_when_the_block_raises(installed):
     with pytest.raises(KeyboardInterrupt):
-        with stop_requested():
+        with stop_requested() as request, request.at_safe_points():
             send_first(signal.SIGINT)
             os.kill(os.getpid(), signal.SIGINT)
     assert signal.getsignal(signal.SIGINT) is previous_handler
     assert signal.getsignal(signal.SIGTERM) is previous_handler
 
 
+def test_outside_the_safe_points_the_first_signal_interrupts_at_once(installed):
+    with stop_requested() as should_stop:
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)
+        assert should_stop() is True
+
+
 def test_each_block_starts_without_a_stop_request(installed):
-    with stop_requested():
+    with stop_requested() as request, request.at_safe_points():
         send_first(signal.SIGINT)
     with stop_requested() as should_stop:
         assert should_stop() is False
