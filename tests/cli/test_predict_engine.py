@@ -42,16 +42,24 @@ def test_numpy_engine_forecasts_equal_torch_engine(models: dict[str, Path], name
     np.testing.assert_allclose(by_numpy["value"], by_torch["value"], rtol=1e-5, atol=0)
 
 
-@pytest.mark.slow  # a fresh interpreter
-def test_numpy_engine_predict_never_imports_torch(models: dict[str, Path]) -> None:
+def _run_in_a_fresh_interpreter(*args: str) -> tuple[str, list[str]]:
+    """`forecast ARGS` in a new Python; returns its stdout and the last line: exit code and which torch
+    modules were loaded (`exit 0 torch False False`)."""
     script = ("import sys\nfrom forecast_cli.cli.app import main\n"
-              f"sys.argv = ['forecast', 'predict', '--model', {str(models['lstm'])!r}, '--engine', 'numpy']\n"
+              f"sys.argv = ['forecast', *{list(args)!r}]\n"
               "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
               "print('exit', code, 'torch', 'torch' in sys.modules, 'safetensors.torch' in sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[0] == "timestamp,step,value"
-    assert done.stdout.splitlines()[-1] == "exit 0 torch False False"
+    output, _, last = done.stdout.rpartition("exit ")
+    return output, "exit " + last.strip()
+
+
+@pytest.mark.slow  # a fresh interpreter
+def test_numpy_engine_predict_never_imports_torch(models: dict[str, Path]) -> None:
+    output, last = _run_in_a_fresh_interpreter("predict", "--model", str(models["lstm"]), "--engine", "numpy")
+    assert output.splitlines()[0] == "timestamp,step,value"
+    assert last == "exit 0 torch False False"
 
 
 def test_unknown_engine_is_a_usage_error(models: dict[str, Path]) -> None:
@@ -81,11 +89,6 @@ def test_numpy_engine_evaluates_like_the_torch_engine(models: dict[str, Path], n
 
 @pytest.mark.slow  # a fresh interpreter
 def test_numpy_engine_evaluate_never_imports_torch(models: dict[str, Path]) -> None:
-    script = ("import sys\nfrom forecast_cli.cli.app import main\n"
-              f"sys.argv = ['forecast', 'evaluate', '--model', {str(models['gru'])!r}, '--engine', 'numpy', '--json']\n"
-              "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
-              "print('exit', code, 'torch', 'torch' in sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.rsplit("exit", 1)[0])["windows"] > 0
-    assert done.stdout.splitlines()[-1] == "exit 0 torch False"
+    output, last = _run_in_a_fresh_interpreter("evaluate", "--model", str(models["gru"]), "--engine", "numpy", "--json")
+    assert json.loads(output)["windows"] > 0
+    assert last == "exit 0 torch False False"
