@@ -21,7 +21,7 @@ from typing import Any, Callable, TypeVar
 from forecast_cli.errors import ArtifactError
 from forecast_cli.store.atomic import publish, real_path, remove_stale, staging_dir
 from forecast_cli.nn.spec import LINEAR_PREFIX, expected_shapes
-from forecast_cli.store.manifest import FORMAT_VERSION, Manifest
+from forecast_cli.store.manifest import FORMAT_VERSION, Manifest  # noqa: F401 (FORMAT_VERSION: re-exported)
 from forecast_cli.store.snapshot import MIB, Snapshot, open_snapshot
 from forecast_cli.store.weights import byte_limit, check_header
 
