@@ -4,9 +4,7 @@ the data came from."""
 
 import json
 
-import numpy as np
 import pandas as pd
-import pytest
 from conftest import TINY_HORIZON, TINY_TARGET, make_tiny_frame
 from typer.testing import CliRunner
 
