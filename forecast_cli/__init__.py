@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from forecast_cli.version import __version__
 
-__all__ = ["fit", "load", "Model", "ForecastWarning", "__version__"]
+__all__ = ["fit", "backtest", "load", "Model", "ForecastWarning", "__version__"]
 
 if TYPE_CHECKING:
-    from forecast_cli.api import ForecastWarning, Model, fit, load
+    from forecast_cli.api import ForecastWarning, Model, backtest, fit, load
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("fit", "load", "Model", "ForecastWarning"):
+    if name in ("fit", "backtest", "load", "Model", "ForecastWarning"):
         from forecast_cli import api
 
         return getattr(api, name)

@@ -205,6 +205,69 @@ def fit(
         write_fit_report(model, fmt)
 
 
+BACKTEST_HELP = ("K expanding-window refits, each scored on the block of rows after it: the last --test-frac of "
+                 "the rows (each block at least 2 x --horizon - 1 rows) is cut into --folds equal blocks; fold k "
+                 "fits on every row before its block (train, then validation, the scaler on its train part) as fit "
+                 "would, and is scored on that block beside the baselines. Prints each metric's mean ± std across "
+                 "folds; writes nothing unless --out DIR (then DIR/backtest.json and DIR/backtest.md).")
+# fit's parameters a backtest does not take: where the model is written, resumed or warm-started from, how
+# fit's report is printed; the rest (every data, model and training option) are fit's own declarations.
+NOT_BACKTEST = ("data", "out", "resume", "warm_start", "fmt", "quiet", "old_out")
+
+
+def backtest(
+    data: Annotated[str, typer.Argument(help="CSV file, or - for stdin.", metavar="CSV|-")],
+    folds: Annotated[int, typer.Option(help="Number of refits (test blocks).")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print per-fold results and the aggregate as JSON "
+                                          "instead of the table.")] = False,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder to write backtest.json and "
+                                                "backtest.md into (default: nothing is written).",
+                                                metavar="DIR", show_default=False)] = None,
+    quiet: Quiet = False,
+    **options,
+) -> None:
+    with exit_codes():
+        import forecast_cli
+        from forecast_cli.backtesting import text_table
+
+        result = forecast_cli.backtest(data, options.pop("target"), folds=folds, out=out, warn=_warner(quiet),
+                                       **options)
+        if as_json:
+            json.dump(result, sys.stdout, indent=2)
+            sys.stdout.write("\n")
+        else:
+            sys.stdout.write(text_table(result))
+        if out is not None:
+            say(f"backtest written to {out / 'backtest.json'} and {out / 'backtest.md'}", quiet)
+
+
+def _with_fit_options(command):
+    """`command`'s own parameters, then fit's data, model and training options (the same declarations,
+    so both commands always take the same ones), as the signature Typer reads; --test-frac gets the
+    backtest's meaning in its help."""
+    import copy
+    import inspect
+
+    own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.kind != p.VAR_KEYWORD]
+    shared = []
+    for parameter in inspect.signature(fit, eval_str=True).parameters.values():
+        if parameter.name in NOT_BACKTEST:
+            continue
+        if parameter.name == "test_frac":
+            kind, info = parameter.annotation.__origin__, copy.copy(parameter.annotation.__metadata__[0])
+            info.help = "Share of rows (the last) that the --folds test blocks cover together."
+            parameter = parameter.replace(annotation=Annotated[kind, info])
+        shared.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+    own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+    command.__signature__ = inspect.Signature(own[:1] + shared[:1] + own[1:] + shared[1:])
+    command.__annotations__ = {p.name: p.annotation for p in command.__signature__.parameters.values()}
+    return command
+
+
+app.command(help=BACKTEST_HELP, epilog="Example: forecast backtest sample_data/sh000001_daily.csv --target close "
+            "--folds 5 --epochs 20")(_with_fit_options(backtest))
+
+
 def _old_out(old_out: Optional[Path], out: Path, quiet: bool) -> Path:
     """`fit -o DIR`, the spelling from before -o meant an output file everywhere: still the model
     directory, with one warning."""
