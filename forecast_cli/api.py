@@ -116,12 +116,16 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
         out: str | Path | None = None, task: str = DataConfig.task, target_from: str | None = None,
         classify_direction: bool = False, training: str = TrainConfig.training, chunk: int | None = None,
         resume: bool = False, warn: Callable[[str], None] | None = None,
-        on_epoch_end: Callable | None = None, should_stop: Callable[[], bool] | None = None) -> Model:
+        on_epoch_end: Callable | None = None, should_stop: Callable[[], bool] | None = None,
+        warm_start: str | Path | bool | None = None) -> Model:
     """Train a forecaster (or a classifier) on `data`: a CSV path, `-` for stdin, or a pandas DataFrame.
 
     With `out`, the model directory is written there as by `forecast fit --out` (locked, atomic, a
     checkpoint if `should_stop` interrupts it); without, the model stays in memory until `save`.
     `on_epoch_end(stats)` is called after every epoch; `should_stop()` is polled between batches.
+    `warm_start` (a model directory, or True for `out`) starts training from that model's weights,
+    keeping its scaler; the options that shape the network must match it, and the report gains its
+    test score before (`report["warm_start"]`).
     """
     from forecast_cli.fitting import fit as run_fit
 
@@ -134,7 +138,7 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
                       TrainConfig(epochs, batch_size, lr, weight_decay, clip_grad, patience, device, seed,
                                   training, chunk))
     outcome = run_fit(data, configs, Path(out) if out is not None else None, warn or _warn, on_epoch_end,
-                      should_stop, resume)
+                      should_stop, resume, _warm_start_directory(warm_start, out))
     loaded = LoadedModel(outcome.manifest, outcome.predictor, Path(out) if out is not None else None,
                          training_data=data if isinstance(data, pd.DataFrame) else None, history=outcome.history)
     return Model(loaded, outcome, warn)
@@ -186,6 +190,18 @@ def load(directory: str | Path, engine: str = "torch", warn: Callable[[str], Non
     """Open a model directory written by `fit` (checked as untrusted input: no code runs from it).
     engine "numpy" runs the network in NumPy without importing torch."""
     return Model(open_model(Path(directory), engine), warn=warn)
+
+
+def _warm_start_directory(warm_start: str | Path | bool | None, out: str | Path | None) -> Path | None:
+    """--warm-start DIR, or the model being replaced (`out`) when given as True (the CLI's bare flag)."""
+    if warm_start is None or warm_start is False:
+        return None
+    if warm_start is True:
+        if out is None:
+            raise ConfigError("--warm-start without a directory starts from the model at --out; give --out DIR "
+                              "or --warm-start DIR.")
+        return Path(out)
+    return Path(warm_start)
 
 
 def _names(value: str | Sequence[str] | None) -> tuple[str, ...] | None:

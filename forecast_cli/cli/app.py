@@ -36,6 +36,7 @@ class OneLineUsageErrors(TyperGroup):
     instead of a boxed panel that wraps long messages over several lines in logs."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode: bool = True, **extra):
+        args = optional_values(sys.argv[1:] if args is None else list(args))
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
@@ -51,6 +52,19 @@ class OneLineUsageErrors(TyperGroup):
                 print(f"error: {message}{hint}".replace("\n", " "), file=sys.stderr)
             sys.exit(exc.exit_code)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+OPTIONAL_VALUES = ("--warm-start",)  # options whose value may be left out: alone, they mean ''
+
+
+def optional_values(args: list[str]) -> list[str]:
+    """`--warm-start` followed by nothing or by another option becomes `--warm-start=` (Typer has no
+    options with an optional value); `--warm-start DIR` and `--warm-start=DIR` stay as they are."""
+    if "--" in args:
+        cut = args.index("--")
+        return optional_values(args[:cut]) + args[cut:]
+    return [f"{arg}=" if arg in OPTIONAL_VALUES and (i + 1 == len(args) or args[i + 1].startswith("-")) else arg
+            for i, arg in enumerate(args)]
 
 
 app = typer.Typer(
@@ -183,6 +197,12 @@ def fit(
                      "--window. Default: 4 x --window, at least 256.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the fit that SIGINT/SIGTERM interrupted, "
                       "from its checkpoint DIR.checkpoint (same data and options).")] = False,
+    warm_start: Annotated[Optional[str], typer.Option("--warm-start", help="Start from the weights of the model "
+                          "in DIR (default: --out, the model being replaced), e.g. a nightly retrain on new data. "
+                          "Its shape options and columns must match (anything else is refused); its scaler is "
+                          "kept, so the weights keep their meaning; the report shows the test error before "
+                          "(the old model) and after. Put DIR right after it, or nothing.", metavar="[DIR]",
+                          show_default=False)] = None,
     fmt: Annotated[Optional[str], typer.Option("--format", help="Also print the test report on stdout: json "
                    "(as report.json) or markdown (as report.md).", show_default=False)] = None,
     quiet: Quiet = False,
@@ -198,6 +218,7 @@ def fit(
 
         check_choice("--format", fmt, ("json", "markdown"))
         out = options["out"] = _old_out(old_out, out, quiet)
+        options["warm_start"] = True if warm_start == "" else warm_start  # bare --warm-start: --out
         with stop_requested() as should_stop, epoch_reporter(epochs, enabled=not quiet) as on_epoch_end:
             model = forecast_cli.fit(data, **options, warn=_warner(quiet), on_epoch_end=on_epoch_end,
                                      should_stop=should_stop)
@@ -288,6 +309,10 @@ def _fit_summary(model, out: Path, quiet: bool) -> None:
         f"of {training.epochs_run}", quiet)
     if model.report:
         say(summary_line(model.report), quiet)
+        if "warm_start" in model.report:
+            from forecast_cli.warmstart import summary_line as warm_start_line
+
+            say(warm_start_line(model.report["warm_start"]), quiet)
         verdict = verdict_line(model.report, "the test part")
         if verdict:
             say(verdict, quiet)
