@@ -7,6 +7,7 @@ The public Python API (the CLI is a thin shell over it):
     model.predict()          # DataFrame: timestamp, step, close
     model.evaluate()         # dict: what `forecast evaluate --json` prints
     model.plot("f.png"); model.save("forecast_model")
+    forecast_cli.backtest("prices.csv", target="close", folds=5)   # dict: `forecast backtest --json`
     forecast_cli.load("forecast_model").predict()
 
 Kept import-light on purpose: `fit`, `load` and `Model` are loaded on first use (PEP 562), so

@@ -1,4 +1,4 @@
-"""The public Python API, the only thing the CLI calls: `fit(...)`, `load(...)` and `Model`.
+"""The public Python API, the only thing the CLI calls: `fit(...)`, `backtest(...)`, `load(...)` and `Model`.
 
 Keyword options carry the CLI's option names in snake_case, with the same defaults (taken from the
 config records) and the same validation: a bad option raises a ForecastError subclass whose message
@@ -143,6 +143,7 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
                          training_data=data if isinstance(data, pd.DataFrame) else None, history=outcome.history)
     return Model(loaded, outcome, warn)
 
+
 # fit's keywords a backtest does not take: where a model is written or continued from, and the callbacks.
 NOT_BACKTEST_OPTIONS = ("out", "resume", "warm_start", "on_epoch_end", "should_stop", "warn")
 
@@ -150,7 +151,7 @@ NOT_BACKTEST_OPTIONS = ("out", "resume", "warm_start", "on_epoch_end", "should_s
 def backtest(data: Source, target: str | None = None, *, folds: int = 5, out: str | Path | None = None,
              warn: Callable[[str], None] | None = None, **options) -> dict:
     """K expanding-window refits of `fit(data, target, **options)`, each scored on the block of rows
-    after it (backtest.py has the rule); returns what `forecast backtest --json` prints: `per_fold`
+    after it (backtesting.py has the rule); returns what `forecast backtest --json` prints: `per_fold`
     scores and boundaries, and `aggregate` mean and std across folds, the model's beside each
     baseline's. `options` are fit's keyword options (--test-frac: the share of rows the K blocks
     cover). Nothing is written unless `out` names a folder: then backtest.json and backtest.md."""

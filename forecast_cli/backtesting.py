@@ -152,7 +152,8 @@ def _fold_result(plan: FoldPlan, frame: Frame, outcome) -> dict:
 
 def _headline(result: dict) -> str:
     """The fold's main score beside naive's, for its progress line."""
-    name = "accuracy" if result["task"] == "classify" else "mase" if result["metrics"].get("mase") is not None else "mae"
+    defined = result["metrics"].get("mase") is not None
+    name = "accuracy" if result["task"] == "classify" else "mase" if defined else "mae"
     base = "majority" if result["task"] == "classify" else "naive"
     model, baseline = result["metrics"].get(name), result["baselines"].get(base, {}).get(name)
     shown = [f"{value:.4g}" if value is not None else "-" for value in (model, baseline)]

@@ -101,7 +101,9 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
     stage = "while reading and preparing the data"
     try:
         prepared = prepare(source, configs, warn)
-        start, prepared = _warm_start(warm_start, prepared, configs) if warm_start is not None else (None, prepared)
+        start = None
+        if warm_start is not None:
+            start, prepared = _warm_start(warm_start, prepared, configs)
         stage = "before training started"
         with lock.exclusive(out) if out is not None else contextlib.nullcontext():
             if out is not None:

@@ -24,9 +24,10 @@ from forecast_cli.store.manifest import Configs, Manifest
 
 # The options a warm start must share with the saved model (section, field, option name): they set
 # the network's shape or the meaning of its inputs and outputs.
-SHARED_OPTIONS = (("data", "target", "--target"), ("data", "task", "--task"), ("data", "target_from", "--target-from"),
-                  ("data", "window", "--window"), ("data", "horizon", "--horizon"), ("data", "norm", "--norm"),
-                  ("model", "cell", "--cell"), ("model", "hidden_size", "--hidden"), ("model", "num_layers", "--layers"),
+SHARED_OPTIONS = (("data", "target", "--target"), ("data", "task", "--task"),
+                  ("data", "target_from", "--target-from"), ("data", "window", "--window"),
+                  ("data", "horizon", "--horizon"), ("data", "norm", "--norm"), ("model", "cell", "--cell"),
+                  ("model", "hidden_size", "--hidden"), ("model", "num_layers", "--layers"),
                   ("model", "bidirectional", "--bidirectional"), ("model", "decoder", "--decoder"),
                   ("train", "training", "--training"))
 METRIC_ORDER = ("mase", "mae", "rmse", "mape", "smape", "accuracy", "balanced_accuracy", "macro_f1")

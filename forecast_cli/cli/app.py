@@ -21,6 +21,7 @@ from typing import Annotated, Iterator, Optional
 import typer
 from typer.core import TyperGroup
 
+from forecast_cli.cli.options import optional_values, with_options_of
 from forecast_cli.version import __version__
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
 from forecast_cli.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, ConfigError, ForecastError, Interrupted
@@ -52,19 +53,6 @@ class OneLineUsageErrors(TyperGroup):
                 print(f"error: {message}{hint}".replace("\n", " "), file=sys.stderr)
             sys.exit(exc.exit_code)
         sys.exit(code if isinstance(code, int) else 0)
-
-
-OPTIONAL_VALUES = ("--warm-start",)  # options whose value may be left out: alone, they mean ''
-
-
-def optional_values(args: list[str]) -> list[str]:
-    """`--warm-start` followed by nothing or by another option becomes `--warm-start=` (Typer has no
-    options with an optional value); `--warm-start DIR` and `--warm-start=DIR` stay as they are."""
-    if "--" in args:
-        cut = args.index("--")
-        return optional_values(args[:cut]) + args[cut:]
-    return [f"{arg}=" if arg in OPTIONAL_VALUES and (i + 1 == len(args) or args[i + 1].startswith("-")) else arg
-            for i, arg in enumerate(args)]
 
 
 app = typer.Typer(
@@ -262,31 +250,9 @@ def backtest(
             say(f"backtest written to {out / 'backtest.json'} and {out / 'backtest.md'}", quiet)
 
 
-def _with_fit_options(command):
-    """`command`'s own parameters, then fit's data, model and training options (the same declarations,
-    so both commands always take the same ones), as the signature Typer reads; --test-frac gets the
-    backtest's meaning in its help."""
-    import copy
-    import inspect
-
-    own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.kind != p.VAR_KEYWORD]
-    shared = []
-    for parameter in inspect.signature(fit, eval_str=True).parameters.values():
-        if parameter.name in NOT_BACKTEST:
-            continue
-        if parameter.name == "test_frac":
-            kind, info = parameter.annotation.__origin__, copy.copy(parameter.annotation.__metadata__[0])
-            info.help = "Share of rows (the last) that the --folds test blocks cover together."
-            parameter = parameter.replace(annotation=Annotated[kind, info])
-        shared.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
-    own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
-    command.__signature__ = inspect.Signature(own[:1] + shared[:1] + own[1:] + shared[1:])
-    command.__annotations__ = {p.name: p.annotation for p in command.__signature__.parameters.values()}
-    return command
-
-
 app.command(help=BACKTEST_HELP, epilog="Example: forecast backtest sample_data/sh000001_daily.csv --target close "
-            "--folds 5 --epochs 20")(_with_fit_options(backtest))
+            "--folds 5 --epochs 20")(with_options_of(backtest, fit, NOT_BACKTEST, {
+                "test_frac": "Share of rows (the last) that the --folds test blocks cover together."}))
 
 
 def _old_out(old_out: Optional[Path], out: Path, quiet: bool) -> Path:

@@ -9,7 +9,7 @@ from conftest import TINY_TARGET, make_tiny_frame, run_cli
 from safetensors.numpy import load_file
 
 import forecast_cli
-from forecast_cli.cli.app import optional_values
+from forecast_cli.cli.options import optional_values
 from forecast_cli.errors import ConfigError, Interrupted
 
 FIT = ["--target", TINY_TARGET, "--window", "10", "--hidden", "4", "--batch-size", "32", "--device", "cpu"]
