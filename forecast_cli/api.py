@@ -1,4 +1,4 @@
-"""The public Python API, the only thing the CLI calls: `fit(...)`, `load(...)` and `Model`.
+"""The public Python API, the only thing the CLI calls: `fit(...)`, `backtest(...)`, `load(...)` and `Model`.
 
 Keyword options carry the CLI's option names in snake_case, with the same defaults (taken from the
 config records) and the same validation: a bad option raises a ForecastError subclass whose message
@@ -16,6 +16,7 @@ from typing import Callable, Sequence
 import pandas as pd
 
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
+from forecast_cli.errors import ConfigError
 from forecast_cli.loaded import LoadedModel, Source, open_model
 from forecast_cli.notes import Info
 from forecast_cli.store.manifest import Configs, Manifest
@@ -115,12 +116,16 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
         out: str | Path | None = None, task: str = DataConfig.task, target_from: str | None = None,
         classify_direction: bool = False, training: str = TrainConfig.training, chunk: int | None = None,
         resume: bool = False, warn: Callable[[str], None] | None = None,
-        on_epoch_end: Callable | None = None, should_stop: Callable[[], bool] | None = None) -> Model:
+        on_epoch_end: Callable | None = None, should_stop: Callable[[], bool] | None = None,
+        warm_start: str | Path | bool | None = None) -> Model:
     """Train a forecaster (or a classifier) on `data`: a CSV path, `-` for stdin, or a pandas DataFrame.
 
     With `out`, the model directory is written there as by `forecast fit --out` (locked, atomic, a
     checkpoint if `should_stop` interrupts it); without, the model stays in memory until `save`.
     `on_epoch_end(stats)` is called after every epoch; `should_stop()` is polled between batches.
+    `warm_start` (a model directory, or True for `out`) starts training from that model's weights,
+    keeping its scaler; the options that shape the network must match it, and the report gains its
+    test score before (`report["warm_start"]`).
     """
     from forecast_cli.fitting import fit as run_fit
 
@@ -133,16 +138,71 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
                       TrainConfig(epochs, batch_size, lr, weight_decay, clip_grad, patience, device, seed,
                                   training, chunk))
     outcome = run_fit(data, configs, Path(out) if out is not None else None, warn or _warn, on_epoch_end,
-                      should_stop, resume)
+                      should_stop, resume, _warm_start_directory(warm_start, out))
     loaded = LoadedModel(outcome.manifest, outcome.predictor, Path(out) if out is not None else None,
                          training_data=data if isinstance(data, pd.DataFrame) else None, history=outcome.history)
     return Model(loaded, outcome, warn)
+
+
+# fit's keywords a backtest does not take: where a model is written or continued from, and the callbacks.
+NOT_BACKTEST_OPTIONS = ("out", "resume", "warm_start", "on_epoch_end", "should_stop", "warn")
+
+
+def backtest(data: Source, target: str | None = None, *, folds: int = 5, out: str | Path | None = None,
+             warn: Callable[[str], None] | None = None, **options) -> dict:
+    """K expanding-window refits of `fit(data, target, **options)`, each scored on the block of rows
+    after it (backtesting.py has the rule); returns what `forecast backtest --json` prints: `per_fold`
+    scores and boundaries, and `aggregate` mean and std across folds, the model's beside each
+    baseline's. `options` are fit's keyword options (--test-frac: the share of rows the K blocks
+    cover). Nothing is written unless `out` names a folder: then backtest.json and backtest.md."""
+    import inspect
+
+    from forecast_cli import backtesting
+
+    accepted = [name for name in inspect.signature(fit).parameters if name not in ("data", "target",
+                                                                                    *NOT_BACKTEST_OPTIONS)]
+    unknown = [name for name in options if name not in accepted]
+    if unknown:
+        raise ConfigError(f"backtest: {unknown[0]!r} is not a fit option a backtest takes; use one of "
+                          f"{', '.join(accepted)}.")
+    settings = {name: parameter.default for name, parameter in inspect.signature(fit).parameters.items()}
+    settings.update(options)
+    target_from, direction = settings["target_from"], settings["classify_direction"]
+    data_config = DataConfig(target=target or (f"{target_from}_direction" if target_from else ""),
+                             features=_names(settings["features"]), time_col=_names(settings["time_col"]),
+                             window=settings["window"], horizon=settings["horizon"], val_frac=settings["val_frac"],
+                             test_frac=settings["test_frac"], norm=settings["norm"], season=settings["season"],
+                             task="classify" if direction else settings["task"], target_from=target_from,
+                             classify_direction=direction)
+    data_config.validate()
+    if out is not None:
+        backtesting.check_out(Path(out))  # before any fold trains
+
+    def fit_fold(rows: pd.DataFrame, test_frac: float, fold_warn: Callable[[str], None]):
+        return fit(rows, target, **{**options, "test_frac": test_frac}, warn=fold_warn)._outcome
+
+    result = backtesting.backtest(data, data_config, folds, fit_fold, warn or _warn)
+    if out is not None:
+        backtesting.save(result, Path(out))
+    return result
 
 
 def load(directory: str | Path, engine: str = "torch", warn: Callable[[str], None] | None = None) -> Model:
     """Open a model directory written by `fit` (checked as untrusted input: no code runs from it).
     engine "numpy" runs the network in NumPy without importing torch."""
     return Model(open_model(Path(directory), engine), warn=warn)
+
+
+def _warm_start_directory(warm_start: str | Path | bool | None, out: str | Path | None) -> Path | None:
+    """--warm-start DIR, or the model being replaced (`out`) when given as True (the CLI's bare flag)."""
+    if warm_start is None or warm_start is False:
+        return None
+    if warm_start is True:
+        if out is None:
+            raise ConfigError("--warm-start without a directory starts from the model at --out; give --out DIR "
+                              "or --warm-start DIR.")
+        return Path(out)
+    return Path(warm_start)
 
 
 def _names(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
@@ -153,4 +213,4 @@ def _names(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
     return tuple(str(part).strip() for part in parts if str(part).strip())
 
 
-__all__ = ["fit", "load", "Model", "ForecastWarning"]
+__all__ = ["fit", "backtest", "load", "Model", "ForecastWarning"]

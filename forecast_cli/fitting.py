@@ -74,7 +74,7 @@ class Prepared:
 
 def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
         on_epoch_end: Callable | None = None, should_stop: Callable[[], bool] | None = None,
-        resume: bool = False) -> FitOutcome:
+        resume: bool = False, warm_start: Path | None = None) -> FitOutcome:
     """Train on `source` (a path, `-`, or a pandas DataFrame); warnings go through `warn`.
 
     Bad options and data fail before anything is written. With `out`, training holds its lock and the
@@ -83,7 +83,8 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
     KeyboardInterrupt at any other stage (Ctrl-C, or SIGTERM through cli/signals) ends in
     Interrupted too, naming the stage. A `should_stop` with an `at_safe_points()` context
     (cli/signals.StopRequest) is told where a stop request can wait for the next poll: training
-    and the save; elsewhere its signals interrupt at once.
+    and the save; elsewhere its signals interrupt at once. `warm_start` names a saved model whose
+    weights (and scaler) training starts from (warmstart.py); the report then holds its score before.
     """
     from forecast_cli.nn.train import resolve_device
 
@@ -100,14 +101,20 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
     stage = "while reading and preparing the data"
     try:
         prepared = prepare(source, configs, warn)
+        start = None
+        if warm_start is not None:
+            start, prepared = _warm_start(warm_start, prepared, configs)
         stage = "before training started"
         with lock.exclusive(out) if out is not None else contextlib.nullcontext():
             if out is not None:
                 _clean_leftovers(out, warn)
-            model, trained = _train(prepared, configs, out, warn, on_epoch_end, should_stop, resume)
+            model, trained = _train(prepared, configs, out, warn, on_epoch_end, should_stop, resume,
+                                    start.weights if start is not None else None)
             stage = "after training, before the model was saved"
             linear = _train_linear_baseline(prepared, configs)
             outcome = _describe(source, prepared, model, trained, configs, started, linear)
+            if start is not None:
+                _describe_warm_start(outcome, start, prepared)
             if out is not None:
                 with _safe_points(should_stop):  # a save is short, and half of one is worse than waiting
                     outcome.save(out)
@@ -162,8 +169,9 @@ def _require_header(table: Table, target: str) -> None:
 
 
 def _train(prepared: Prepared, configs: Configs, out: Path | None, warn: Callable[[str], None], on_epoch_end: Callable | None,
-           should_stop: Callable[[], bool] | None, resume: bool):
-    """Build the model (or take it from the checkpoint) and train; on a stop request, checkpoint and raise."""
+           should_stop: Callable[[], bool] | None, resume: bool, start_weights: dict | None = None):
+    """Build the model (or take it from the checkpoint, or start from `start_weights`) and train; on a
+    stop request, checkpoint and raise."""
     from forecast_cli.nn.model import Forecaster
     from forecast_cli.nn.train import seed_everything, train_model
 
@@ -178,6 +186,8 @@ def _train(prepared: Prepared, configs: Configs, out: Path | None, warn: Callabl
     except RuntimeError as exc:  # torch's allocator failing for --hidden / --layers too large
         raise ConfigError(f"--hidden {configs.model.hidden_size} with --layers {configs.model.num_layers} needs "
                           "more memory than this machine has; choose smaller sizes.") from exc
+    if start_weights is not None:  # --warm-start: already checked against prepared.spec
+        model.load_state_dict(start_weights, strict=True)
     try:
         with _safe_points(should_stop):  # polled after every batch: a first signal stops at the next one
             trained = train_model(model, prepared.data, configs.train, on_epoch_end, should_stop, progress)
@@ -187,6 +197,39 @@ def _train(prepared: Prepared, configs: Configs, out: Path | None, warn: Callabl
         raise Interrupted(f"interrupted: stopped in training by a second signal, without a checkpoint; "
                           f"{unchanged}.") from None
     return model, trained
+
+
+def _warm_start(directory: Path, prepared: Prepared, configs: Configs):
+    """The saved model to start from, checked against this fit, and the data scaled by its scaler (kept,
+    not refitted: warmstart.py says why)."""
+    from forecast_cli import warmstart
+
+    start = warmstart.open_start(real_path(Path(directory)))
+    warmstart.refuse_incompatible(start, configs, prepared.frame.spec, prepared.classification)
+    prepared = with_scaler(prepared, start.manifest.scaler, configs)
+    warmstart.refuse_other_network(start, prepared.spec)
+    return start, prepared
+
+
+def with_scaler(prepared: Prepared, scaler: Scaler, configs: Configs) -> Prepared:
+    """The same rows and splits scaled by another scaler (the training data's other fields kept)."""
+    scaled = scaled_values(prepared.frame, scaler, prepared.table.name)
+    data = replace(prepared.data, values=scaled, target=training_target(prepared.frame, scaled))
+    classes = len(prepared.frame.labels.classes) if prepared.frame.labels else 0
+    spec = derive_model_spec(configs, prepared.frame.spec, classes, scaler)
+    return replace(prepared, scaler=scaler, data=data, spec=spec)
+
+
+def _describe_warm_start(outcome: FitOutcome, start, prepared: Prepared) -> None:
+    """Add the old model's test score (before) beside the new one (after) to the report and report.md."""
+    from forecast_cli import warmstart
+
+    if outcome.test is None:  # --test-frac 0: no test part to compare on
+        return
+    manifest = outcome.manifest
+    record = warmstart.before_after(start, prepared.frame, outcome.test, manifest.season, manifest.mase_scale)
+    outcome.report["warm_start"] = record
+    outcome.report_md += warmstart.markdown(record)
 
 
 def _train_linear_baseline(prepared: Prepared, configs: Configs):

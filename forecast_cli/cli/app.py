@@ -21,6 +21,7 @@ from typing import Annotated, Iterator, Optional
 import typer
 from typer.core import TyperGroup
 
+from forecast_cli.cli.options import optional_values, with_options_of
 from forecast_cli.version import __version__
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
 from forecast_cli.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, ConfigError, ForecastError, Interrupted
@@ -36,6 +37,7 @@ class OneLineUsageErrors(TyperGroup):
     instead of a boxed panel that wraps long messages over several lines in logs."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode: bool = True, **extra):
+        args = optional_values(sys.argv[1:] if args is None else list(args))
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
@@ -183,6 +185,12 @@ def fit(
                      "--window. Default: 4 x --window, at least 256.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the fit that SIGINT/SIGTERM interrupted, "
                       "from its checkpoint DIR.checkpoint (same data and options).")] = False,
+    warm_start: Annotated[Optional[str], typer.Option("--warm-start", help="Start from the weights of the model "
+                          "in DIR (default: --out, the model being replaced), e.g. a nightly retrain on new data. "
+                          "Its shape options and columns must match (anything else is refused); its scaler is "
+                          "kept, so the weights keep their meaning; the report shows the test error before "
+                          "(the old model) and after. Put DIR right after it, or nothing.", metavar="[DIR]",
+                          show_default=False)] = None,
     fmt: Annotated[Optional[str], typer.Option("--format", help="Also print the test report on stdout: json "
                    "(as report.json) or markdown (as report.md).", show_default=False)] = None,
     quiet: Quiet = False,
@@ -198,11 +206,53 @@ def fit(
 
         check_choice("--format", fmt, ("json", "markdown"))
         out = options["out"] = _old_out(old_out, out, quiet)
+        options["warm_start"] = True if warm_start == "" else warm_start  # bare --warm-start: --out
         with stop_requested() as should_stop, epoch_reporter(epochs, enabled=not quiet) as on_epoch_end:
             model = forecast_cli.fit(data, **options, warn=_warner(quiet), on_epoch_end=on_epoch_end,
                                      should_stop=should_stop)
         _fit_summary(model, out, quiet)
         write_fit_report(model, fmt)
+
+
+BACKTEST_HELP = ("K expanding-window refits, each scored on the block of rows after it: the last --test-frac of "
+                 "the rows (each block at least 2 x --horizon - 1 rows) is cut into --folds equal blocks; fold k "
+                 "fits on every row before its block (train, then validation, the scaler on its train part) as fit "
+                 "would, and is scored on that block beside the baselines. Prints each metric's mean ± std across "
+                 "folds; writes nothing unless --out DIR (then DIR/backtest.json and DIR/backtest.md).")
+# fit's parameters a backtest does not take: where the model is written, resumed or warm-started from, how
+# fit's report is printed; the rest (every data, model and training option) are fit's own declarations.
+NOT_BACKTEST = ("data", "out", "resume", "warm_start", "fmt", "quiet", "old_out")
+
+
+def backtest(
+    data: Annotated[str, typer.Argument(help="CSV file, or - for stdin.", metavar="CSV|-")],
+    folds: Annotated[int, typer.Option(help="Number of refits (test blocks).")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print per-fold results and the aggregate as JSON "
+                                          "instead of the table.")] = False,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder to write backtest.json and "
+                                                "backtest.md into (default: nothing is written).",
+                                                metavar="DIR", show_default=False)] = None,
+    quiet: Quiet = False,
+    **options,
+) -> None:
+    with exit_codes():
+        import forecast_cli
+        from forecast_cli.backtesting import text_table
+
+        result = forecast_cli.backtest(data, options.pop("target"), folds=folds, out=out, warn=_warner(quiet),
+                                       **options)
+        if as_json:
+            json.dump(result, sys.stdout, indent=2)
+            sys.stdout.write("\n")
+        else:
+            sys.stdout.write(text_table(result))
+        if out is not None:
+            say(f"backtest written to {out / 'backtest.json'} and {out / 'backtest.md'}", quiet)
+
+
+app.command(help=BACKTEST_HELP, epilog="Example: forecast backtest sample_data/sh000001_daily.csv --target close "
+            "--folds 5 --epochs 20")(with_options_of(backtest, fit, NOT_BACKTEST, {
+                "test_frac": "Share of rows (the last) that the --folds test blocks cover together."}))
 
 
 def _old_out(old_out: Optional[Path], out: Path, quiet: bool) -> Path:
@@ -225,6 +275,10 @@ def _fit_summary(model, out: Path, quiet: bool) -> None:
         f"of {training.epochs_run}", quiet)
     if model.report:
         say(summary_line(model.report), quiet)
+        if "warm_start" in model.report:
+            from forecast_cli.warmstart import summary_line as warm_start_line
+
+            say(warm_start_line(model.report["warm_start"]), quiet)
         verdict = verdict_line(model.report, "the test part")
         if verdict:
             say(verdict, quiet)

@@ -31,7 +31,7 @@ def _last_date(csv_path) -> pd.Timestamp:
 
 
 def test_commands_are_the_documented_ones():
-    assert COMMANDS == ["evaluate", "fit", "info", "plot", "predict"]
+    assert COMMANDS == ["backtest", "evaluate", "fit", "info", "plot", "predict"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -136,3 +136,20 @@ def test_binary_data_on_stdin_is_refused_from_its_first_bytes(workdir):
     assert result.stderr.strip() == "error: <stdin>: looks like a binary file, not a CSV text file; export the data " \
                                     "as CSV (comma, semicolon, tab or | separated)."
     assert not (workdir / "never").exists()
+
+
+def test_backtest_prints_json_and_writes_nothing(workdir):
+    before = sorted(p.name for p in workdir.iterdir())
+    result = run(workdir, "backtest", "data.csv", "--target", TINY_TARGET, "--window", "10", "--folds", "2",
+                 "--epochs", "1", "--hidden", "4", "--json")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["folds"] == 2 and len(payload["per_fold"]) == 2 and "aggregate" in payload
+    assert sorted(p.name for p in workdir.iterdir()) == before
+
+
+def test_a_bare_warm_start_at_the_end_of_the_line_starts_from_out(workdir):
+    result = run(workdir, "fit", "data.csv", "--target", TINY_TARGET, "--window", "10", "--horizon", str(TINY_HORIZON),
+                 "--epochs", "1", "--hidden", "8", "--out", "forecast_model", "--warm-start")
+    assert result.returncode == 0, result.stderr
+    assert "warm start from forecast_model: test mase" in result.stderr

@@ -19,7 +19,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "forecast_cli"
 HEAVY = {"torch", "pandas", "matplotlib"}
-VERBS = {"fitting", "predict", "evaluate", "plot"}
+VERBS = {"fitting", "predict", "evaluate", "plot", "backtesting"}
 BASE = {"config", "errors"}
 
 
@@ -181,7 +181,7 @@ def test_importing_the_cli_and_the_package_loads_no_torch_pandas_or_matplotlib()
         "import forecast_cli.cli.app as cli\n"
         "after_import = sorted(m for m in %r if m in sys.modules)\n"
         "for args in (['--help'], ['fit', '--help'], ['predict', '--help'], ['evaluate', '--help'],\n"
-        "             ['plot', '--help'], ['info', '--help']):\n"
+        "             ['plot', '--help'], ['info', '--help'], ['backtest', '--help']):\n"
         "    with contextlib.redirect_stdout(io.StringIO()):\n"
         "        try:\n"
         "            cli.app(args)\n"
