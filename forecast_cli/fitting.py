@@ -145,7 +145,8 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
     data = TrainingData(scaled, training_target(frame, scaled),
                         origins_between(0, splits.train_end, data_config.window, data_config.horizon),
                         origins_between(splits.train_end, splits.val_end, data_config.window, data_config.horizon),
-                        data_config.window, data_config.horizon, classify=frame.labels is not None)
+                        data_config.window, data_config.horizon, classify=frame.labels is not None,
+                        quantiles=configs.model.quantiles)
     classification = (Classification(**classification_record(frame.labels, data.train_origins, data.horizon))
                       if frame.labels else None)
     spec = derive_model_spec(configs, frame.spec, len(frame.labels.classes) if frame.labels else 0, scaler)
@@ -200,7 +201,8 @@ def _train_linear_baseline(prepared: Prepared, configs: Configs):
         return None
     seed_everything(configs.train.seed)
     model = Forecaster(prepared.spec.linear())
-    train_model(model, prepared.data, replace(configs.train, training="windows"), None, None, None)
+    point = replace(prepared.data, quantiles=())  # point forecasts and MSE, whatever --quantiles asks
+    train_model(model, point, replace(configs.train, training="windows"), None, None, None)
     return model  # holds its best epoch's weights
 
 
@@ -250,7 +252,7 @@ def _describe(source, prepared: Prepared, model, trained, configs: Configs, star
     frame, splits = prepared.frame, prepared.splits
     baseline_models = {"linear": torch_forward(linear)} if linear is not None else {}
     predictor = make_predictor(torch_forward(model), prepared.scaler, data_config.window, data_config.horizon,
-                               prepared.classification, baseline_models)
+                               prepared.classification, baseline_models, configs.model.quantiles)
     target = frame.data.to_numpy(dtype="float64")[:, 0]
     season = data_config.season or season_of(frame.freq)
     mase_scale = naive_scale(target[: splits.train_end])

@@ -85,6 +85,8 @@ def write_forecast(forecast, output: str, fmt: str, header: bool = True, append:
         header_fields = {"target": forecast.attrs.get("target", forecast.columns[-1])}
         if "classes" in forecast.attrs:
             header_fields["classes"] = forecast.attrs["classes"]
+        if "quantiles" in forecast.attrs:  # level name -> level, e.g. {"p10": 0.1}; <target> is the point level
+            header_fields["quantiles"] = forecast.attrs["quantiles"]
         text = json.dumps({**header_fields, "forecast": records}, indent=2) + "\n"
     elif fmt == "markdown":
         text = markdown_table(csv_text(forecast))

@@ -184,7 +184,7 @@ def derive_model_spec(configs: Configs, frame: FrameSpec, n_classes: int, scaler
                      relative=len(frame.numeric) if configs.data.norm == "window" else 0,
                      decoder=model.decoder, task=configs.data.task, n_classes=n_classes,
                      differences=tuple(float(v) for v in scaler.difference_scale) if forking else (),
-                     window=configs.data.window)
+                     window=configs.data.window, quantiles=tuple(model.quantiles))
 
 
 def _is_int(value: Any) -> bool:
@@ -302,6 +302,13 @@ CONFIG_NULLABLE: dict[str, tuple[Callable[[Any], bool], str]] = {
     "chunk": (_positive_int, "an integer of 1 or more, or null"),
 }
 
+# Options whose default is not a plain bool/int/float/text, checked as stated.
+CONFIG_TYPED: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "quantiles": (lambda v: isinstance(v, list) and all(_is_number(item) for item in v),
+                  "a list of quantile levels between 0 and 1"),
+}
+CONFIG_ADDED = {"quantiles"}  # options added after format 2 was fixed: absent in older models, they take the default
+
 
 def _check_version(raw: Any, where: Path) -> None:
     if not isinstance(raw, dict):
@@ -351,10 +358,13 @@ def _config(kind: type, raw: dict, section: str, where: Path):
     values = {}
     for name, spec in names.items():
         dotted = f"config.{section}.{name}"
+        if name not in raw and name in CONFIG_ADDED:  # a model saved before the option existed
+            values[name] = spec.default
+            continue
         if name not in raw:
             raise broken(where, f"field {dotted!r} is missing")
         value = raw[name]
-        check, expected = CONFIG_NULLABLE.get(name, _typed_like(spec.default))
+        check, expected = CONFIG_TYPED.get(name) or CONFIG_NULLABLE.get(name, _typed_like(spec.default))
         if not ((name in CONFIG_NULLABLE and value is None) or check(value)):
             raise broken(where, f"field {dotted!r} is {_shown(value)}, expected {expected}")
         values[name] = tuple(value) if isinstance(value, list) else value
