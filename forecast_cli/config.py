@@ -123,7 +123,8 @@ MAX_QUANTILES = 20  # more levels than this describe a distribution no forecaste
 
 
 def parse_quantiles(text: str | None) -> tuple[float, ...]:
-    """`--quantiles 0.1,0.5,0.9` (text, or numbers from the Python API) -> sorted levels, checked."""
+    """`--quantiles 0.1,0.5,0.9` (text, or numbers from the Python API) -> sorted levels, checked; 0.5, the
+    point forecast, is added when absent."""
     if text is None:
         return ()
     parts = [part.strip() for part in text.split(",")] if isinstance(text, str) else list(text)
@@ -134,12 +135,13 @@ def parse_quantiles(text: str | None) -> tuple[float, ...]:
                           "e.g. --quantiles 0.1,0.5,0.9.") from None
     if not levels:
         raise ConfigError("--quantiles is empty: give levels between 0 and 1, e.g. --quantiles 0.1,0.5,0.9.")
-    check_quantiles(levels)
-    return levels
+    check_quantiles(levels, needs_median=False)
+    return levels if 0.5 in levels else tuple(sorted(levels + (0.5,)))
 
 
-def check_quantiles(levels: tuple[float, ...]) -> None:
-    """Each level in (0, 1), strictly increasing (so no repeats), at most MAX_QUANTILES, distinct names."""
+def check_quantiles(levels: tuple[float, ...], needs_median: bool = True) -> None:
+    """Each level in (0, 1), strictly increasing (so no repeats), at most MAX_QUANTILES, distinct names,
+    0.5 among them (unless `needs_median` is False: parse_quantiles adds it)."""
     if not levels:
         return
     shown = ",".join(f"{level:g}" for level in levels)
@@ -147,9 +149,11 @@ def check_quantiles(levels: tuple[float, ...]) -> None:
     if bad:  # also refuses nan
         raise ConfigError(f"--quantiles {shown}: {bad[0]} is not between 0 and 1 (exclusive); "
                           "use levels such as 0.1,0.5,0.9.")
-    if len(levels) > MAX_QUANTILES:
+    if len(levels) + (0.5 not in levels) > MAX_QUANTILES:
         raise ConfigError(f"--quantiles gives {len(levels)} levels, more than the {MAX_QUANTILES} this tool "
                           "supports; give fewer.")
+    if needs_median and 0.5 not in levels:
+        raise ConfigError(f"--quantiles {shown} lacks 0.5, the median, which is the point forecast; add it.")
     names = [quantile_name(level) for level in levels]
     for before, after, name in zip(levels, levels[1:], names[1:]):
         if not before < after or names.count(name) > 1:
@@ -164,7 +168,7 @@ def quantile_name(level: float) -> str:
 
 
 def point_quantile(levels: tuple[float, ...]) -> int:
-    """Index of the level nearest 0.5 (the lower of two equally near): the point forecast's column."""
+    """Index of the level nearest 0.5 (0.5 itself, which --quantiles always holds): the point forecast's column."""
     return min(range(len(levels)), key=lambda index: (abs(levels[index] - 0.5), levels[index]))
 
 

@@ -23,8 +23,9 @@ from forecast_cli.data.frame import Frame
 from forecast_cli.data.io import Table, read_source
 from forecast_cli.data.labels import build_task_frame, classification_record
 from forecast_cli.data.timeindex import season_of
-from forecast_cli.data.windows import Scaler, Splits, column_statistics, origins_between, split_rows
+from forecast_cli.data.windows import Scaler, Splits, column_statistics, origins_between, split_rows, targets_at
 from forecast_cli.errors import ConfigError, DataError, Interrupted
+from forecast_cli.intervals import MIN_ORIGINS, Calibration, fit_calibration
 from forecast_cli.forward import LINEAR_PREFIX, check_weights, scaled_values, torch_forward
 from forecast_cli.loaded import header_looks_like_data, relative_data_path, shown_names
 from forecast_cli.metrics import naive_scale
@@ -253,6 +254,8 @@ def _describe(source, prepared: Prepared, model, trained, configs: Configs, star
     baseline_models = {"linear": torch_forward(linear)} if linear is not None else {}
     predictor = make_predictor(torch_forward(model), prepared.scaler, data_config.window, data_config.horizon,
                                prepared.classification, baseline_models, configs.model.quantiles)
+    if configs.model.quantiles:
+        predictor.calibration = calibrate(predictor, prepared)
     target = frame.data.to_numpy(dtype="float64")[:, 0]
     season = data_config.season or season_of(frame.freq)
     mase_scale = naive_scale(target[: splits.train_end])
@@ -267,7 +270,8 @@ def _describe(source, prepared: Prepared, model, trained, configs: Configs, star
         classification=prepared.classification, dtypes=frame.dtypes,
         metrics=report["metrics"] if report else None, baselines=report["baselines"] if report else None,
         notes=[without_name(note, prepared.table.name) for note in frame.notes], versions=_versions(),
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        calibration=getattr(predictor, "calibration", None))
     name = prepared.table.name
     report_md = markdown(report, f"Test part of {name}", "the test part") if report else "No test part (--test-frac 0).\n"
     history = [vars(stats) for stats in trained.history]
@@ -277,6 +281,19 @@ def _describe(source, prepared: Prepared, model, trained, configs: Configs, star
                         for name, tensor in linear.state_dict().items()})
     return FitOutcome(manifest, weights, history, report, report_md, predictor, tested,
                       time.perf_counter() - started)
+
+
+def calibrate(predictor, prepared: Prepared) -> Calibration:
+    """The intervals' conformal widening (intervals.py), from the validation origins, or from the training
+    and validation origins together when validation holds fewer than MIN_ORIGINS of them."""
+    data = prepared.data
+    origins, part = data.val_origins, "validation"
+    if len(origins) < MIN_ORIGINS:
+        origins = origins_between(0, prepared.splits.val_end, data.window, data.horizon)  # consecutive
+        part = "training+validation"
+    target = prepared.frame.data.to_numpy(dtype="float64")[:, 0]
+    levels = predictor.levels(prepared.frame, origins)  # uncalibrated: the predictor has none yet
+    return fit_calibration(levels, targets_at(target, origins, data.horizon), predictor.quantiles, part)
 
 
 def fit_scaler(values: np.ndarray, splits: Splits, frame: Frame, name: str, warn: Callable[[str], None]) -> Scaler:

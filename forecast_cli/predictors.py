@@ -20,6 +20,7 @@ from forecast_cli.data.frame import Frame
 from forecast_cli.data.timeindex import future_timestamps
 from forecast_cli.data.windows import Scaler, targets_at
 from forecast_cli.errors import DataError
+from forecast_cli.intervals import Calibration, apply_calibration
 from forecast_cli.forward import Forward, forward_windows, scaled_values
 from forecast_cli.config import point_quantile, quantile_name
 from forecast_cli.metrics import class_scores, confusion_matrix, per_class_scores, quantile_scores, score, score_per_step
@@ -67,6 +68,7 @@ class ValuePredictor(Predictor):
 
     baseline_models: dict[str, Forward] = field(default_factory=dict)
     quantiles: tuple[float, ...] = ()
+    calibration: Calibration | None = None  # the intervals' widening fitted on validation (intervals.py)
 
     @property
     def quantile_names(self) -> list[str]:
@@ -82,10 +84,12 @@ class ValuePredictor(Predictor):
         return self.scaler.target_to_original(outputs)
 
     def levels(self, frame: Frame, origins: np.ndarray) -> np.ndarray:
-        """The model's quantile forecasts (N, H, Q) in original units, ascending along the last axis."""
+        """The model's quantile forecasts (N, H, Q) in original units, ascending along the last axis,
+        with the calibration's widening applied."""
         width = self.horizon * len(self.quantiles)
         outputs = forward_windows(self.forward, scaled_values(frame, self.scaler), origins, self.window, width)
-        return self.scaler.target_to_original(outputs).reshape(len(outputs), self.horizon, len(self.quantiles))
+        levels = self.scaler.target_to_original(outputs).reshape(len(outputs), self.horizon, len(self.quantiles))
+        return apply_calibration(levels, self.calibration, self.quantiles, point_quantile(self.quantiles))
 
     def ahead(self, frame: Frame, freq: str | None) -> pd.DataFrame:
         """The next `horizon` target values after the last row, as `timestamp, step, <target>`, then with
@@ -186,11 +190,12 @@ class ClassPredictor(Predictor):
 
 def make_predictor(forward: Forward, scaler: Scaler, window: int, horizon: int,
                    classification=None, baseline_models: dict[str, Forward] | None = None,
-                   quantiles: tuple[float, ...] = ()) -> Predictor:
+                   quantiles: tuple[float, ...] = (), calibration: Calibration | None = None) -> Predictor:
     """A forecaster (scoring `baseline_models` beside it; forecasting `quantiles` if given), or for a
     classifier (given its manifest.Classification) a ClassPredictor."""
     if classification is None:
-        return ValuePredictor(forward, scaler, window, horizon, dict(baseline_models or {}), tuple(quantiles))
+        return ValuePredictor(forward, scaler, window, horizon, dict(baseline_models or {}), tuple(quantiles),
+                              calibration)
     return ClassPredictor(forward, scaler, window, horizon, list(classification.classes), classification.majority)
 
 

@@ -19,6 +19,7 @@ from forecast_cli.config import (MAX_SIZES, DataConfig, ModelConfig, TrainConfig
 from forecast_cli.data.frame import FrameSpec
 from forecast_cli.data.windows import Scaler
 from forecast_cli.errors import ArtifactError, ConfigError
+from forecast_cli.intervals import Calibration, pairs
 from forecast_cli.nn.spec import ModelSpec, check_size, decoder_record
 
 FORMAT_VERSION = 2
@@ -98,6 +99,9 @@ class Manifest:
     # sha256 of model.safetensors, filled in by artifact.save: a load refuses weights it was not saved
     # with. None in models saved before the field existed (and while a fitted model is only in memory).
     weights_sha256: str | None = None
+    # With --quantiles: the intervals' widening fitted after training (intervals.py); None otherwise,
+    # and in models saved before it existed (their intervals are then the network's own).
+    calibration: Calibration | None = None
 
     @property
     def window(self) -> int:
@@ -139,6 +143,7 @@ class Manifest:
             "baselines": self.baselines,
             "notes": list(self.notes),
             "weights_sha256": self.weights_sha256,
+            "calibration": None if self.calibration is None else vars(self.calibration).copy(),
         }
 
     @classmethod
@@ -163,6 +168,8 @@ class Manifest:
             dtypes=dict(raw["frame"].get("dtypes", {})), metrics=raw.get("metrics"), baselines=raw.get("baselines"),
             notes=list(raw.get("notes") or []), versions=dict(raw["versions"]), created_at=str(raw.get("created_at", "")),
             weights_sha256=raw.get("weights_sha256"),
+            calibration=_record(Calibration, raw["calibration"], "calibration", where)
+            if raw.get("calibration") is not None else None,
         )
         _check_agreement(manifest, where)
         _check_scores(manifest, where)
@@ -275,6 +282,11 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("notes", _texts, "a list of text"),
     ("decoder", _is_object, "an object"),
     ("weights_sha256", _optional(_sha256), "null or the sha256 of model.safetensors (64 hexadecimal digits)"),
+    ("calibration", _optional(_is_object), "null or an object"),
+    ("calibration.offsets", lambda v: isinstance(v, list) and all(_numbers(row) or row == [] for row in v),
+     "a list of lists of numbers (per step, per interval)"),
+    ("calibration.part", lambda v: v in ("validation", "training+validation"), "validation or training+validation"),
+    ("calibration.origins", _count, "a count of 0 or more"),
     # The records' own entries (each may be absent: it then takes its default), as `info` shows them.
     *((f"data.{name}", _count, "a count of 0 or more") for name in ("rows", "rows_used", "dropped_leading_rows",
                                                                    "filled_values")),
@@ -289,7 +301,7 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     *((f"classification.{name}", _optional(lambda v: isinstance(v, str)), "text or null")
       for name in ("derived_from", "rule")),
 )
-OPTIONAL = {"scaler.difference_scale", "data.path", "data.relative_path", "classification", "frame.dtypes", "training", "metrics", "baselines", "notes", "decoder",
+OPTIONAL = {"calibration", "calibration.offsets", "calibration.part", "calibration.origins", "scaler.difference_scale", "data.path", "data.relative_path", "classification", "frame.dtypes", "training", "metrics", "baselines", "notes", "decoder",
             "weights_sha256", *(dotted for dotted, _, _ in FIELDS if dotted.split(".")[0] in ("training", "classification")),
             *(f"data.{name}" for name in ("rows", "rows_used", "dropped_leading_rows", "filled_values", "first_timestamp",
                                           "last_timestamp", "train_end", "splits"))}
@@ -425,10 +437,23 @@ def _check_agreement(manifest: Manifest, where: Path) -> None:
     if (manifest.task == "classify") != (manifest.classification is not None):
         raise broken(where, f"config.data.task is {manifest.task!r} but classification is "
                             f"{'missing' if manifest.classification is None else 'set'}")
+    _check_calibration(manifest, where)
     val_end = manifest.data.val_end
     if isinstance(val_end, str) != bool(frame.time_cols):  # evaluate reads it by that type
         expected = "a timestamp" if frame.time_cols else "a row count (there is no time column)"
         raise broken(where, f"data.val_end is {val_end!r}, expected {expected}")
+
+
+def _check_calibration(manifest: Manifest, where: Path) -> None:
+    """Interval offsets only with quantiles, one row per horizon step, one value per interval pair."""
+    calibration, quantiles = manifest.calibration, manifest.configs.model.quantiles
+    if calibration is None:
+        return
+    expected = (manifest.horizon, len(pairs(quantiles)))
+    shape = (len(calibration.offsets), *{len(row) for row in calibration.offsets})
+    if not quantiles or shape != expected:
+        raise broken(where, f"field 'calibration.offsets' has shape {list(shape)}, but config.model.quantiles "
+                            f"{list(quantiles)} with horizon {manifest.horizon} need {list(expected)}")
 
 
 def _check_scores(manifest: Manifest, where: Path) -> None:
