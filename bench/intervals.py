@@ -59,9 +59,9 @@ def series(quick: bool) -> list[tuple[str, object, str]]:
     return chosen[:1] + chosen[4:5] if quick else chosen
 
 
-def measure(source, target: str, horizon: int, epochs: int | None) -> tuple[dict, dict | None, object]:
+def measure(source, target: str, horizon: int, epochs: int | None, seed: int = 0) -> tuple[dict, dict | None, object]:
     """One fit; its test report (calibrated intervals) and the same test origins' raw intervals."""
-    options = {"epochs": epochs} if epochs else {}
+    options = {"epochs": epochs, "seed": seed} if epochs else {"seed": seed}
     model = forecast_cli.fit(source, target, horizon=horizon, quantiles=QUANTILES, warn=lambda _: None, **options)
     outcome = model._outcome  # the in-memory fit: its predictor and test origins
     report = outcome.report
@@ -82,6 +82,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="two series, a smoke run")
     parser.add_argument("--only", help="run only series whose name contains this text")
     parser.add_argument("--epochs", type=int, help="override the default --epochs (default: the fit's default)")
+    parser.add_argument("--seed", type=int, default=0, help="--seed of every fit")
     args = parser.parse_args()
     print(line(["series", "H", "test origins", "raw coverage", "calibrated coverage", "width / MAE (raw, cal.)",
                 "MASE (better baseline)", "s"]))
@@ -95,7 +96,7 @@ def main() -> None:
             started = time.perf_counter()
             if horizon is None:
                 horizon = season or FALLBACK_SEASON
-            report, raw, model = measure(source, target, horizon, args.epochs)
+            report, raw, model = measure(source, target, horizon, args.epochs, args.seed)
             season = season or model.manifest.season
             cal = report["intervals"][0]
             raw_interval = raw["intervals"][0] if raw else cal

@@ -6,9 +6,15 @@ head that starts at the naive forecast spreads its levels slowly, and the traini
 from are smaller than the errors ahead. So after training, on the validation part (or, when that holds
 fewer than MIN_ORIGINS origins, the training and validation parts together), each interval pair
 (lower, upper) and each horizon step gets one offset c: the finite-sample `nominal` quantile of the
-conformity scores max(lower - y, y - upper). predict and evaluate then use lower - c and upper + c
-(c < 0 narrows), never crossing the point forecast, levels re-sorted. Levels without a partner on the
-other side of 0.5 are left as trained. NumPy only; offsets are in the target's units.
+conformity scores max(lower - y, y - upper), floored at 0. predict and evaluate then use lower - c and
+upper + c, levels re-sorted. Levels without a partner on the other side of 0.5 are left as trained.
+NumPy only; offsets are in the target's units.
+
+Widening only (c >= 0), never narrowing: the calibration origins come before the test part, and the
+errors ahead are rarely smaller than those behind (a trending level, in-sample training errors when
+validation is short). Letting c go negative cut the mean test coverage of the 80% interval from 0.763
+to 0.740 on bench/intervals.py's 16 fits (airline passengers, horizon 1: 0.62 -> 0.41); widening only
+keeps the trained band wherever it is wide enough and lifts it where it is not.
 """
 
 from __future__ import annotations
@@ -47,14 +53,14 @@ def fit_calibration(levels: np.ndarray, actual: np.ndarray, quantiles: tuple[flo
             finite = np.sort(scores[:, step][np.isfinite(scores[:, step])])
             if finite.size:
                 rank = min(math.ceil((finite.size + 1) * nominal), finite.size)  # finite-sample rank, 1-based
-                offsets[step, column] = float(finite[rank - 1])
+                offsets[step, column] = max(float(finite[rank - 1]), 0.0)
     return Calibration([[float(value) for value in row] for row in offsets], part, int(levels.shape[0]))
 
 
 def apply_calibration(levels: np.ndarray, calibration: Calibration | None, quantiles: tuple[float, ...],
                       point: int) -> np.ndarray:
-    """(N, H, Q) forecasts with each pair moved outwards by its step's offset, kept on their side of the
-    point forecast (column `point`, unchanged), each step's levels ascending."""
+    """(N, H, Q) forecasts with each pair moved outwards by its step's offset (the point forecast, column
+    `point`, unchanged: no level crosses it), each step's levels ascending."""
     if calibration is None:
         return levels
     offsets = np.asarray(calibration.offsets, dtype=np.float64)  # (H, P)
