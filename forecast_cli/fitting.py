@@ -167,7 +167,7 @@ def _train(prepared: Prepared, configs: Configs, out: Path | None, warn: Callabl
            should_stop: Callable[[], bool] | None, resume: bool):
     """Build the model (or take it from the checkpoint) and train; on a stop request, checkpoint and raise."""
     from forecast_cli.nn.model import Forecaster
-    from forecast_cli.nn.train import seed_everything, train_model
+    from forecast_cli.nn.train import seed_everything, start_levels, train_model
 
     stamp = checkpoint.fingerprint(prepared.table.sha256, configs.to_json(), prepared.scaler.to_dict())
     progress = _resume_from(out, stamp, prepared.spec, resume, warn) if out is not None else None
@@ -180,6 +180,8 @@ def _train(prepared: Prepared, configs: Configs, out: Path | None, warn: Callabl
     except RuntimeError as exc:  # torch's allocator failing for --hidden / --layers too large
         raise ConfigError(f"--hidden {configs.model.hidden_size} with --layers {configs.model.num_layers} needs "
                           "more memory than this machine has; choose smaller sizes.") from exc
+    if progress is None:
+        start_levels(model, prepared.data)  # quantile levels start at the training part's residual quantiles
     try:
         with _safe_points(should_stop):  # polled after every batch: a first signal stops at the next one
             trained = train_model(model, prepared.data, configs.train, on_epoch_end, should_stop, progress)

@@ -51,7 +51,8 @@ def plot(model: LoadedModel, data: Source | None, out: Path, warn: Callable[[str
     frame = evaluation.frame
     ahead = model.predictor.ahead(frame, model.manifest.frequency)
     title = f"{frame.labels.name if frame.labels else frame.spec.target} — {evaluation.table.name}"
-    curves = Curves(model.training_history(), model.manifest.training.best_epoch)
+    curves = Curves(model.training_history(), model.manifest.training.best_epoch,
+                    "pinball (scaled)" if model.manifest.configs.model.quantiles else Curves.loss)
     if model.manifest.classification:
         figure = draw_classes(frame, evaluation.backtest, ahead, Curves(curves.history, curves.best_epoch,
                                                                        "cross-entropy"), title)

@@ -248,6 +248,11 @@ def show_manifest(manifest, directory: Path) -> None:
                   f"window {manifest.window}, horizon {manifest.horizon}, norm {manifest.configs.data.norm}"),
         ("training", ", ".join(f"{k} {v}" for k, v in vars(manifest.training).items())),
     ]
+    if spec.quantiles:
+        calibration = manifest.calibration
+        rows.append(("quantiles", ", ".join(f"{level:g}" for level in spec.quantiles) + " (point: 0.5; pinball loss)"
+                     + (f"; intervals widened on the {calibration.part} part ({calibration.origins} origins)"
+                        if calibration else "")))
     metrics, baselines = manifest.metrics, manifest.baselines
     if metrics and manifest.classification:
         rows.append(("test accuracy", f"{metrics['accuracy']:.4f} (majority {baselines['majority']['accuracy']:.4f}, "

@@ -62,6 +62,12 @@ class Forecaster(nn.Module):
             forecast = forecast + anchor[:, :1]  # offsets from the last target value -> levels
         return forecast
 
+    def shift_levels(self, offsets: torch.Tensor) -> None:
+        """Add (H*Q,) offsets to the direct head's bias: where training starts each quantile level
+        (train.start_levels gives the training part's residual quantiles)."""
+        with torch.no_grad():
+            self.head.bias += offsets.to(self.head.bias)
+
     def make_relative(self, x: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
         """Subtract each relative column's last value (or, with spec.differences, its previous row's),
         so unseen levels look like seen ones."""

@@ -146,3 +146,19 @@ def test_calibration_widens_a_narrow_interval_to_its_nominal_share_and_never_nar
     np.testing.assert_array_equal(widened[:, :, 1], narrow[:, :, 1])  # the point forecast is unchanged
     wide = narrow * 100
     assert fit_calibration(wide, actual, LEVELS, "validation").offsets == [[0.0], [0.0]]
+
+
+def test_levels_start_at_the_training_part_residual_quantiles():
+    from forecast_cli.nn.train import TrainingData, WindowSource, start_levels
+
+    rng = np.random.default_rng(0)
+    series = np.cumsum(rng.normal(size=600)).astype(np.float32)
+    data = TrainingData(series[:, None], series, np.arange(8, 598), np.arange(0), window=8, horizon=2,
+                        quantiles=LEVELS)
+    model = Forecaster(ModelSpec(n_features=1, horizon=2, hidden_size=4, relative=1, quantiles=LEVELS))
+    start_levels(model, data)
+    x, y = WindowSource(data, data.train_origins, torch.device("cpu")).batch(torch.from_numpy(data.train_origins))
+    with torch.no_grad():
+        levels = model(x).reshape(-1, 2, 3)
+    below = (y.unsqueeze(-1) <= levels).float().mean(dim=0)  # (H, Q): share of targets under each level
+    torch.testing.assert_close(below, torch.tensor([LEVELS, LEVELS]), atol=0.01, rtol=0)
