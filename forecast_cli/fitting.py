@@ -25,7 +25,7 @@ from forecast_cli.data.labels import build_task_frame, classification_record
 from forecast_cli.data.timeindex import season_of
 from forecast_cli.data.windows import Scaler, Splits, column_statistics, origins_between, split_rows, targets_at
 from forecast_cli.errors import ConfigError, DataError, Interrupted
-from forecast_cli.intervals import MIN_ORIGINS, Calibration, fit_calibration
+from forecast_cli.intervals import MIN_ORIGINS, fit_calibration
 from forecast_cli.forward import LINEAR_PREFIX, check_weights, scaled_values, torch_forward
 from forecast_cli.loaded import header_looks_like_data, relative_data_path, shown_names
 from forecast_cli.metrics import naive_scale
@@ -35,7 +35,8 @@ from forecast_cli.predictors import Backtest, Predictor, make_predictor
 from forecast_cli.report import markdown
 from forecast_cli.store import artifact, checkpoint, lock
 from forecast_cli.store.atomic import real_path, remove_stale
-from forecast_cli.store.manifest import Classification, Configs, DataRecord, Manifest, TrainingRecord, derive_model_spec
+from forecast_cli.store.manifest import (Calibration, Classification, Configs, DataRecord, Manifest, TrainingRecord,
+                                         derive_model_spec)
 
 
 @dataclass

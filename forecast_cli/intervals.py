@@ -20,20 +20,11 @@ keeps the trained band wherever it is wide enough and lifts it where it is not.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-
 import numpy as np
 
+from forecast_cli.store.manifest import Calibration
+
 MIN_ORIGINS = 20  # validation origins below which the training origins join the calibration set
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """Per horizon step and interval pair (outermost first), the amount each side moves outwards."""
-
-    offsets: list[list[float]]  # (H, P) in target units
-    part: str = "validation"  # or "training+validation": where the conformity scores came from
-    origins: int = 0  # forecast origins scored
 
 
 def pairs(quantiles: tuple[float, ...]) -> list[tuple[int, int]]:

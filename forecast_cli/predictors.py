@@ -20,7 +20,8 @@ from forecast_cli.data.frame import Frame
 from forecast_cli.data.timeindex import future_timestamps
 from forecast_cli.data.windows import Scaler, targets_at
 from forecast_cli.errors import DataError
-from forecast_cli.intervals import Calibration, apply_calibration
+from forecast_cli.intervals import apply_calibration
+from forecast_cli.store.manifest import Calibration
 from forecast_cli.forward import Forward, forward_windows, scaled_values
 from forecast_cli.config import point_quantile, quantile_name
 from forecast_cli.metrics import class_scores, confusion_matrix, per_class_scores, quantile_scores, score, score_per_step

@@ -1,9 +1,10 @@
 """The network: a recurrent encoder, then a direct multi-output head or a seq2seq decoder; pure torch.
 
 Shape legend: B batch, L window, F features, H horizon, D hidden size, K directions (1 or 2),
-N layers, C chunk rows, P origins per chunk, Q quantile levels (1 without --quantiles). Knows no column names and no pandas; `relative` says
-how many leading columns (target first) are re-expressed against their last observed value, the
-"window" normalization, or (spec.differences, forking training) as row-to-row differences.
+N layers, C chunk rows, P origins per chunk, Q quantile levels (1 without --quantiles). Knows no column
+names and no pandas; `relative` says how many leading columns (target first) are re-expressed against
+their last observed value, the "window" normalization, or (spec.differences, forking training) as
+row-to-row differences.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class Forecaster(nn.Module):
         x = self.make_relative(x, anchor)  # (B, L, F)
         if self.spec.decoder == "seq2seq":
             _, state = self.encoder(x)  # h_n, or (h_n, c_n): each (N*K, B, D)
-            forecast = self.decoder(state, x[:, -1, :1])  # start token (B, 1) -> (B, H)
+            forecast = self.decoder(state, x[:, -1, :1])  # start token (B, 1) -> (B, H*Q)
         else:
             forecast = self.head(self.encode(x))  # (B, K*D) -> (B, H*Q), or (B, C) logits
         if self.spec.quantiles:

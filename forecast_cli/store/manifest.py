@@ -19,7 +19,6 @@ from forecast_cli.config import (MAX_SIZES, DataConfig, ModelConfig, TrainConfig
 from forecast_cli.data.frame import FrameSpec
 from forecast_cli.data.windows import Scaler
 from forecast_cli.errors import ArtifactError, ConfigError
-from forecast_cli.intervals import Calibration, pairs
 from forecast_cli.nn.spec import ModelSpec, check_size, decoder_record
 
 FORMAT_VERSION = 2
@@ -66,6 +65,16 @@ class Classification:
     majority: Any  # the most frequent training label: the majority baseline's answer
     derived_from: str | None = None  # the numeric column of a direction label
     rule: str | None = None
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """With --quantiles: per horizon step and interval pair (outermost first), how far each side of the
+    interval moves outwards, in target units (intervals.py fits and applies it)."""
+
+    offsets: list[list[float]]  # (H, P)
+    part: str = "validation"  # or "training+validation": where the conformity scores came from
+    origins: int = 0  # forecast origins scored
 
 
 @dataclass(frozen=True)
@@ -301,7 +310,8 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     *((f"classification.{name}", _optional(lambda v: isinstance(v, str)), "text or null")
       for name in ("derived_from", "rule")),
 )
-OPTIONAL = {"calibration", "calibration.offsets", "calibration.part", "calibration.origins", "scaler.difference_scale", "data.path", "data.relative_path", "classification", "frame.dtypes", "training", "metrics", "baselines", "notes", "decoder",
+OPTIONAL = {"calibration", "calibration.offsets", "calibration.part", "calibration.origins",
+            "scaler.difference_scale", "data.path", "data.relative_path", "classification", "frame.dtypes", "training", "metrics", "baselines", "notes", "decoder",
             "weights_sha256", *(dotted for dotted, _, _ in FIELDS if dotted.split(".")[0] in ("training", "classification")),
             *(f"data.{name}" for name in ("rows", "rows_used", "dropped_leading_rows", "filled_values", "first_timestamp",
                                           "last_timestamp", "train_end", "splits"))}
@@ -449,7 +459,8 @@ def _check_calibration(manifest: Manifest, where: Path) -> None:
     calibration, quantiles = manifest.calibration, manifest.configs.model.quantiles
     if calibration is None:
         return
-    expected = (manifest.horizon, len(pairs(quantiles)))
+    pairs = min(sum(level < 0.5 for level in quantiles), sum(level > 0.5 for level in quantiles))
+    expected = (manifest.horizon, pairs)
     shape = (len(calibration.offsets), *{len(row) for row in calibration.offsets})
     if not quantiles or shape != expected:
         raise broken(where, f"field 'calibration.offsets' has shape {list(shape)}, but config.model.quantiles "

@@ -80,7 +80,8 @@ def test_evaluate_and_predict_give_the_same_quantiles_from_the_same_origin(quant
     tested = evaluation.backtest
     origin = evaluation.frame.data.index[int(tested.origins[-3])]  # a backtest origin's first forecast row
     full = pd.read_csv(csv)
-    ahead = forecast_cli.load(model, warn=lambda _: None).predict(full[pd.to_datetime(full["date"]) < origin])  # the rows before it
+    before = full[pd.to_datetime(full["date"]) < origin]  # the rows before that origin
+    ahead = forecast_cli.load(model, warn=lambda _: None).predict(before)
     assert pd.Timestamp(ahead["timestamp"].iloc[0]) == origin
     np.testing.assert_allclose(ahead["sales_p50"], tested.levels[-3, :, 1])
     np.testing.assert_allclose(ahead[["sales_p10", "sales_p50", "sales_p90"]].to_numpy(), tested.levels[-3])

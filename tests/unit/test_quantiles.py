@@ -45,7 +45,8 @@ def test_pinball_loss_weighs_misses_by_the_level():
     assert forecast_losses(too_low, target, (0.9,)).item() == pytest.approx(0.9)
 
 
-@pytest.mark.parametrize("text, levels", [("0.1,0.5,0.9", LEVELS), ("0.9, 0.1", LEVELS), ("0.025,0.975", (0.025, 0.5, 0.975))])
+@pytest.mark.parametrize("text, levels", [("0.1,0.5,0.9", LEVELS), ("0.9, 0.1", LEVELS),
+                                         ("0.025,0.975", (0.025, 0.5, 0.975))])
 def test_quantiles_are_sorted_and_the_median_always_included(text, levels):
     assert parse_quantiles(text) == levels
     assert parse_quantiles([0.9, 0.1]) == LEVELS
