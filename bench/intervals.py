@@ -1,16 +1,18 @@
 """Prediction intervals: test coverage of the 80% interval (p10-p90) with default options plus
 --quantiles 0.1,0.5,0.9, at horizon 1 and at horizon = one season (the season the fit detects).
 
-Run: OMP_NUM_THREADS=1 python bench/intervals.py [--quick] [--only NAME] [--epochs N]
+Run: OMP_NUM_THREADS=1 python bench/intervals.py [--quick] [--only NAME] [--epochs N] [--seed N] [--compare-point]
 (prints figures; never part of the tests)
 
 Series: generated seasonal + noise ones (monthly, daily, hourly; additive and multiplicative) and the
 bundled sample_data files (airline passengers, daily minimum temperatures, Beijing pm2.5 (its last
 8,760 hourly rows, one year), the Shanghai index close). Per fit: the coverage of the raw network
-quantiles ("raw") and of the calibrated ones that predict/evaluate use ("calibrated", the validation
-part's conformal widening: forecast_cli/intervals.py), each interval's mean width relative to the
-test MAE of the point forecast, and the point forecast's test MASE beside the better baseline. The
-last line is the mean coverage across fits (the target: 0.72-0.88 for the nominal 0.8).
+quantiles ("raw"), of the calibrated ones that predict/evaluate use ("calibrated", the validation
+part's conformal widening: forecast_cli/intervals.py) and of a two-sided calibration that may also
+narrow them (the choice not taken), the interval's mean width relative to the test MAE of the point
+forecast, and the point forecast's test MASE beside the better baseline (with --compare-point, also
+that of the same fit without --quantiles). The last line is the mean coverage across fits (the
+target: 0.72-0.88 for the nominal 0.8).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 import forecast_cli
+from forecast_cli import fitting
 from forecast_cli.report import baseline_mase, best_baseline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,18 +62,19 @@ def series(quick: bool) -> list[tuple[str, object, str]]:
     return chosen[:1] + chosen[4:5] if quick else chosen
 
 
-def measure(source, target: str, horizon: int, epochs: int | None, seed: int = 0) -> tuple[dict, dict | None, object]:
-    """One fit; its test report (calibrated intervals) and the same test origins' raw intervals."""
+def measure(source, target: str, horizon: int, epochs: int | None, seed: int = 0):
+    """One fit: its test report (calibrated intervals, widening only), and on the same test origins the
+    raw network's intervals and those of a two-sided calibration (allowed to narrow)."""
     options = {"epochs": epochs, "seed": seed} if epochs else {"seed": seed}
     model = forecast_cli.fit(source, target, horizon=horizon, quantiles=QUANTILES, warn=lambda _: None, **options)
     outcome = model._outcome  # the in-memory fit: its predictor and test origins
     report = outcome.report
-    raw = None
-    if outcome.test is not None and outcome.predictor.calibration is not None:
-        bare = replace(outcome.predictor, calibration=None)
-        raw = bare.backtest(model._loaded.read(None, lambda _: None)[0], outcome.test.origins, model.manifest.season,
-                            model.manifest.mase_scale).result
-    return report, raw, model
+    bare = replace(outcome.predictor, calibration=None)
+    prepared = fitting.prepare(source, model.manifest.configs, lambda _: None)
+    two_sided = replace(bare, calibration=fitting.calibrate(bare, prepared, widen_only=False))
+    scored = [predictor.backtest(prepared.frame, outcome.test.origins, model.manifest.season,
+                                 model.manifest.mase_scale).result for predictor in (bare, two_sided)]
+    return report, scored[0], scored[1], model
 
 
 def line(cells) -> str:
@@ -86,11 +90,12 @@ def main() -> None:
     parser.add_argument("--compare-point", action="store_true",
                         help="also fit each without --quantiles (MSE) and print that point forecast's test MASE")
     args = parser.parse_args()
-    head = ["series", "H", "test origins", "raw coverage", "calibrated coverage", "width / MAE (raw, cal.)",
+    head = ["series", "H", "test origins", "raw coverage", "calibrated coverage", "two-sided cal.",
+            "width / MAE (raw, cal.)",
             "MASE (better baseline)", *(["MASE, point fit"] if args.compare_point else []), "s"]
     print(line(head))
     print(line(["---"] * len(head)))
-    coverage = {"raw": [], "calibrated": []}
+    coverage = {"raw": [], "calibrated": [], "two-sided": []}
     for name, source, target in series(args.quick):
         if args.only and args.only not in name:
             continue
@@ -99,21 +104,24 @@ def main() -> None:
             started = time.perf_counter()
             if horizon is None:
                 horizon = season or FALLBACK_SEASON
-            report, raw, model = measure(source, target, horizon, args.epochs, args.seed)
+            report, raw, two_sided, model = measure(source, target, horizon, args.epochs, args.seed)
             season = season or model.manifest.season
             cal = report["intervals"][0]
-            raw_interval = raw["intervals"][0] if raw else cal
+            raw_interval, two_interval = raw["intervals"][0], two_sided["intervals"][0]
             mae = report["metrics"]["mae"]
             best = best_baseline(report)
             coverage["raw"].append(raw_interval["coverage"])
             coverage["calibrated"].append(cal["coverage"])
+            coverage["two-sided"].append(two_interval["coverage"])
             print(line([name, horizon, report["windows"], f"{raw_interval['coverage']:.3f}", f"{cal['coverage']:.3f}",
+                        f"{two_interval['coverage']:.3f}",
                         f"{raw_interval['mean_width'] / mae:.2f}, {cal['mean_width'] / mae:.2f}",
                         f"{report['metrics']['mase']:.3f} ({baseline_mase(report, best):.3f})",
                         *([f"{point_mase(source, target, horizon, args):.3f}"] if args.compare_point else []),
                         f"{time.perf_counter() - started:.0f}"]), flush=True)
     print(line(["**mean coverage (nominal 0.8)**", "", "", f"**{np.mean(coverage['raw']):.3f}**",
-                f"**{np.mean(coverage['calibrated']):.3f}**", *[""] * (len(head) - 5)]))
+                f"**{np.mean(coverage['calibrated']):.3f}**", f"**{np.mean(coverage['two-sided']):.3f}**",
+                *[""] * (len(head) - 6)]))
 
 
 def point_mase(source, target: str, horizon: int, args) -> float:

@@ -286,7 +286,7 @@ def _describe(source, prepared: Prepared, model, trained, configs: Configs, star
                       time.perf_counter() - started)
 
 
-def calibrate(predictor, prepared: Prepared) -> Calibration:
+def calibrate(predictor, prepared: Prepared, widen_only: bool = True) -> Calibration:
     """The intervals' conformal widening (intervals.py), from the validation origins, or from the training
     and validation origins together when validation holds fewer than MIN_ORIGINS of them."""
     data = prepared.data
@@ -296,7 +296,7 @@ def calibrate(predictor, prepared: Prepared) -> Calibration:
         part = "training+validation"
     target = prepared.frame.data.to_numpy(dtype="float64")[:, 0]
     levels = predictor.levels(prepared.frame, origins)  # uncalibrated: the predictor has none yet
-    return fit_calibration(levels, targets_at(target, origins, data.horizon), predictor.quantiles, part)
+    return fit_calibration(levels, targets_at(target, origins, data.horizon), predictor.quantiles, part, widen_only)
 
 
 def fit_scaler(values: np.ndarray, splits: Splits, frame: Frame, name: str, warn: Callable[[str], None]) -> Scaler:

@@ -34,8 +34,10 @@ def pairs(quantiles: tuple[float, ...]) -> list[tuple[int, int]]:
     return list(zip(lows, highs))
 
 
-def fit_calibration(levels: np.ndarray, actual: np.ndarray, quantiles: tuple[float, ...], part: str) -> Calibration:
-    """Offsets from uncalibrated forecasts (N, H, Q) and actual values (N, H)."""
+def fit_calibration(levels: np.ndarray, actual: np.ndarray, quantiles: tuple[float, ...], part: str,
+                    widen_only: bool = True) -> Calibration:
+    """Offsets from uncalibrated forecasts (N, H, Q) and actual values (N, H); `widen_only` False lets
+    them narrow too (bench/intervals.py measures both)."""
     offsets = np.zeros((levels.shape[1], len(pairs(quantiles))))
     for column, (low, high) in enumerate(pairs(quantiles)):
         nominal = quantiles[high] - quantiles[low]
@@ -44,7 +46,7 @@ def fit_calibration(levels: np.ndarray, actual: np.ndarray, quantiles: tuple[flo
             finite = np.sort(scores[:, step][np.isfinite(scores[:, step])])
             if finite.size:
                 rank = min(math.ceil((finite.size + 1) * nominal), finite.size)  # finite-sample rank, 1-based
-                offsets[step, column] = max(float(finite[rank - 1]), 0.0)
+                offsets[step, column] = max(float(finite[rank - 1]), 0.0) if widen_only else float(finite[rank - 1])
     return Calibration([[float(value) for value in row] for row in offsets], part, int(levels.shape[0]))
 
 
