@@ -133,3 +133,18 @@ def test_a_classifier_refuses_quantiles(tmp_path):
     assert result.exit_code == 2
     assert result.stderr == ("error: --quantiles gives forecast intervals; --task classify predicts class "
                              "probabilities already, so leave out --quantiles.\n")
+
+
+def test_a_calibration_of_another_shape_is_refused(quantile_model, tmp_path):
+    import shutil
+
+    from forecast_cli.errors import ArtifactError
+
+    _, model = quantile_model
+    copy = Path(shutil.copytree(model, tmp_path / "model"))
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["calibration"]["offsets"] = [[1.0]]  # one step, but the horizon is 2
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ArtifactError, match=r"field 'calibration.offsets' has shape \[1, 1\], but "
+                                            r"config.model.quantiles \[0.1, 0.5, 0.9\] with horizon 2 need \[2, 1\]"):
+        forecast_cli.load(copy)
