@@ -25,8 +25,8 @@ from forecast_cli.data.labels import build_task_frame, classification_record
 from forecast_cli.data.timeindex import season_of
 from forecast_cli.data.windows import Scaler, Splits, column_statistics, origins_between, split_rows, targets_at
 from forecast_cli.errors import ConfigError, DataError, Interrupted
-from forecast_cli.intervals import MIN_ORIGINS, fit_calibration
 from forecast_cli.forward import LINEAR_PREFIX, check_weights, scaled_values, torch_forward
+from forecast_cli.intervals import MIN_ORIGINS, fit_calibration
 from forecast_cli.loaded import header_looks_like_data, relative_data_path, shown_names
 from forecast_cli.metrics import naive_scale
 from forecast_cli.nn.spec import ModelSpec, check_size

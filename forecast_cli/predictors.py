@@ -16,15 +16,15 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli import baselines
+from forecast_cli.config import point_quantile, quantile_name
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.timeindex import future_timestamps
 from forecast_cli.data.windows import Scaler, targets_at
 from forecast_cli.errors import DataError
-from forecast_cli.intervals import apply_calibration
-from forecast_cli.store.manifest import Calibration
 from forecast_cli.forward import Forward, forward_windows, scaled_values
-from forecast_cli.config import point_quantile, quantile_name
+from forecast_cli.intervals import apply_calibration
 from forecast_cli.metrics import class_scores, confusion_matrix, per_class_scores, quantile_scores, score, score_per_step
+from forecast_cli.store.manifest import Calibration
 
 
 @dataclass
