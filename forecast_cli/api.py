@@ -72,8 +72,9 @@ class Model:
         return "<stdin>" if str(source) == "-" else str(source)
 
     def predict(self, data: Source | None = None) -> pd.DataFrame:
-        """The forecast after the data's last row: `timestamp, step, <target>` (a classifier:
-        `timestamp, step, class, p_<class>...`), the CLI's columns."""
+        """The forecast after the data's last row: `timestamp, step, <target>`, then `<target>_p10`... per
+        quantile level when fitted with quantiles (a classifier: `timestamp, step, class, p_<class>...`),
+        the CLI's columns."""
         from forecast_cli.predict import predict
 
         return predict(self._loaded, data, self._warn)
@@ -115,7 +116,7 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
         norm: str = DataConfig.norm, device: str = TrainConfig.device, seed: int = TrainConfig.seed,
         out: str | Path | None = None, task: str = DataConfig.task, target_from: str | None = None,
         classify_direction: bool = False, training: str = TrainConfig.training, chunk: int | None = None,
-        resume: bool = False, warn: Callable[[str], None] | None = None,
+        resume: bool = False, quantiles: str | Sequence[float] | None = None, warn: Callable[[str], None] | None = None,
         on_epoch_end: Callable | None = None, should_stop: Callable[[], bool] | None = None,
         warm_start: str | Path | bool | None = None) -> Model:
     """Train a forecaster (or a classifier) on `data`: a CSV path, `-` for stdin, or a pandas DataFrame.
@@ -126,7 +127,10 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
     `warm_start` (a model directory, or True for `out`) starts training from that model's weights,
     keeping its scaler; the options that shape the network must match it, and the report gains its
     test score before (`report["warm_start"]`).
+    `quantiles` ("0.1,0.5,0.9" or [0.1, 0.5, 0.9]) trains those levels with the pinball loss: predict then
+    adds a `<target>_p10`... column per level and evaluate "quantiles" and "intervals" scores.
     """
+    from forecast_cli.config import parse_quantiles
     from forecast_cli.fitting import fit as run_fit
 
     data_config = DataConfig(target=target or (f"{target_from}_direction" if target_from else ""),
@@ -134,7 +138,8 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
                              val_frac=val_frac, test_frac=test_frac, norm=norm, season=season,
                              task="classify" if classify_direction else task, target_from=target_from,
                              classify_direction=classify_direction)
-    configs = Configs(data_config, ModelConfig(cell, hidden, layers, dropout, bidirectional, decoder),
+    configs = Configs(data_config, ModelConfig(cell, hidden, layers, dropout, bidirectional, decoder,
+                                                   parse_quantiles(quantiles)),
                       TrainConfig(epochs, batch_size, lr, weight_decay, clip_grad, patience, device, seed,
                                   training, chunk))
     outcome = run_fit(data, configs, Path(out) if out is not None else None, warn or _warn, on_epoch_end,

@@ -66,8 +66,12 @@ class ModelConfig:
     dropout: float = 0.0  # between stacked layers only (torch semantics)
     bidirectional: bool = False
     decoder: str = "direct"  # "direct": one linear head for all steps; "seq2seq": a decoder cell unrolled per step
+    # Quantile levels to forecast (sorted, each in (0, 1)), trained with the pinball loss; () = one point
+    # forecast per step, trained with MSE. Changes the outputs, so it lives with the network's options.
+    quantiles: tuple[float, ...] = ()
 
     def validate(self) -> None:
+        check_quantiles(self.quantiles)
         if self.cell not in ("lstm", "gru", "linear"):
             raise ConfigError(f"--cell must be 'lstm', 'gru' or 'linear', not {self.cell!r}.")
         if self.cell == "linear":
@@ -115,6 +119,59 @@ class TrainConfig:
             raise ConfigError(f"--seed must be between 0 and {MAX_SEED - 1}, not {self.seed}.")
 
 
+MAX_QUANTILES = 20  # more levels than this describe a distribution no forecaster here estimates that finely
+
+
+def parse_quantiles(text: str | None) -> tuple[float, ...]:
+    """`--quantiles 0.1,0.5,0.9` (text, or numbers from the Python API) -> sorted levels, checked; 0.5, the
+    point forecast, is added when absent."""
+    if text is None:
+        return ()
+    parts = [part.strip() for part in text.split(",")] if isinstance(text, str) else list(text)
+    try:
+        levels = tuple(sorted(float(part) for part in parts if part != ""))
+    except (TypeError, ValueError):
+        raise ConfigError(f"--quantiles {text!r}: write levels between 0 and 1 separated by commas, "
+                          "e.g. --quantiles 0.1,0.5,0.9.") from None
+    if not levels:
+        raise ConfigError("--quantiles is empty: give levels between 0 and 1, e.g. --quantiles 0.1,0.5,0.9.")
+    check_quantiles(levels, needs_median=False)
+    return levels if 0.5 in levels else tuple(sorted(levels + (0.5,)))
+
+
+def check_quantiles(levels: tuple[float, ...], needs_median: bool = True) -> None:
+    """Each level in (0, 1), strictly increasing (so no repeats), at most MAX_QUANTILES, distinct names,
+    0.5 among them (unless `needs_median` is False: parse_quantiles adds it)."""
+    if not levels:
+        return
+    shown = ",".join(f"{level:g}" for level in levels)
+    bad = [level for level in levels if not (isinstance(level, (int, float)) and 0.0 < level < 1.0)]
+    if bad:  # also refuses nan
+        raise ConfigError(f"--quantiles {shown}: {bad[0]} is not between 0 and 1 (exclusive); "
+                          "use levels such as 0.1,0.5,0.9.")
+    if len(levels) + (0.5 not in levels) > MAX_QUANTILES:
+        raise ConfigError(f"--quantiles gives {len(levels)} levels, more than the {MAX_QUANTILES} this tool "
+                          "supports; give fewer.")
+    if needs_median and 0.5 not in levels:
+        raise ConfigError(f"--quantiles {shown} lacks 0.5, the median, which is the point forecast; add it.")
+    names = [quantile_name(level) for level in levels]
+    for before, after, name in zip(levels, levels[1:], names[1:]):
+        if not before < after or names.count(name) > 1:
+            raise ConfigError(f"--quantiles {shown}: {after:g} is given twice (or is not above {before:g}); "
+                              "give each level once, in increasing order.")
+
+
+def quantile_name(level: float) -> str:
+    """The column and key name of a level: p + its percentage in up to 6 significant digits
+    (0.1 -> p10, 0.025 -> p2.5, 0.999 -> p99.9)."""
+    return f"p{level * 100:g}"
+
+
+def point_quantile(levels: tuple[float, ...]) -> int:
+    """Index of the level nearest 0.5 (0.5 itself, which --quantiles always holds): the point forecast's column."""
+    return min(range(len(levels)), key=lambda index: (abs(levels[index] - 0.5), levels[index]))
+
+
 def _check_linear(model: ModelConfig) -> None:
     """What the linear cell has no use for: it has no hidden state to reverse, stack or decode from."""
     if model.bidirectional:
@@ -141,6 +198,9 @@ def _validate_task(config: DataConfig) -> None:
 
 def check_task_fits_model(data: DataConfig, model: ModelConfig) -> None:
     """Options that contradict each other across records: a classifier has one label, not a sequence to decode."""
+    if data.task == "classify" and model.quantiles:
+        raise ConfigError("--quantiles gives forecast intervals; --task classify predicts class probabilities "
+                          "already, so leave out --quantiles.")
     if data.task == "classify" and model.decoder != "direct":
         raise ConfigError(f"--decoder {model.decoder} unrolls a forecast sequence; --task classify predicts one "
                           "label, so use --decoder direct.")

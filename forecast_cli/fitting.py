@@ -23,9 +23,10 @@ from forecast_cli.data.frame import Frame
 from forecast_cli.data.io import Table, read_source
 from forecast_cli.data.labels import build_task_frame, classification_record
 from forecast_cli.data.timeindex import season_of
-from forecast_cli.data.windows import Scaler, Splits, column_statistics, origins_between, split_rows
+from forecast_cli.data.windows import Scaler, Splits, column_statistics, origins_between, split_rows, targets_at
 from forecast_cli.errors import ConfigError, DataError, Interrupted
 from forecast_cli.forward import LINEAR_PREFIX, check_weights, scaled_values, torch_forward
+from forecast_cli.intervals import MIN_ORIGINS, fit_calibration
 from forecast_cli.loaded import header_looks_like_data, relative_data_path, shown_names
 from forecast_cli.metrics import naive_scale
 from forecast_cli.nn.spec import ModelSpec, check_size
@@ -34,7 +35,8 @@ from forecast_cli.predictors import Backtest, Predictor, make_predictor
 from forecast_cli.report import markdown
 from forecast_cli.store import artifact, checkpoint, lock
 from forecast_cli.store.atomic import real_path, remove_stale
-from forecast_cli.store.manifest import Classification, Configs, DataRecord, Manifest, TrainingRecord, derive_model_spec
+from forecast_cli.store.manifest import (Calibration, Classification, Configs, DataRecord, Manifest, TrainingRecord,
+                                         derive_model_spec)
 
 
 @dataclass
@@ -152,7 +154,8 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
     data = TrainingData(scaled, training_target(frame, scaled),
                         origins_between(0, splits.train_end, data_config.window, data_config.horizon),
                         origins_between(splits.train_end, splits.val_end, data_config.window, data_config.horizon),
-                        data_config.window, data_config.horizon, classify=frame.labels is not None)
+                        data_config.window, data_config.horizon, classify=frame.labels is not None,
+                        quantiles=configs.model.quantiles)
     classification = (Classification(**classification_record(frame.labels, data.train_origins, data.horizon))
                       if frame.labels else None)
     spec = derive_model_spec(configs, frame.spec, len(frame.labels.classes) if frame.labels else 0, scaler)
@@ -173,7 +176,7 @@ def _train(prepared: Prepared, configs: Configs, out: Path | None, warn: Callabl
     """Build the model (or take it from the checkpoint, or start from `start_weights`) and train; on a
     stop request, checkpoint and raise."""
     from forecast_cli.nn.model import Forecaster
-    from forecast_cli.nn.train import seed_everything, train_model
+    from forecast_cli.nn.train import seed_everything, start_levels, train_model
 
     stamp = checkpoint.fingerprint(prepared.table.sha256, configs.to_json(), prepared.scaler.to_dict())
     progress = _resume_from(out, stamp, prepared.spec, resume, warn) if out is not None else None
@@ -188,6 +191,8 @@ def _train(prepared: Prepared, configs: Configs, out: Path | None, warn: Callabl
                           "more memory than this machine has; choose smaller sizes.") from exc
     if start_weights is not None:  # --warm-start: already checked against prepared.spec
         model.load_state_dict(start_weights, strict=True)
+    elif progress is None:
+        start_levels(model, prepared.data)  # quantile levels start at the training part's residual quantiles
     try:
         with _safe_points(should_stop):  # polled after every batch: a first signal stops at the next one
             trained = train_model(model, prepared.data, configs.train, on_epoch_end, should_stop, progress)
@@ -243,7 +248,8 @@ def _train_linear_baseline(prepared: Prepared, configs: Configs):
         return None
     seed_everything(configs.train.seed)
     model = Forecaster(prepared.spec.linear())
-    train_model(model, prepared.data, replace(configs.train, training="windows"), None, None, None)
+    point = replace(prepared.data, quantiles=())  # point forecasts and MSE, whatever --quantiles asks
+    train_model(model, point, replace(configs.train, training="windows"), None, None, None)
     return model  # holds its best epoch's weights
 
 
@@ -293,7 +299,9 @@ def _describe(source, prepared: Prepared, model, trained, configs: Configs, star
     frame, splits = prepared.frame, prepared.splits
     baseline_models = {"linear": torch_forward(linear)} if linear is not None else {}
     predictor = make_predictor(torch_forward(model), prepared.scaler, data_config.window, data_config.horizon,
-                               prepared.classification, baseline_models)
+                               prepared.classification, baseline_models, configs.model.quantiles)
+    if configs.model.quantiles:
+        predictor.calibration = calibrate(predictor, prepared)
     target = frame.data.to_numpy(dtype="float64")[:, 0]
     season = data_config.season or season_of(frame.freq)
     mase_scale = naive_scale(target[: splits.train_end])
@@ -308,7 +316,8 @@ def _describe(source, prepared: Prepared, model, trained, configs: Configs, star
         classification=prepared.classification, dtypes=frame.dtypes,
         metrics=report["metrics"] if report else None, baselines=report["baselines"] if report else None,
         notes=[without_name(note, prepared.table.name) for note in frame.notes], versions=_versions(),
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        calibration=getattr(predictor, "calibration", None))
     name = prepared.table.name
     report_md = markdown(report, f"Test part of {name}", "the test part") if report else "No test part (--test-frac 0).\n"
     history = [vars(stats) for stats in trained.history]
@@ -318,6 +327,19 @@ def _describe(source, prepared: Prepared, model, trained, configs: Configs, star
                         for name, tensor in linear.state_dict().items()})
     return FitOutcome(manifest, weights, history, report, report_md, predictor, tested,
                       time.perf_counter() - started)
+
+
+def calibrate(predictor, prepared: Prepared, widen_only: bool = True) -> Calibration:
+    """The intervals' conformal widening (intervals.py), from the validation origins, or from the training
+    and validation origins together when validation holds fewer than MIN_ORIGINS of them."""
+    data = prepared.data
+    origins, part = data.val_origins, "validation"
+    if len(origins) < MIN_ORIGINS:
+        origins = origins_between(0, prepared.splits.val_end, data.window, data.horizon)  # consecutive
+        part = "training+validation"
+    target = prepared.frame.data.to_numpy(dtype="float64")[:, 0]
+    levels = predictor.levels(prepared.frame, origins)  # uncalibrated: the predictor has none yet
+    return fit_calibration(levels, targets_at(target, origins, data.horizon), predictor.quantiles, part, widen_only)
 
 
 def fit_scaler(values: np.ndarray, splits: Splits, frame: Frame, name: str, warn: Callable[[str], None]) -> Scaler:

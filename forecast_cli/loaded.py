@@ -141,7 +141,7 @@ def open_model(directory: Path, engine: str = "torch") -> LoadedModel:
     baselines = ({"linear": build_forward(manifest.model_spec.linear(), linear, engine, f"{where} (linear baseline)")}
                  if linear else {})
     predictor = make_predictor(forward, manifest.scaler, manifest.window, manifest.horizon, manifest.classification,
-                               baselines)
+                               baselines, manifest.configs.model.quantiles, manifest.calibration)
     return LoadedModel(manifest, predictor, Path(directory), history_csv=loaded.history_csv)
 
 

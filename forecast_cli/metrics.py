@@ -86,3 +86,33 @@ def per_class_scores(predicted: np.ndarray, actual: np.ndarray, classes: list) -
                      "recall": hits / occurs if occurs else None,
                      "f1": 2 * hits / (occurs + chosen) if occurs + chosen else None, "support": occurs})
     return rows
+
+
+def quantile_scores(levels: np.ndarray, actual: np.ndarray, quantiles: tuple[float, ...],
+                    names: list[str]) -> tuple[dict[str, dict], list[dict]]:
+    """Quantile forecasts (N, H, Q) against actual values (N, H), over every finite point.
+
+    Per level (keyed by `names`, e.g. p10): the pinball loss mean(max(q(y−f), (q−1)(y−f))) in the
+    target's units, and `below`, the share of actual values at or under the forecast (ideally q).
+    Intervals pair the levels from the outside in (first with last, second with second-to-last...):
+    `coverage` is the share of actual values inside [lower, upper], ideally `nominal` = upper − lower;
+    `mean_width` the average distance between the two forecasts.
+    """
+    scores = {}
+    for index, (level, name) in enumerate(zip(quantiles, names)):
+        forecast = levels[:, :, index]
+        valid = np.isfinite(forecast) & np.isfinite(actual)
+        error = actual[valid] - forecast[valid]
+        scores[name] = {"level": level,
+                        "pinball": float(np.maximum(level * error, (level - 1) * error).mean()) if error.size else None,
+                        "below": float((error <= 0).mean()) if error.size else None}
+    intervals = []
+    for index in range(len(quantiles) // 2):
+        lower, upper = levels[:, :, index], levels[:, :, -1 - index]
+        valid = np.isfinite(lower) & np.isfinite(upper) & np.isfinite(actual)
+        inside = (lower[valid] <= actual[valid]) & (actual[valid] <= upper[valid])
+        intervals.append({"lower": quantiles[index], "upper": quantiles[-1 - index],
+                          "nominal": round(quantiles[-1 - index] - quantiles[index], 10),
+                          "coverage": float(inside.mean()) if inside.size else None,
+                          "mean_width": float((upper[valid] - lower[valid]).mean()) if inside.size else None})
+    return scores, intervals

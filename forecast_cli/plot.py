@@ -51,7 +51,8 @@ def plot(model: LoadedModel, data: Source | None, out: Path, warn: Callable[[str
     frame = evaluation.frame
     ahead = model.predictor.ahead(frame, model.manifest.frequency)
     title = f"{frame.labels.name if frame.labels else frame.spec.target} — {evaluation.table.name}"
-    curves = Curves(model.training_history(), model.manifest.training.best_epoch)
+    curves = Curves(model.training_history(), model.manifest.training.best_epoch,
+                    "pinball (scaled)" if model.manifest.configs.model.quantiles else Curves.loss)
     if model.manifest.classification:
         figure = draw_classes(frame, evaluation.backtest, ahead, Curves(curves.history, curves.best_epoch,
                                                                        "cross-entropy"), title)
@@ -68,7 +69,7 @@ def draw(frame, tested, ahead: pd.DataFrame, curves: Curves, title: str, window:
     figure, (overview, close, losses) = plt.subplots(3, 1, figsize=(12, 10),
                                                      gridspec_kw={"height_ratios": [2, 2.4, 1.3]})
     target = frame.data[frame.spec.target]
-    ahead_at, ahead_values = _ahead_positions(frame, ahead), ahead.iloc[:, -1].to_numpy()
+    ahead_at, ahead_values = _ahead_positions(frame, ahead), ahead[frame.spec.target].to_numpy()
     start = max(0, (tested.origins[0] if tested else len(target)) - HISTORY_POINTS)
     recent = max(0, len(target) - max(CLOSE_UP_WINDOWS * window, CLOSE_UP_MIN_ROWS))
     overview.plot(target.index[start:], target.to_numpy()[start:], color="black", linewidth=0.8, label="actual")
@@ -77,6 +78,12 @@ def draw(frame, tested, ahead: pd.DataFrame, curves: Curves, title: str, window:
     if tested is not None:
         _draw_backtest(overview, close, target, tested, recent)
     horizon = len(ahead)
+    band = _outer_band(ahead, frame.spec.target)
+    if band is not None:
+        (low, high), label = band
+        for axis in (overview, close):
+            axis.fill_between([target.index[-1], *ahead_at], [target.iloc[-1], *low], [target.iloc[-1], *high],
+                              color="tab:red", alpha=0.18, linewidth=0, label=label)
     for axis, size in ((overview, 2), (close, 4)):
         axis.plot([target.index[-1], *ahead_at], [target.iloc[-1], *ahead_values], color="tab:red",
                   linewidth=1.5, marker="o", markersize=size, label=f"forecast ahead ({horizon} step"
@@ -107,12 +114,28 @@ def _draw_backtest(overview, close, target: pd.Series, tested, recent: int) -> N
     shown = tested.origins >= recent
     close.plot(positions[shown], tested.predicted[shown, 0], color="tab:blue", linewidth=1.2, marker=".",
                markersize=4, label=label)
+    if tested.levels is not None and tested.result.get("intervals"):
+        outer = tested.result["intervals"][0]
+        close.fill_between(positions[shown], tested.levels[shown, 0, 0], tested.levels[shown, 0, -1],
+                           color="tab:blue", alpha=0.15, linewidth=0,
+                           label=f"step-1 {outer['lower']:g}–{outer['upper']:g} interval "
+                                 f"(coverage {_number(outer['coverage'])}, nominal {outer['nominal']:g})")
     horizon = tested.predicted.shape[1]
     if horizon > 1:
         last = int(tested.origins[-1])
         close.plot(target.index[last: last + horizon], tested.predicted[-1], color="tab:green", linewidth=1.2,
                    linestyle="--", marker="x", markersize=4,
                    label=f"{horizon}-step forecast from the last backtest origin ({_when(target.index[last])})")
+
+
+def _outer_band(ahead: pd.DataFrame, target: str):
+    """The outermost quantile columns of the forecast ahead and their label, or None without quantiles."""
+    levels = ahead.attrs.get("quantiles") or {}
+    if len(levels) < 2:
+        return None
+    (low_name, low), (high_name, high) = list(levels.items())[0], list(levels.items())[-1]
+    return ((ahead[f"{target}_{low_name}"].to_numpy(), ahead[f"{target}_{high_name}"].to_numpy()),
+            f"forecast ahead, {low:g}–{high:g} quantiles ({high - low:.0%} interval)")
 
 
 def _scores_text(tested) -> str:

@@ -16,12 +16,15 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli import baselines
+from forecast_cli.config import point_quantile, quantile_name
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.timeindex import future_timestamps
 from forecast_cli.data.windows import Scaler, targets_at
 from forecast_cli.errors import DataError
 from forecast_cli.forward import Forward, forward_windows, scaled_values
-from forecast_cli.metrics import class_scores, confusion_matrix, per_class_scores, score, score_per_step
+from forecast_cli.intervals import apply_calibration
+from forecast_cli.metrics import class_scores, confusion_matrix, per_class_scores, quantile_scores, score, score_per_step
+from forecast_cli.store.manifest import Calibration
 
 
 @dataclass
@@ -32,6 +35,7 @@ class Backtest:
     origins: np.ndarray
     predicted: np.ndarray
     actual: np.ndarray
+    levels: np.ndarray | None = None  # a quantile forecaster's (N, H, Q) forecasts, levels ascending
 
 
 @dataclass
@@ -59,22 +63,49 @@ class Predictor(ABC):
 @dataclass
 class ValuePredictor(Predictor):
     """A forecaster: (N, H) target values in original units; `baseline_models` are scored beside the
-    free baselines in every backtest (the linear baseline fitted with it: name -> forward function)."""
+    free baselines in every backtest (the linear baseline fitted with it: name -> forward function).
+    With `quantiles`, the model forecasts those levels per step (Q of them) and its point forecast is
+    the level nearest 0.5 (the median when 0.5 is among them); its baselines stay point forecasts."""
 
     baseline_models: dict[str, Forward] = field(default_factory=dict)
+    quantiles: tuple[float, ...] = ()
+    calibration: Calibration | None = None  # the intervals' widening fitted on validation (intervals.py)
+
+    @property
+    def quantile_names(self) -> list[str]:
+        """The levels' column suffixes and JSON keys: p10 for 0.1, p2.5 for 0.025 (config.quantile_name)."""
+        return [quantile_name(level) for level in self.quantiles]
 
     def forecast(self, frame: Frame, origins: np.ndarray, forward: Forward | None = None) -> np.ndarray:
-        """Forecasts (N, H) in original units for consecutive origins (by `forward`, default the model's)."""
+        """Point forecasts (N, H) in original units for consecutive origins (by `forward`, default the model's)."""
+        if forward is None and self.quantiles:
+            return self.levels(frame, origins)[:, :, point_quantile(self.quantiles)]
         scaled = scaled_values(frame, self.scaler)
         outputs = forward_windows(forward or self.forward, scaled, origins, self.window, self.horizon)
         return self.scaler.target_to_original(outputs)
 
+    def levels(self, frame: Frame, origins: np.ndarray) -> np.ndarray:
+        """The model's quantile forecasts (N, H, Q) in original units, ascending along the last axis,
+        with the calibration's widening applied."""
+        width = self.horizon * len(self.quantiles)
+        outputs = forward_windows(self.forward, scaled_values(frame, self.scaler), origins, self.window, width)
+        levels = self.scaler.target_to_original(outputs).reshape(len(outputs), self.horizon, len(self.quantiles))
+        return apply_calibration(levels, self.calibration, self.quantiles, point_quantile(self.quantiles))
+
     def ahead(self, frame: Frame, freq: str | None) -> pd.DataFrame:
-        """The next `horizon` target values after the last row, as `timestamp, step, <target>`."""
+        """The next `horizon` target values after the last row, as `timestamp, step, <target>`, then with
+        quantiles one column per level (`<target>_p10`, ...); `<target>` is the point level's copy."""
         rows = require_history(frame, self.window)
-        values = self.forecast(frame, np.array([rows]))[0]
-        return pd.DataFrame({"timestamp": ahead_stamps(frame, freq, self.horizon),
-                             "step": np.arange(1, self.horizon + 1), frame.spec.target: values})
+        target = frame.spec.target
+        columns = {"timestamp": ahead_stamps(frame, freq, self.horizon), "step": np.arange(1, self.horizon + 1)}
+        if not self.quantiles:
+            return pd.DataFrame({**columns, target: self.forecast(frame, np.array([rows]))[0]})
+        levels = self.levels(frame, np.array([rows]))[0]  # (H, Q)
+        columns[target] = levels[:, point_quantile(self.quantiles)]
+        columns.update({f"{target}_{name}": levels[:, index] for index, name in enumerate(self.quantile_names)})
+        table = pd.DataFrame(columns)
+        table.attrs.update(target=target, quantiles=dict(zip(self.quantile_names, self.quantiles)))  # for JSON output
+        return table
 
     def backtest(self, frame: Frame, origins: np.ndarray, season: int | None, mase_scale: float) -> Backtest:
         """Scores per metric and per horizon step, beside naive and (with a season) seasonal naive."""
@@ -82,7 +113,8 @@ class ValuePredictor(Predictor):
             raise DataError("no forecast origin has a full window before it and a full horizon after it; "
                             "give more rows.")
         target = frame.data[frame.spec.target].to_numpy(dtype="float64")
-        predicted = self.forecast(frame, origins)
+        levels = self.levels(frame, origins) if self.quantiles else None
+        predicted = levels[:, :, point_quantile(self.quantiles)] if self.quantiles else self.forecast(frame, origins)
         actual = targets_at(target, origins, self.horizon)
         result = {
             "metrics": score(predicted, actual, mase_scale),
@@ -97,7 +129,11 @@ class ValuePredictor(Predictor):
             result["baselines"]["seasonal_naive"] = score(seasonal, actual, mase_scale)
         for name, forward in self.baseline_models.items():
             result["baselines"][name] = score(self.forecast(frame, origins, forward), actual, mase_scale)
-        return Backtest(result, origins, predicted, np.asarray(actual))
+        if self.quantiles:
+            result["point_quantile"] = self.quantile_names[point_quantile(self.quantiles)]
+            result["quantiles"], result["intervals"] = quantile_scores(levels, np.asarray(actual), self.quantiles,
+                                                                       self.quantile_names)
+        return Backtest(result, origins, predicted, np.asarray(actual), levels)
 
 
 @dataclass
@@ -154,11 +190,13 @@ class ClassPredictor(Predictor):
 
 
 def make_predictor(forward: Forward, scaler: Scaler, window: int, horizon: int,
-                   classification=None, baseline_models: dict[str, Forward] | None = None) -> Predictor:
-    """A forecaster (scoring `baseline_models` beside it), or for a classifier (given its
-    manifest.Classification) a ClassPredictor."""
+                   classification=None, baseline_models: dict[str, Forward] | None = None,
+                   quantiles: tuple[float, ...] = (), calibration: Calibration | None = None) -> Predictor:
+    """A forecaster (scoring `baseline_models` beside it; forecasting `quantiles` if given), or for a
+    classifier (given its manifest.Classification) a ClassPredictor."""
     if classification is None:
-        return ValuePredictor(forward, scaler, window, horizon, dict(baseline_models or {}))
+        return ValuePredictor(forward, scaler, window, horizon, dict(baseline_models or {}), tuple(quantiles),
+                              calibration)
     return ClassPredictor(forward, scaler, window, horizon, list(classification.classes), classification.majority)
 
 

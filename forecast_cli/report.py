@@ -43,10 +43,37 @@ def markdown(result: dict, title: str = "Backtest", part: str = "this backtest")
     verdict = verdict_line(result, part)
     if verdict:
         lines += ["", verdict[0].upper() + verdict[1:]]
+    lines += quantile_lines(result)
     if result["horizon"] > 1:
         lines += ["", "| step | " + " | ".join(METRICS) + " |", "|---" * (len(METRICS) + 1) + "|"]
         lines += [f"| {s['step']} | " + " | ".join(_cell(s[m]) for m in METRICS) + " |" for s in result["per_step"]]
     return "\n".join(lines) + "\n"
+
+
+def quantile_lines(result: dict) -> list[str]:
+    """Markdown lines for a quantile forecaster: each level's pinball loss and share of actual values
+    under it, then each interval's coverage beside its nominal share; none without quantiles."""
+    if not result.get("quantiles"):
+        return []
+    lines = ["", f"Quantiles (the point forecast above is {result['point_quantile']}); `below` is the share of "
+             "actual values at or under the forecast, ideally the level:", "",
+             "| quantile | level | pinball | below |", "|---|---|---|---|"]
+    lines += [f"| {name} | {q['level']:g} | {_cell(q['pinball'])} | {_cell(q['below'])} |"
+              for name, q in result["quantiles"].items()]
+    if result.get("intervals"):
+        lines += ["", "| interval | nominal | coverage | mean width |", "|---|---|---|---|"]
+        lines += [f"| {i['lower']:g}–{i['upper']:g} | {i['nominal']:g} | {_cell(i['coverage'])} | "
+                  f"{_cell(i['mean_width'])} |" for i in result["intervals"]]
+    return lines
+
+
+def interval_line(result: dict) -> str | None:
+    """One line on the outermost interval's coverage, for the fit summary; None without intervals."""
+    if not result.get("intervals"):
+        return None
+    outer = result["intervals"][0]
+    return (f"{outer['lower']:g}–{outer['upper']:g} interval: test coverage {_cell(outer['coverage'])} "
+            f"(nominal {outer['nominal']:g}), mean width {_cell(outer['mean_width'])}")
 
 
 def csv_text(result: dict) -> str:
@@ -87,6 +114,14 @@ def rich_table(result: dict, title: str):
         table.add_column(metric, justify="right")
     for name, cells in rows(result):
         table.add_row(name, *cells)
+    if result.get("task") != "classify" and result.get("intervals"):
+        intervals = Table(title=f"intervals (point forecast: {result['point_quantile']})")
+        for column in ("interval", "nominal", "coverage", "mean width"):
+            intervals.add_column(column, justify="right")
+        for i in result["intervals"]:
+            intervals.add_row(f"{i['lower']:g}–{i['upper']:g}", f"{i['nominal']:g}", _cell(i["coverage"]),
+                              _cell(i["mean_width"]))
+        return Group(table, intervals)
     if result.get("task") != "classify":
         return table
     confusion = Table(title="confusion matrix (rows: actual, columns: predicted)")

@@ -183,6 +183,10 @@ def fit(
                         "one direction, forecasts only).")] = TrainConfig.training,
     chunk: Annotated[Optional[int], typer.Option(help="With --training forking: rows per chunk, more than "
                      "--window. Default: 4 x --window, at least 256.")] = None,
+    quantiles: Annotated[Optional[str], typer.Option(help="Comma-separated levels in (0, 1), e.g. 0.1,0.5,0.9: "
+                         "train them with the pinball loss; predict adds a <target>_p10... column per level (p2.5 "
+                         "for 0.025) and <target> is the level nearest 0.5; evaluate adds their coverage.",
+                         metavar="LEVELS")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the fit that SIGINT/SIGTERM interrupted, "
                       "from its checkpoint DIR.checkpoint (same data and options).")] = False,
     warm_start: Annotated[Optional[str], typer.Option("--warm-start", help="Start from the weights of the model "
@@ -268,7 +272,7 @@ def _old_out(old_out: Optional[Path], out: Path, quiet: bool) -> Path:
 
 
 def _fit_summary(model, out: Path, quiet: bool) -> None:
-    from forecast_cli.report import summary_line, verdict_line
+    from forecast_cli.report import interval_line, summary_line, verdict_line
 
     training = model.manifest.training
     say(f"trained on {training.device} in {training.seconds:.1f}s; best epoch {training.best_epoch} "
@@ -279,6 +283,8 @@ def _fit_summary(model, out: Path, quiet: bool) -> None:
             from forecast_cli.warmstart import summary_line as warm_start_line
 
             say(warm_start_line(model.report["warm_start"]), quiet)
+        if interval_line(model.report):
+            say(interval_line(model.report), quiet)
         verdict = verdict_line(model.report, "the test part")
         if verdict:
             say(verdict, quiet)

@@ -85,6 +85,8 @@ def write_forecast(forecast, output: str, fmt: str, header: bool = True, append:
         header_fields = {"target": forecast.attrs.get("target", forecast.columns[-1])}
         if "classes" in forecast.attrs:
             header_fields["classes"] = forecast.attrs["classes"]
+        if "quantiles" in forecast.attrs:  # level name -> level, e.g. {"p10": 0.1}; <target> is the point level
+            header_fields["quantiles"] = forecast.attrs["quantiles"]
         text = json.dumps({**header_fields, "forecast": records}, indent=2) + "\n"
     elif fmt == "markdown":
         text = markdown_table(csv_text(forecast))
@@ -246,6 +248,11 @@ def show_manifest(manifest, directory: Path) -> None:
                   f"window {manifest.window}, horizon {manifest.horizon}, norm {manifest.configs.data.norm}"),
         ("training", ", ".join(f"{k} {v}" for k, v in vars(manifest.training).items())),
     ]
+    if spec.quantiles:
+        calibration = manifest.calibration
+        rows.append(("quantiles", ", ".join(f"{level:g}" for level in spec.quantiles) + " (point: 0.5; pinball loss)"
+                     + (f"; intervals widened on the {calibration.part} part ({calibration.origins} origins)"
+                        if calibration else "")))
     metrics, baselines = manifest.metrics, manifest.baselines
     if metrics and manifest.classification:
         rows.append(("test accuracy", f"{metrics['accuracy']:.4f} (majority {baselines['majority']['accuracy']:.4f}, "

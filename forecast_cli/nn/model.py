@@ -1,9 +1,10 @@
 """The network: a recurrent encoder, then a direct multi-output head or a seq2seq decoder; pure torch.
 
 Shape legend: B batch, L window, F features, H horizon, D hidden size, K directions (1 or 2),
-N layers, C chunk rows, P origins per chunk. Knows no column names and no pandas; `relative` says
-how many leading columns (target first) are re-expressed against their last observed value, the
-"window" normalization, or (spec.differences, forking training) as row-to-row differences.
+N layers, C chunk rows, P origins per chunk, Q quantile levels (1 without --quantiles). Knows no column
+names and no pandas; `relative` says how many leading columns (target first) are re-expressed against
+their last observed value, the "window" normalization, or (spec.differences, forking training) as
+row-to-row differences.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from forecast_cli.nn.spec import ModelSpec
 
 
 class Forecaster(nn.Module):
-    """(B, L, F) z-scored windows -> (B, H) z-scored target forecasts, or (B, C) class logits."""
+    """(B, L, F) z-scored windows -> (B, H*Q) z-scored target forecasts (each step's Q levels ascending),
+    or (B, C) class logits."""
 
     def __init__(self, spec: ModelSpec) -> None:
         super().__init__()
@@ -41,7 +43,7 @@ class Forecaster(nn.Module):
         elif spec.decoder == "seq2seq":
             self.decoder = Seq2SeqDecoder(spec)
         else:
-            self.head = nn.Linear(directions * spec.hidden_size, spec.horizon)
+            self.head = nn.Linear(directions * spec.hidden_size, spec.outputs)  # H*Q
             if spec.relative:
                 # Start as the naive forecast (offset 0): training moves away from it only where that helps.
                 nn.init.zeros_(self.head.weight)
@@ -52,12 +54,20 @@ class Forecaster(nn.Module):
         x = self.make_relative(x, anchor)  # (B, L, F)
         if self.spec.decoder == "seq2seq":
             _, state = self.encoder(x)  # h_n, or (h_n, c_n): each (N*K, B, D)
-            forecast = self.decoder(state, x[:, -1, :1])  # start token (B, 1) -> (B, H)
+            forecast = self.decoder(state, x[:, -1, :1])  # start token (B, 1) -> (B, H*Q)
         else:
-            forecast = self.head(self.encode(x))  # (B, K*D) -> (B, H), or (B, C) logits
+            forecast = self.head(self.encode(x))  # (B, K*D) -> (B, H*Q), or (B, C) logits
+        if self.spec.quantiles:
+            forecast = ordered_quantiles(forecast, self.spec.per_step)  # (B, H*Q), no crossing
         if self.spec.relative and self.spec.task != "classify":
             forecast = forecast + anchor[:, :1]  # offsets from the last target value -> levels
         return forecast
+
+    def shift_levels(self, offsets: torch.Tensor) -> None:
+        """Add (H*Q,) offsets to the direct head's bias: where training starts each quantile level
+        (train.start_levels gives the training part's residual quantiles)."""
+        with torch.no_grad():
+            self.head.bias += offsets.to(self.head.bias)
 
     def make_relative(self, x: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
         """Subtract each relative column's last value (or, with spec.differences, its previous row's),
@@ -84,7 +94,9 @@ class Forecaster(nn.Module):
         as one window. Needs a unidirectional encoder and the direct head (config.check_training_fits).
         """
         outputs, _ = self.encoder(self.make_relative(x, x[:, -1, : self.spec.relative]))  # (B, C, D)
-        forecast = self.head(outputs[:, burn_in - 1:])  # (B, P, D) -> (B, P, H)
+        forecast = self.head(outputs[:, burn_in - 1:])  # (B, P, D) -> (B, P, H*Q)
+        if self.spec.quantiles:
+            forecast = ordered_quantiles(forecast, self.spec.per_step)
         if self.spec.relative:
             forecast = forecast + x[:, burn_in - 1:, :1]  # each origin's last target value: (B, P, 1)
         return forecast
@@ -107,6 +119,7 @@ class Seq2SeqDecoder(nn.Module):
     the start token is the last observed target, so under window normalization every value is an
     offset from it (the start is 0) and a zero `out` layer gives the naive forecast at first.
     A bidirectional encoder's two final states per layer are joined and mapped to D by `bridge`.
+    With quantiles, `out` gives each step's Q levels (sorted) and the point level is fed back.
     """
 
     def __init__(self, spec: ModelSpec) -> None:
@@ -120,21 +133,26 @@ class Seq2SeqDecoder(nn.Module):
             self.bridge = nn.Linear(2 * spec.hidden_size, spec.hidden_size)
             if spec.cell == "lstm":
                 self.bridge_cell = nn.Linear(2 * spec.hidden_size, spec.hidden_size)
-        self.out = nn.Linear(spec.hidden_size, 1)
+        self.per_step = spec.per_step  # Q
+        self.point = spec.point  # the level fed back
+        self.out = nn.Linear(spec.hidden_size, spec.per_step)
         if spec.relative:
             nn.init.zeros_(self.out.weight)
             nn.init.zeros_(self.out.bias)
 
     def forward(self, state, start: torch.Tensor) -> torch.Tensor:
-        """state: the encoder's h_n or (h_n, c_n), each (N*K, B, D); start (B, 1) -> (B, H)."""
+        """state: the encoder's h_n or (h_n, c_n), each (N*K, B, D); start (B, 1) -> (B, H*Q)."""
         state = self.initial_state(state)
         step_input = start.unsqueeze(1)  # (B, 1) -> (B, 1, 1)
         steps = []
         for _ in range(self.horizon):
             output, state = self.cell(step_input, state)  # (B, 1, 1) -> (B, 1, D)
-            step_input = self.out(output)  # (B, 1, D) -> (B, 1, 1): this step's value, the next step's input
-            steps.append(step_input[:, 0])  # (B, 1)
-        return torch.cat(steps, dim=1)  # H x (B, 1) -> (B, H)
+            values = self.out(output)[:, 0]  # (B, 1, D) -> (B, Q): this step's values
+            if self.per_step > 1:
+                values = torch.sort(values, dim=1).values
+            steps.append(values)
+            step_input = values[:, None, self.point: self.point + 1]  # (B, 1, 1): the next step's input
+        return torch.cat(steps, dim=1)  # H x (B, Q) -> (B, H*Q)
 
     def initial_state(self, state):
         """The encoder's final state as the decoder's start: both directions joined and mapped to D."""
@@ -143,6 +161,17 @@ class Seq2SeqDecoder(nn.Module):
         if isinstance(state, tuple):
             return torch.tanh(self.bridge(_join_directions(state[0]))), self.bridge_cell(_join_directions(state[1]))
         return torch.tanh(self.bridge(_join_directions(state)))
+
+
+def ordered_quantiles(forecast: torch.Tensor, levels: int) -> torch.Tensor:
+    """(..., H*Q) -> (..., H*Q) with each step's Q values sorted ascending, so quantiles never cross.
+
+    Sorting (rearrangement) rather than a base plus softplus increments: a zero head still gives every
+    level the naive forecast, as without quantiles, and sorting never raises the pinball loss.
+    """
+    shape = forecast.shape
+    steps = forecast.reshape(*shape[:-1], shape[-1] // levels, levels)  # (..., H, Q)
+    return torch.sort(steps, dim=-1).values.reshape(shape)
 
 
 def _join_directions(state: torch.Tensor) -> torch.Tensor:

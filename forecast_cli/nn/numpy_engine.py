@@ -32,7 +32,9 @@ def numpy_forward(spec: ModelSpec, weights: dict[str, np.ndarray]) -> Callable[[
         if spec.decoder == "seq2seq" and spec.task != "classify":
             output = _decode(spec, params, _run_encoder(spec, params, x), x[:, -1, :1])  # start token (B, 1)
         else:
-            output = _head(spec, params, _encode(spec, params, x))  # (B, K*D) -> (B, H), or (B, C) logits
+            output = _head(spec, params, _encode(spec, params, x))  # (B, K*D) -> (B, H*Q), or (B, C) logits
+            if spec.quantiles:
+                output = ordered_quantiles(output, spec.per_step)
         if relative and spec.task != "classify":
             output = output + anchor[:, :1]  # offsets from the last target value -> levels
         return output
@@ -53,6 +55,11 @@ def _make_relative(x: np.ndarray, anchor: np.ndarray, relative: int,
         return shifted
     shifted[:, :, :relative] -= anchor[:, None, :]  # (B, L, R) - (B, 1, R)
     return shifted
+
+
+def ordered_quantiles(output: np.ndarray, levels: int) -> np.ndarray:
+    """(B, H*Q) -> (B, H*Q), each step's Q values sorted ascending, as model.ordered_quantiles."""
+    return np.sort(output.reshape(output.shape[0], -1, levels), axis=-1).reshape(output.shape)
 
 
 def _run_encoder(spec: ModelSpec, params: dict[str, np.ndarray], x: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -80,7 +87,7 @@ def _head(spec: ModelSpec, params: dict[str, np.ndarray], encoded: np.ndarray) -
 
 
 def _decode(spec: ModelSpec, params: dict[str, np.ndarray], state: tuple[np.ndarray, ...], start: np.ndarray) -> np.ndarray:
-    """Seq2SeqDecoder.forward: unroll H single steps, each fed the previous step's output; -> (B, H)."""
+    """Seq2SeqDecoder.forward: unroll H single steps, each fed the previous step's (point) output; -> (B, H*Q)."""
     state = _bridge(spec, params, state)  # each (N, B, D)
     cell = _prefixed(params, "decoder.cell.")
     step_input = start[:, :, None]  # (B, 1) -> (B, 1, 1)
@@ -91,9 +98,10 @@ def _decode(spec: ModelSpec, params: dict[str, np.ndarray], state: tuple[np.ndar
         else:
             output, h_n, _ = reference.gru_forward(step_input, cell, spec.num_layers, False, state[0])
             state = (h_n,)
-        step_input = output @ params["decoder.out.weight"].T + params["decoder.out.bias"]  # (B, 1, D) -> (B, 1, 1)
-        steps.append(step_input[:, 0])  # (B, 1)
-    return np.concatenate(steps, axis=1)  # H x (B, 1) -> (B, H)
+        values = np.sort(output[:, 0] @ params["decoder.out.weight"].T + params["decoder.out.bias"], axis=1)  # (B, Q)
+        steps.append(values)
+        step_input = values[:, None, spec.point: spec.point + 1]  # (B, 1, 1)
+    return np.concatenate(steps, axis=1)  # H x (B, Q) -> (B, H*Q)
 
 
 def _bridge(spec: ModelSpec, params: dict[str, np.ndarray], state: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+from forecast_cli.config import point_quantile
 from forecast_cli.errors import ArtifactError, ConfigError
 
 LINEAR_PREFIX = "baseline.linear."  # the linear baseline's tensors in model.safetensors, beside the model's
@@ -40,16 +41,29 @@ class ModelSpec:
     # over a chunk serves every origin in it. The forecast is still offsets from the last target value.
     differences: tuple[float, ...] = ()
     window: int = 0  # L: sets the "linear" cell's input width (L*F); the recurrent cells read any length
+    quantiles: tuple[float, ...] = ()  # Q levels, sorted: each step forecasts Q values; () = one point per step
+
+    @property
+    def per_step(self) -> int:
+        """Values forecast per horizon step: Q quantiles, or 1 point forecast."""
+        return len(self.quantiles) or 1
+
+    @property
+    def point(self) -> int:
+        """Which of a step's values is the point forecast: the level nearest 0.5 (0 without quantiles)."""
+        return point_quantile(self.quantiles) if self.quantiles else 0
 
     @property
     def outputs(self) -> int:
-        """Width of one forward pass's output: H forecasts, or C class logits."""
-        return self.n_classes if self.task == "classify" else self.horizon
+        """Width of one forward pass's output: H*Q forecasts (step-major: step h's Q levels side by side,
+        ascending), or C class logits."""
+        return self.n_classes if self.task == "classify" else self.horizon * self.per_step
 
     def linear(self) -> "ModelSpec":
-        """The linear baseline on the same inputs, normalization and outputs (fitted beside every forecaster)."""
+        """The linear baseline on the same inputs and normalization, one point forecast per step (MSE),
+        fitted beside every forecaster."""
         return replace(self, cell="linear", hidden_size=1, num_layers=1, dropout=0.0, bidirectional=False,
-                       decoder="direct")
+                       decoder="direct", quantiles=())
 
     @property
     def directions(self) -> int:
@@ -109,7 +123,7 @@ def expected_shapes(spec: ModelSpec) -> dict[str, tuple[int, ...]]:
         shapes.update({"head.weight": (spec.outputs, width), "head.bias": (spec.outputs,)})
         return shapes
     shapes.update(_recurrent_shapes("decoder.cell.", spec.cell, 1, spec.hidden_size, spec.num_layers, False))
-    shapes.update({"decoder.out.weight": (1, spec.hidden_size), "decoder.out.bias": (1,)})
+    shapes.update({"decoder.out.weight": (spec.per_step, spec.hidden_size), "decoder.out.bias": (spec.per_step,)})
     if spec.bidirectional:
         bridges = ["decoder.bridge", "decoder.bridge_cell"] if spec.cell == "lstm" else ["decoder.bridge"]
         for name in bridges:

@@ -68,6 +68,16 @@ class Classification:
 
 
 @dataclass(frozen=True)
+class Calibration:
+    """With --quantiles: per horizon step and interval pair (outermost first), how far each side of the
+    interval moves outwards, in target units (intervals.py fits and applies it)."""
+
+    offsets: list[list[float]]  # (H, P)
+    part: str = "validation"  # or "training+validation": where the conformity scores came from
+    origins: int = 0  # forecast origins scored
+
+
+@dataclass(frozen=True)
 class TrainingRecord:
     device: str = "cpu"
     best_epoch: int = 0
@@ -98,6 +108,9 @@ class Manifest:
     # sha256 of model.safetensors, filled in by artifact.save: a load refuses weights it was not saved
     # with. None in models saved before the field existed (and while a fitted model is only in memory).
     weights_sha256: str | None = None
+    # With --quantiles: the intervals' widening fitted after training (intervals.py); None otherwise,
+    # and in models saved before it existed (their intervals are then the network's own).
+    calibration: Calibration | None = None
 
     @property
     def window(self) -> int:
@@ -139,6 +152,7 @@ class Manifest:
             "baselines": self.baselines,
             "notes": list(self.notes),
             "weights_sha256": self.weights_sha256,
+            "calibration": None if self.calibration is None else vars(self.calibration).copy(),
         }
 
     @classmethod
@@ -163,6 +177,8 @@ class Manifest:
             dtypes=dict(raw["frame"].get("dtypes", {})), metrics=raw.get("metrics"), baselines=raw.get("baselines"),
             notes=list(raw.get("notes") or []), versions=dict(raw["versions"]), created_at=str(raw.get("created_at", "")),
             weights_sha256=raw.get("weights_sha256"),
+            calibration=_record(Calibration, raw["calibration"], "calibration", where)
+            if raw.get("calibration") is not None else None,
         )
         _check_agreement(manifest, where)
         _check_scores(manifest, where)
@@ -184,7 +200,7 @@ def derive_model_spec(configs: Configs, frame: FrameSpec, n_classes: int, scaler
                      relative=len(frame.numeric) if configs.data.norm == "window" else 0,
                      decoder=model.decoder, task=configs.data.task, n_classes=n_classes,
                      differences=tuple(float(v) for v in scaler.difference_scale) if forking else (),
-                     window=configs.data.window)
+                     window=configs.data.window, quantiles=tuple(model.quantiles))
 
 
 def _is_int(value: Any) -> bool:
@@ -275,6 +291,11 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("notes", _texts, "a list of text"),
     ("decoder", _is_object, "an object"),
     ("weights_sha256", _optional(_sha256), "null or the sha256 of model.safetensors (64 hexadecimal digits)"),
+    ("calibration", _optional(_is_object), "null or an object"),
+    ("calibration.offsets", lambda v: isinstance(v, list) and all(_numbers(row) or row == [] for row in v),
+     "a list of lists of numbers (per step, per interval)"),
+    ("calibration.part", lambda v: v in ("validation", "training+validation"), "validation or training+validation"),
+    ("calibration.origins", _count, "a count of 0 or more"),
     # The records' own entries (each may be absent: it then takes its default), as `info` shows them.
     *((f"data.{name}", _count, "a count of 0 or more") for name in ("rows", "rows_used", "dropped_leading_rows",
                                                                    "filled_values")),
@@ -289,7 +310,8 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     *((f"classification.{name}", _optional(lambda v: isinstance(v, str)), "text or null")
       for name in ("derived_from", "rule")),
 )
-OPTIONAL = {"scaler.difference_scale", "data.path", "data.relative_path", "classification", "frame.dtypes", "training", "metrics", "baselines", "notes", "decoder",
+OPTIONAL = {"calibration", "calibration.offsets", "calibration.part", "calibration.origins",
+            "scaler.difference_scale", "data.path", "data.relative_path", "classification", "frame.dtypes", "training", "metrics", "baselines", "notes", "decoder",
             "weights_sha256", *(dotted for dotted, _, _ in FIELDS if dotted.split(".")[0] in ("training", "classification")),
             *(f"data.{name}" for name in ("rows", "rows_used", "dropped_leading_rows", "filled_values", "first_timestamp",
                                           "last_timestamp", "train_end", "splits"))}
@@ -301,6 +323,13 @@ CONFIG_NULLABLE: dict[str, tuple[Callable[[Any], bool], str]] = {
     "target_from": (lambda v: isinstance(v, str), "a column name or null"),
     "chunk": (_positive_int, "an integer of 1 or more, or null"),
 }
+
+# Options whose default is not a plain bool/int/float/text, checked as stated.
+CONFIG_TYPED: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "quantiles": (lambda v: isinstance(v, list) and all(_is_number(item) for item in v),
+                  "a list of quantile levels between 0 and 1"),
+}
+CONFIG_ADDED = {"quantiles"}  # options added after format 2 was fixed: absent in older models, they take the default
 
 
 def _check_version(raw: Any, where: Path) -> None:
@@ -351,10 +380,13 @@ def _config(kind: type, raw: dict, section: str, where: Path):
     values = {}
     for name, spec in names.items():
         dotted = f"config.{section}.{name}"
+        if name not in raw and name in CONFIG_ADDED:  # a model saved before the option existed
+            values[name] = spec.default
+            continue
         if name not in raw:
             raise broken(where, f"field {dotted!r} is missing")
         value = raw[name]
-        check, expected = CONFIG_NULLABLE.get(name, _typed_like(spec.default))
+        check, expected = CONFIG_TYPED.get(name) or CONFIG_NULLABLE.get(name, _typed_like(spec.default))
         if not ((name in CONFIG_NULLABLE and value is None) or check(value)):
             raise broken(where, f"field {dotted!r} is {_shown(value)}, expected {expected}")
         values[name] = tuple(value) if isinstance(value, list) else value
@@ -415,10 +447,24 @@ def _check_agreement(manifest: Manifest, where: Path) -> None:
     if (manifest.task == "classify") != (manifest.classification is not None):
         raise broken(where, f"config.data.task is {manifest.task!r} but classification is "
                             f"{'missing' if manifest.classification is None else 'set'}")
+    _check_calibration(manifest, where)
     val_end = manifest.data.val_end
     if isinstance(val_end, str) != bool(frame.time_cols):  # evaluate reads it by that type
         expected = "a timestamp" if frame.time_cols else "a row count (there is no time column)"
         raise broken(where, f"data.val_end is {val_end!r}, expected {expected}")
+
+
+def _check_calibration(manifest: Manifest, where: Path) -> None:
+    """Interval offsets only with quantiles, one row per horizon step, one value per interval pair."""
+    calibration, quantiles = manifest.calibration, manifest.configs.model.quantiles
+    if calibration is None:
+        return
+    pairs = min(sum(level < 0.5 for level in quantiles), sum(level > 0.5 for level in quantiles))
+    expected = (manifest.horizon, pairs)
+    shape = (len(calibration.offsets), *{len(row) for row in calibration.offsets})
+    if not quantiles or shape != expected:
+        raise broken(where, f"field 'calibration.offsets' has shape {list(shape)}, but config.model.quantiles "
+                            f"{list(quantiles)} with horizon {manifest.horizon} need {list(expected)}")
 
 
 def _check_scores(manifest: Manifest, where: Path) -> None:
