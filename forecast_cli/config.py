@@ -35,6 +35,7 @@ class DataConfig:
     task: str = "forecast"  # "forecast": the target's next values; "classify": its class --horizon rows ahead
     target_from: str | None = None  # with classify_direction: the numeric column the up/down label comes from
     classify_direction: bool = False  # label = "up" if target_from is higher --horizon rows later, else "down"
+    id_col: tuple[str, ...] | None = None  # long format: the column(s) naming each row's series; one global model
 
     def validate(self) -> None:
         if not self.target:
@@ -54,6 +55,9 @@ class DataConfig:
             raise ConfigError(f"--norm must be 'window' or 'global', not {self.norm!r}.")
         if self.season is not None:
             _positive("--season", self.season)
+        if self.id_col is not None and self.task != "forecast":
+            raise ConfigError("--id-col trains one forecaster across many series; --task classify is for one "
+                              "series. Leave out one of them.")
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,9 @@ def check_training_fits(data: DataConfig, model: ModelConfig, train: TrainConfig
                           "the decoder at every origin); use --decoder direct or --training windows.")
     if data.task != "forecast":
         raise ConfigError(f"--task {data.task} is not supported with --training forking; use --training windows.")
+    if data.id_col:
+        raise ConfigError("--id-col is not supported with --training forking yet (a chunk would run from one series "
+                          "into the next); use --training windows.")
     if train.chunk is not None and train.chunk <= data.window:
         raise ConfigError(f"--chunk {train.chunk} must be more than --window {data.window}: the first --window "
                           "rows of each chunk are its burn-in, which has no loss.")

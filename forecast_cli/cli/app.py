@@ -69,6 +69,9 @@ DataArg = Annotated[Optional[str], typer.Argument(
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or notes on stderr; errors still show.")]
 Engine = Annotated[str, typer.Option(help="torch, or numpy: the same model in NumPy, without importing torch "
                                      "(faster to start).")]
+Ids = Annotated[Optional[str], typer.Option(help="Many-series models (fitted with --id-col): only these series, "
+                                            "comma-separated (several id columns: their values joined by /).",
+                                            metavar="ID[,ID]")]
 DEFAULT_MODEL = Path("forecast_model")
 
 
@@ -169,6 +172,9 @@ def fit(
     seed: Annotated[int, typer.Option(help="Seed for every random source.")] = TrainConfig.seed,
     out: Annotated[Path, typer.Option("--out", "--model", "-m", help="Model directory to write (--out, --model "
                                       "and -m are one option).", metavar="DIR")] = DEFAULT_MODEL,
+    id_col: Annotated[Optional[str], typer.Option(help="Long format: the column(s) naming each row's series "
+                      "(comma-separated); one global model across all series, each normalized on its own "
+                      "training part.", metavar="COL[,COL]")] = None,
     task: Annotated[str, typer.Option(help="forecast: the target's next values; classify: its class --horizon rows "
                     "ahead (softmax head, cross-entropy).")] = DataConfig.task,
     target_from: Annotated[Optional[str], typer.Option(help="With --classify-direction: the numeric column whose "
@@ -252,6 +258,7 @@ def predict(
     append: Annotated[bool, typer.Option("--append", help="Add the rows to --output FILE; the header goes only "
                       "into a new or empty file, and a file with other columns is refused.")] = False,
     engine: Engine = "torch",
+    ids: Ids = None,
     quiet: Quiet = False,
 ) -> None:
     """Forecast the next horizon steps after the end of the data, in original units."""
@@ -261,7 +268,7 @@ def predict(
 
         fmt = forecast_format(fmt, output)
         check_forecast_output(output, fmt, not no_header, append)
-        forecast = forecast_cli.load(model, engine=engine, warn=_warner(quiet)).predict(_data(data))
+        forecast = forecast_cli.load(model, engine=engine, warn=_warner(quiet)).predict(_data(data), ids)
         write_forecast(forecast, output, fmt, not no_header, append)
 
 
@@ -281,6 +288,11 @@ def evaluate(
                           "mase_vs_linear, mase_vs_best) limits the model's MASE over a baseline's. Repeatable.",
                           metavar="METRIC=VALUE")] = None,
     engine: Engine = "torch",
+    ids: Ids = None,
+    n_jobs: Annotated[int, typer.Option(help="Many-series models: series scored at once (joblib workers; -1: "
+                      "every core).")] = 1,
+    backend: Annotated[str, typer.Option(help="joblib backend for --n-jobs: loky (processes), threading, dask "
+                       "or ray (a cluster; see the README).")] = "loky",
     quiet: Quiet = False,
 ) -> None:
     """Backtest a saved model and report its errors beside naive baselines."""
@@ -297,7 +309,7 @@ def evaluate(
             check_file_target(report)
         loaded = forecast_cli.load(model, engine=engine, warn=_warner(quiet))
         refuse_thresholds_for_classifier(loaded.manifest.task, thresholds)
-        result = loaded.evaluate(_data(data))
+        result = loaded.evaluate(_data(data), ids, n_jobs, backend)
         name = loaded.data_name(_data(data))
         show_evaluation(result, name, fmt, report)
         verdict = verdict_line(result, "this backtest")

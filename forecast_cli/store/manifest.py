@@ -68,6 +68,15 @@ class Classification:
 
 
 @dataclass(frozen=True)
+class SeriesRecord:
+    """A many-series model (--id-col): how many series it knows; their statistics are in series.safetensors."""
+
+    count: int
+    skipped: int = 0  # series of the training data too short to train on
+    sha256: str | None = None  # of series.safetensors, filled in by artifact.save; a load checks it
+
+
+@dataclass(frozen=True)
 class TrainingRecord:
     device: str = "cpu"
     best_epoch: int = 0
@@ -98,6 +107,7 @@ class Manifest:
     # sha256 of model.safetensors, filled in by artifact.save: a load refuses weights it was not saved
     # with. None in models saved before the field existed (and while a fitted model is only in memory).
     weights_sha256: str | None = None
+    series: SeriesRecord | None = None  # many series (--id-col); None for one series
 
     @property
     def window(self) -> int:
@@ -139,6 +149,7 @@ class Manifest:
             "baselines": self.baselines,
             "notes": list(self.notes),
             "weights_sha256": self.weights_sha256,
+            "series": None if self.series is None else vars(self.series).copy(),
         }
 
     @classmethod
@@ -163,6 +174,7 @@ class Manifest:
             dtypes=dict(raw["frame"].get("dtypes", {})), metrics=raw.get("metrics"), baselines=raw.get("baselines"),
             notes=list(raw.get("notes") or []), versions=dict(raw["versions"]), created_at=str(raw.get("created_at", "")),
             weights_sha256=raw.get("weights_sha256"),
+            series=_record(SeriesRecord, raw["series"], "series", where) if raw.get("series") is not None else None,
         )
         _check_agreement(manifest, where)
         _check_scores(manifest, where)
@@ -275,6 +287,9 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("notes", _texts, "a list of text"),
     ("decoder", _is_object, "an object"),
     ("weights_sha256", _optional(_sha256), "null or the sha256 of model.safetensors (64 hexadecimal digits)"),
+    ("series", _optional(lambda v: isinstance(v, dict) and _positive_int(v.get("count")) and _count(v.get("skipped", 0))
+                         and (v.get("sha256") is None or _sha256(v.get("sha256")))),
+     "null or an object with the count of series (1 or more) and the sha256 of series.safetensors"),
     # The records' own entries (each may be absent: it then takes its default), as `info` shows them.
     *((f"data.{name}", _count, "a count of 0 or more") for name in ("rows", "rows_used", "dropped_leading_rows",
                                                                    "filled_values")),
@@ -289,7 +304,7 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     *((f"classification.{name}", _optional(lambda v: isinstance(v, str)), "text or null")
       for name in ("derived_from", "rule")),
 )
-OPTIONAL = {"scaler.difference_scale", "data.path", "data.relative_path", "classification", "frame.dtypes", "training", "metrics", "baselines", "notes", "decoder",
+OPTIONAL = {"series", "scaler.difference_scale", "data.path", "data.relative_path", "classification", "frame.dtypes", "training", "metrics", "baselines", "notes", "decoder",
             "weights_sha256", *(dotted for dotted, _, _ in FIELDS if dotted.split(".")[0] in ("training", "classification")),
             *(f"data.{name}" for name in ("rows", "rows_used", "dropped_leading_rows", "filled_values", "first_timestamp",
                                           "last_timestamp", "train_end", "splits"))}
@@ -300,6 +315,7 @@ CONFIG_NULLABLE: dict[str, tuple[Callable[[Any], bool], str]] = {
     "season": (_positive_int, "an integer of 1 or more, or null"),
     "target_from": (lambda v: isinstance(v, str), "a column name or null"),
     "chunk": (_positive_int, "an integer of 1 or more, or null"),
+    "id_col": (lambda v: _texts(v) and bool(v), "a list of column names or null"),
 }
 
 
@@ -415,6 +431,9 @@ def _check_agreement(manifest: Manifest, where: Path) -> None:
     if (manifest.task == "classify") != (manifest.classification is not None):
         raise broken(where, f"config.data.task is {manifest.task!r} but classification is "
                             f"{'missing' if manifest.classification is None else 'set'}")
+    if bool(manifest.configs.data.id_col) != (manifest.series is not None):
+        raise broken(where, f"config.data.id_col is {list(manifest.configs.data.id_col or []) or None} but series "
+                            f"is {'missing' if manifest.series is None else 'set'}")
     val_end = manifest.data.val_end
     if isinstance(val_end, str) != bool(frame.time_cols):  # evaluate reads it by that type
         expected = "a timestamp" if frame.time_cols else "a row count (there is no time column)"
