@@ -16,7 +16,7 @@ MAX_SEED = 2**32
 # (--hidden 9999999999999999999) is refused in one line instead of exhausting memory.
 MAX_SIZES = {"--window": 100_000, "--horizon": 10_000, "--hidden": 8_192, "--layers": 32,
              "--epochs": 1_000_000, "--batch-size": 10_000_000, "--patience": 1_000_000, "--season": 100_000,
-             "--chunk": 10_000_000}
+             "--chunk": 10_000_000, "--epoch-size": 1_000_000_000}
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,9 @@ class TrainConfig:
     seed: int = 0
     training: str = "windows"  # "windows": one encoder pass per origin; "forking": one pass per chunk, every step an origin
     chunk: int | None = None  # forking: rows per chunk, the first --window of them a burn-in; None: auto_chunk(window)
+    # Forecast origins drawn (anew, at random) for each epoch; None: every origin up to EPOCH_SIZE. Many
+    # series make millions of origins, and one pass over them all is hours of steps before validation speaks.
+    epoch_size: int | None = None
 
     def validate(self) -> None:
         _positive("--epochs", self.epochs)
@@ -115,6 +118,8 @@ class TrainConfig:
             raise ConfigError(f"--training must be 'windows' or 'forking', not {self.training!r}.")
         if self.chunk is not None:
             _positive("--chunk", self.chunk)
+        if self.epoch_size is not None:
+            _positive("--epoch-size", self.epoch_size)
         if not 0 <= self.seed < MAX_SEED:  # NumPy refuses seeds of 2**32 and above
             raise ConfigError(f"--seed must be between 0 and {MAX_SEED - 1}, not {self.seed}.")
 
@@ -151,6 +156,7 @@ def check_task_fits_model(data: DataConfig, model: ModelConfig) -> None:
 
 
 TRAINING_MODES = ("windows", "forking")
+EPOCH_SIZE = 200_000  # origins per epoch at most, by default: ~1,600 steps of 128; more data is sampled anew each epoch
 FORKING_MIN_CHUNK = 256  # rows; measured in bench/forking.py (shorter chunks repeat the burn-in too often)
 
 

@@ -187,6 +187,8 @@ def fit(
                         "one direction, forecasts only).")] = TrainConfig.training,
     chunk: Annotated[Optional[int], typer.Option(help="With --training forking: rows per chunk, more than "
                      "--window. Default: 4 x --window, at least 256.")] = None,
+    epoch_size: Annotated[Optional[int], typer.Option(help="Forecast origins drawn at random for each epoch. "
+                          "Default: all of them, at most 200,000 (more are sampled anew each epoch).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the fit that SIGINT/SIGTERM interrupted, "
                       "from its checkpoint DIR.checkpoint (same data and options).")] = False,
     fmt: Annotated[Optional[str], typer.Option("--format", help="Also print the test report on stdout: json "

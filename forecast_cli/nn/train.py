@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from forecast_cli.config import TrainConfig, auto_chunk
+from forecast_cli.config import EPOCH_SIZE, TrainConfig, auto_chunk
 from forecast_cli.errors import ConfigError
 from forecast_cli.nn.optim import adam
 
@@ -211,7 +211,7 @@ def train_model(model: nn.Module, data: TrainingData, config: TrainConfig,
         limit_cpu_threads(model)
     model.to(device)
     source = make_source(data, data.train_origins, config, device)
-    validation = make_source(data, data.val_origins, config, device)
+    validation = make_source(data, validation_origins(data.val_origins, config), config, device)
     optimizer = adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(config.seed)
     progress = resume or TrainProgress(order_rng=generator.get_state())
@@ -266,6 +266,7 @@ def _train_epoch(model: nn.Module, source, optimizer: torch.optim.Optimizer,
     model.train()
     items = source.items
     order = items[torch.randperm(len(items), generator=generator).to(items.device)]
+    order = order[: epoch_items(source, config)]  # a fresh random draw each epoch when there are more
     size = source.per_batch(config.batch_size)
     starts = range(0, len(order), size)
     for start in starts[progress.batches_done:]:
@@ -282,6 +283,24 @@ def _train_epoch(model: nn.Module, source, optimizer: torch.optim.Optimizer,
         if should_stop and should_stop() and progress.batches_done < len(starts):
             return False
     return True
+
+
+VALIDATION_SIZE = 50_000  # validation origins scored per epoch at most: the same evenly spaced ones each epoch
+
+
+def validation_origins(origins: np.ndarray, config: TrainConfig) -> np.ndarray:
+    """The validation origins scored after every epoch: all of them, or (windows training, many series)
+    VALIDATION_SIZE evenly spaced ones, the same every epoch so that epochs compare."""
+    if config.training == "forking" or len(origins) <= VALIDATION_SIZE:
+        return origins
+    return origins[np.linspace(0, len(origins) - 1, VALIDATION_SIZE).round().astype(np.int64)]
+
+
+def epoch_items(source, config: TrainConfig) -> int:
+    """Items (origins, or forking chunks) one epoch draws: --epoch-size origins, default EPOCH_SIZE."""
+    origins = config.epoch_size or EPOCH_SIZE
+    per_item = getattr(source, "origins_per_chunk", 1)
+    return max(1, math.ceil(origins / per_item))
 
 
 def _snapshot(model: nn.Module, optimizer: torch.optim.Optimizer, progress: TrainProgress) -> TrainProgress:

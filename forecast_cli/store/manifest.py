@@ -315,6 +315,7 @@ CONFIG_NULLABLE: dict[str, tuple[Callable[[Any], bool], str]] = {
     "season": (_positive_int, "an integer of 1 or more, or null"),
     "target_from": (lambda v: isinstance(v, str), "a column name or null"),
     "chunk": (_positive_int, "an integer of 1 or more, or null"),
+    "epoch_size": (_positive_int, "an integer of 1 or more, or null"),
     "id_col": (lambda v: _texts(v) and bool(v), "a list of column names or null"),
 }
 
