@@ -91,6 +91,7 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
     (cli/signals.StopRequest) is told where a stop request can wait for the next poll: training
     and the save; elsewhere its signals interrupt at once.
     """
+    from forecast_cli.nn import distributed
     from forecast_cli.nn.train import resolve_device
 
     started = time.perf_counter()
@@ -100,6 +101,11 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
     check_task_fits_model(configs.data, configs.model)
     check_training_fits(configs.data, configs.model, configs.train)
     resolve_device(configs.train.device)
+    if distributed.launched():
+        _refuse_distributed_forking(configs)
+        distributed.start(configs.train.device)
+        if not distributed.is_primary():  # rank 0 alone writes (its lock and atomic publish as always)
+            out = None
     if out is not None:
         artifact.check_writable_target(out)
     unchanged = f"{out} is unchanged" if out is not None else "nothing was saved"
@@ -121,6 +127,12 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted: stopped {stage}; {unchanged}.") from None
     return outcome
+
+
+def _refuse_distributed_forking(configs: Configs) -> None:
+    if configs.train.training == "forking":
+        raise ConfigError("--training forking is not supported under torchrun yet; use --training windows "
+                          "(the default) for distributed training.")
 
 
 def _safe_points(should_stop: Callable[[], bool] | None):

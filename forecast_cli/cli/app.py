@@ -198,6 +198,8 @@ def fit(
 ) -> None:
     """Train a forecaster (or a classifier) on a CSV and write a model directory with a test report."""
     options = {name: value for name, value in locals().items() if name not in ("data", "quiet", "fmt", "old_out")}
+    primary = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 alone reports and writes
+    quiet = quiet or not primary
     with exit_codes():
         import forecast_cli
         from forecast_cli.cli.output import check_choice, write_fit_report
@@ -210,7 +212,8 @@ def fit(
             model = forecast_cli.fit(data, **options, warn=_warner(quiet), on_epoch_end=on_epoch_end,
                                      should_stop=should_stop)
         _fit_summary(model, out, quiet)
-        write_fit_report(model, fmt)
+        if primary:
+            write_fit_report(model, fmt)
 
 
 def _old_out(old_out: Optional[Path], out: Path, quiet: bool) -> Path:

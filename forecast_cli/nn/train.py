@@ -22,6 +22,7 @@ from torch import nn
 
 from forecast_cli.config import EPOCH_SIZE, TrainConfig, auto_chunk
 from forecast_cli.errors import ConfigError
+from forecast_cli.nn import distributed
 from forecast_cli.nn.optim import adam
 
 EVAL_BATCH = 4096  # windows per forward pass when only scoring
@@ -206,10 +207,11 @@ def train_model(model: nn.Module, data: TrainingData, config: TrainConfig,
     then match an uninterrupted run exactly.
     """
     seed_everything(config.seed)
-    device = resolve_device(config.device)
+    device = distributed.local_device(resolve_device(config.device))
     if device.type == "cpu":
         limit_cpu_threads(model)
     model.to(device)
+    trained = distributed.wrap(model)  # DDP under torchrun: the same step on every rank
     source = make_source(data, data.train_origins, config, device)
     validation = make_source(data, validation_origins(data.val_origins, config), config, device)
     optimizer = adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -221,10 +223,11 @@ def train_model(model: nn.Module, data: TrainingData, config: TrainConfig,
                          history=progress.history, device=str(device))
     while progress.epoch <= config.epochs:
         started = time.perf_counter()
-        if not _train_epoch(model, source, optimizer, config, generator, progress, should_stop):
+        if not _train_epoch(trained, source, optimizer, config, generator, progress, should_stop):
             result.interrupted = _snapshot(model, optimizer, progress)
             return result
-        train_loss = progress.loss_sum / max(progress.samples, 1)
+        loss_sum, samples = distributed.summed(progress.loss_sum, progress.samples)  # over every rank
+        train_loss = loss_sum / max(samples, 1)
         val_loss = evaluate_loss(model, validation) if validation is not None else None
         stats = EpochStats(progress.epoch, train_loss, val_loss, time.perf_counter() - started)
         _end_epoch(model, progress, stats, config, generator)
@@ -269,8 +272,13 @@ def _train_epoch(model: nn.Module, source, optimizer: torch.optim.Optimizer,
     order = order[: epoch_items(source, config)]  # a fresh random draw each epoch when there are more
     size = source.per_batch(config.batch_size)
     starts = range(0, len(order), size)
+    _, world = distributed.rank_and_world()
     for start in starts[progress.batches_done:]:
-        losses = source.losses(model, order[start: start + size])  # (n,) one per origin
+        batch = order[start: start + size]
+        if len(batch) < world:  # too few items to give every rank one: each rank skips it alike
+            progress.batches_done += 1
+            continue
+        losses = source.losses(model, distributed.share(batch))  # (n,) one per origin of this rank's share
         optimizer.zero_grad(set_to_none=True)
         loss = losses.mean()
         loss.backward()

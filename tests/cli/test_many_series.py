@@ -12,24 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import run_cli
+from conftest import LONG_SERIES as SERIES, make_long_frame as long_frame, run_cli
 
 TINY = ["--epochs", "2", "--hidden", "4", "--window", "7", "--quiet"]
-SERIES = ("a", "b", "c", "d")
-
-
-def long_frame(rows: int = 70, seed: int = 0) -> pd.DataFrame:
-    """Four weekly-cycle series at different levels, `d` ending 5 days early, rows shuffled."""
-    rng = np.random.default_rng(seed)
-    parts = []
-    for number, name in enumerate(SERIES):
-        length = rows - (5 if name == "d" else 0)
-        steps = np.arange(length)
-        values = (10 ** (number + 1)) * (1 + 0.2 * np.sin(2 * np.pi * steps / 7)) + rng.normal(0, 0.1, length)
-        parts.append(pd.DataFrame({"store": name, "date": pd.date_range("2022-01-03", periods=length, freq="D"),
-                                   "sales": values.round(3)}))
-    frame = pd.concat(parts, ignore_index=True)
-    return frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
