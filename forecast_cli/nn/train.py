@@ -280,12 +280,14 @@ def _train_epoch(model: nn.Module, source, optimizer: torch.optim.Optimizer,
             continue
         losses = source.losses(model, distributed.share(batch))  # (n,) one per origin of this rank's share
         optimizer.zero_grad(set_to_none=True)
-        loss = losses.mean()
+        # Under DDP (which averages gradients over ranks) each rank's sum over its share, times the world
+        # size, over the whole batch: the average is the batch mean even when the shares differ by one.
+        loss = losses.mean() if world == 1 else losses.sum() * (world / len(batch))
         loss.backward()
         if config.clip_grad > 0:
             nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
         optimizer.step()
-        progress.loss_sum += float(loss.detach()) * len(losses)
+        progress.loss_sum += float(loss.detach()) * len(losses) if world == 1 else float(losses.detach().sum())
         progress.samples += len(losses)
         progress.batches_done += 1
         if should_stop and should_stop() and progress.batches_done < len(starts):
