@@ -91,11 +91,19 @@ class Model:
         refuse_ids(_id_list(ids))
         return evaluate(self._loaded, data, self._warn).backtest.result
 
-    def plot(self, path: str | Path, data: Source | None = None) -> Path:
+    def plot(self, path: str | Path, data: Source | None = None, ids: Sequence[str] | None = None) -> Path:
         """Draw history, a close-up of the backtest and the forecast ahead, and the training curves to an
-        image (PNG, SVG or PDF, by the name's extension); returns its path."""
-        from forecast_cli.plot import plot
+        image (PNG, SVG or PDF, by the name's extension); returns its path. A many-series model draws a
+        grid of the series in `ids` (default: its best and worst few by backtest MASE)."""
+        from forecast_cli.plot import check_image_path, plot
 
+        if self._loaded.series is not None:
+            from forecast_cli.plot_many import plot_many
+
+            return plot_many(self._loaded, data, check_image_path(Path(path)), self._warn, _id_list(ids))
+        from forecast_cli.predict import refuse_ids
+
+        refuse_ids(_id_list(ids))
         return plot(self._loaded, data, Path(path), self._warn)
 
     def save(self, directory: str | Path) -> Path:

@@ -59,7 +59,18 @@ def evaluate_many(model: LoadedModel, data: Source | None, warn: Callable[[str],
     panel, table, source = model.read_panel(data, warn)
     panel = panel.select(ids, table.name)
     manifest, stats = model.manifest, model.series
-    training_data = model.is_training_data(source, table)
+    origins = series_origins(panel, model, model.is_training_data(source, table))
+    unknown = sum(series not in stats.position() for series in panel.ids)
+    if unknown:
+        warn(f"{table.name}: {unknown} series were not in the training data; they are not scored.")
+    return score_series(panel, stats, model.predictor.forward, manifest.window, manifest.horizon, origins,
+                        manifest.season, getattr(model.predictor, "baseline_models", {}), n_jobs, backend)
+
+
+def series_origins(panel, model: LoadedModel, training_data: bool) -> list[np.ndarray]:
+    """Each series' origins by the rule of `evaluation_origins`, with that series' own validation end;
+    none for a series the model was not trained on."""
+    manifest, stats = model.manifest, model.series
     position = stats.position()
     origins = []
     for series, frame in zip(panel.ids, panel.frames):
@@ -67,15 +78,12 @@ def evaluate_many(model: LoadedModel, data: Source | None, warn: Callable[[str],
             origins.append(np.arange(0))
             continue
         end = int(stats.val_end[position[series]])
-        boundary = pd.Timestamp(end) if isinstance(frame.data.index, pd.DatetimeIndex) else end
-        overlaps = frame.data.index[0] <= boundary if isinstance(boundary, pd.Timestamp) else training_data
+        timed = isinstance(frame.data.index, pd.DatetimeIndex)
+        boundary = pd.Timestamp(end) if timed else end
+        overlaps = frame.data.index[0] <= boundary if timed else training_data
         origins.append(origins_after(frame, boundary, manifest.window, manifest.horizon) if overlaps
                        else all_origins(frame, manifest.window, manifest.horizon))
-    unknown = sum(series not in position for series in panel.ids)
-    if unknown:
-        warn(f"{table.name}: {unknown} series were not in the training data; they are not scored.")
-    return score_series(panel, stats, model.predictor.forward, manifest.window, manifest.horizon, origins,
-                        manifest.season, getattr(model.predictor, "baseline_models", {}), n_jobs, backend)
+    return origins
 
 
 def origins_after(frame: Frame, boundary, window: int, horizon: int) -> np.ndarray:

@@ -329,13 +329,14 @@ def plot(
     model: ModelDir = DEFAULT_MODEL,
     out: Annotated[Path, typer.Option("--out", "--output", "-o", help="Image file to write: .png, .svg or .pdf.",
                                       metavar="FILE")] = Path("forecast.png"),
+    ids: Ids = None,
     quiet: Quiet = False,
 ) -> None:
     """Draw actual against predicted, the forecast ahead, and the training curves."""
     with exit_codes():
         import forecast_cli
 
-        forecast_cli.load(model, warn=_warner(quiet)).plot(out, _data(data))
+        forecast_cli.load(model, warn=_warner(quiet)).plot(out, _data(data), ids)
         say(f"plot written to {out}", quiet)
 
 

@@ -10,6 +10,7 @@ line naming the field. Imports no torch (pandas only to check a frequency and a 
 from __future__ import annotations
 
 import math
+from dataclasses import MISSING as MISSING_FIELD
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
@@ -360,7 +361,9 @@ def _shown(value: Any) -> str:
 
 
 def _config(kind: type, raw: dict, section: str, where: Path):
-    """One option record, every key known and of its default's type, then range-checked like the CLI's."""
+    """One option record, every key known and of its default's type, then range-checked like the CLI's.
+    A key that a model saved by an earlier version lacks takes the field's default: a new option's
+    default must therefore be the behaviour from before it existed."""
     names = {f.name: f for f in fields(kind)}
     unknown = sorted(set(raw) - set(names))
     if unknown:
@@ -369,7 +372,10 @@ def _config(kind: type, raw: dict, section: str, where: Path):
     for name, spec in names.items():
         dotted = f"config.{section}.{name}"
         if name not in raw:
-            raise broken(where, f"field {dotted!r} is missing")
+            if spec.default is MISSING_FIELD:
+                raise broken(where, f"field {dotted!r} is missing")
+            values[name] = spec.default  # an option added after the model was saved: what it meant then
+            continue
         value = raw[name]
         check, expected = CONFIG_NULLABLE.get(name, _typed_like(spec.default))
         if not ((name in CONFIG_NULLABLE and value is None) or check(value)):

@@ -187,3 +187,23 @@ def test_python_api_fits_a_dataframe_with_an_id_column():
     forecast = model.predict()
     assert list(forecast.columns) == ["store", "timestamp", "step", "sales"]
     assert model.report["aggregate"]["series"] == 4
+
+
+def test_plot_draws_a_grid_of_the_chosen_series(fitted, tmp_path):
+    _, model, _ = fitted
+    result = run_cli("plot", "--model", model, "--ids", "a,c", "--out", tmp_path / "grid.png", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "grid.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    one_series = run_cli("plot", "--model", model, "--ids", "nope", "--out", tmp_path / "x.png", "--quiet")
+    assert one_series.exit_code != 0 and "'nope'" in one_series.stderr
+
+
+def test_a_manifest_from_before_an_option_existed_loads_with_its_default(fitted, tmp_path):
+    import shutil
+
+    _, model, _ = fitted
+    copy = Path(shutil.copytree(model, tmp_path / "old"))
+    manifest = json.loads((copy / "manifest.json").read_text())
+    del manifest["config"]["train"]["epoch_size"]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    assert run_cli("predict", "--model", copy).exit_code == 0
