@@ -207,3 +207,14 @@ def test_a_manifest_from_before_an_option_existed_loads_with_its_default(fitted,
     del manifest["config"]["train"]["epoch_size"]
     (copy / "manifest.json").write_text(json.dumps(manifest))
     assert run_cli("predict", "--model", copy).exit_code == 0
+
+
+def test_parquet_input_reads_like_the_same_table_as_csv(fitted, tmp_path):
+    pytest.importorskip("pyarrow")
+    csv, model, _ = fitted
+    parquet = tmp_path / "long.data"  # the format is told by its magic bytes, not the name
+    pd.read_csv(csv).to_parquet(parquet)
+    from_csv = run_cli("predict", csv, "--model", model)
+    from_parquet = run_cli("predict", parquet, "--model", model)
+    assert from_parquet.exit_code == 0, from_parquet.stderr
+    assert from_parquet.stdout == from_csv.stdout
