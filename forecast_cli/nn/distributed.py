@@ -16,7 +16,12 @@ import torch
 
 
 def launched() -> bool:
-    """Whether this process is one of several started by torchrun (WORLD_SIZE above 1)."""
+    """Whether this process is one of several: started by torchrun (WORLD_SIZE above 1), or in a process
+    group a launcher already formed (Ray Train's TorchTrainer does)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_world_size() > 1
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
