@@ -156,10 +156,10 @@ def _split(ordered: pd.DataFrame, codes: np.ndarray, spec: FrameSpec, id_cols: t
         notes.append(f"{name}: filled {filled} missing value(s) within their series by interpolation.")
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.arange(0)
     bounds = np.r_[starts, len(codes)]
-    columns = spec.input_columns
+    columns = pd.Index(spec.input_columns)  # built once: a list would be made an Index per series
     frames, ids = [], []
     for start, stop in zip(bounds[:-1], bounds[1:]):
-        data = pd.DataFrame(values[start:stop], index=index[start:stop], columns=columns)
+        data = pd.DataFrame(values[start:stop], index=index[start:stop], columns=columns, copy=False)
         frames.append(Frame(data, spec, None, []))
         ids.append(str(labels[start]))
     if not frames:
