@@ -71,25 +71,41 @@ class Model:
             return "<DataFrame>"
         return "<stdin>" if str(source) == "-" else str(source)
 
-    def predict(self, data: Source | None = None) -> pd.DataFrame:
+    def predict(self, data: Source | None = None, ids: Sequence[str] | None = None) -> pd.DataFrame:
         """The forecast after the data's last row: `timestamp, step, <target>`, then `<target>_p10`... per
-        quantile level when fitted with quantiles (a classifier: `timestamp, step, class, p_<class>...`),
+        quantile level when fitted with quantiles (a classifier: `timestamp, step, class, p_<class>...`; a
+        many-series model: `<id columns>, timestamp, step, <target>` for each series, or those in `ids`),
         the CLI's columns."""
         from forecast_cli.predict import predict
 
-        return predict(self._loaded, data, self._warn)
+        return predict(self._loaded, data, self._warn, _id_list(ids))
 
-    def evaluate(self, data: Source | None = None) -> dict:
-        """Backtest scores beside the baselines: exactly what `forecast evaluate --json` prints."""
-        from forecast_cli.evaluate import evaluate
+    def evaluate(self, data: Source | None = None, ids: Sequence[str] | None = None, n_jobs: int = 1,
+                 backend: str = "loky") -> dict:
+        """Backtest scores beside the baselines: exactly what `forecast evaluate --json` prints. A
+        many-series model scores each series (or those in `ids`), `n_jobs` at once on joblib's `backend`,
+        and adds `series` and `aggregate`."""
+        from forecast_cli.evaluate import evaluate, evaluate_many
+        from forecast_cli.predict import refuse_ids
 
+        if self._loaded.series is not None:
+            return evaluate_many(self._loaded, data, self._warn, _id_list(ids), n_jobs, backend)
+        refuse_ids(_id_list(ids))
         return evaluate(self._loaded, data, self._warn).backtest.result
 
-    def plot(self, path: str | Path, data: Source | None = None) -> Path:
+    def plot(self, path: str | Path, data: Source | None = None, ids: Sequence[str] | None = None) -> Path:
         """Draw history, a close-up of the backtest and the forecast ahead, and the training curves to an
-        image (PNG, SVG or PDF, by the name's extension); returns its path."""
-        from forecast_cli.plot import plot
+        image (PNG, SVG or PDF, by the name's extension); returns its path. A many-series model draws a
+        grid of the series in `ids` (default: its best and worst few by backtest MASE)."""
+        from forecast_cli.plot import check_image_path, plot
 
+        if self._loaded.series is not None:
+            from forecast_cli.plot_many import plot_many
+
+            return plot_many(self._loaded, data, check_image_path(Path(path)), self._warn, _id_list(ids))
+        from forecast_cli.predict import refuse_ids
+
+        refuse_ids(_id_list(ids))
         return plot(self._loaded, data, Path(path), self._warn)
 
     def save(self, directory: str | Path) -> Path:
@@ -114,8 +130,9 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
         clip_grad: float = TrainConfig.clip_grad, patience: int = TrainConfig.patience,
         val_frac: float = DataConfig.val_frac, test_frac: float = DataConfig.test_frac, season: int | None = None,
         norm: str = DataConfig.norm, device: str = TrainConfig.device, seed: int = TrainConfig.seed,
-        out: str | Path | None = None, task: str = DataConfig.task, target_from: str | None = None,
+        out: str | Path | None = None, id_col: str | Sequence[str] | None = None, task: str = DataConfig.task, target_from: str | None = None,
         classify_direction: bool = False, training: str = TrainConfig.training, chunk: int | None = None,
+        epoch_size: int | None = None,
         resume: bool = False, quantiles: str | Sequence[float] | None = None, warn: Callable[[str], None] | None = None,
         on_epoch_end: Callable | None = None, should_stop: Callable[[], bool] | None = None,
         warm_start: str | Path | bool | None = None) -> Model:
@@ -137,15 +154,16 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
                              features=_names(features), time_col=_names(time_col), window=window, horizon=horizon,
                              val_frac=val_frac, test_frac=test_frac, norm=norm, season=season,
                              task="classify" if classify_direction else task, target_from=target_from,
-                             classify_direction=classify_direction)
+                             classify_direction=classify_direction, id_col=_names(id_col))
     configs = Configs(data_config, ModelConfig(cell, hidden, layers, dropout, bidirectional, decoder,
                                                    parse_quantiles(quantiles)),
                       TrainConfig(epochs, batch_size, lr, weight_decay, clip_grad, patience, device, seed,
-                                  training, chunk))
+                                  training, chunk, epoch_size))
     outcome = run_fit(data, configs, Path(out) if out is not None else None, warn or _warn, on_epoch_end,
                       should_stop, resume, _warm_start_directory(warm_start, out))
     loaded = LoadedModel(outcome.manifest, outcome.predictor, Path(out) if out is not None else None,
-                         training_data=data if isinstance(data, pd.DataFrame) else None, history=outcome.history)
+                         training_data=data if isinstance(data, pd.DataFrame) else None, history=outcome.history,
+                         series=outcome.series)
     return Model(loaded, outcome, warn)
 
 
@@ -208,6 +226,12 @@ def _warm_start_directory(warm_start: str | Path | bool | None, out: str | Path 
                               "or --warm-start DIR.")
         return Path(out)
     return Path(warm_start)
+
+
+def _id_list(ids: str | Sequence[str] | None) -> list[str] | None:
+    """Series names from `a,b` text or a list; None for all."""
+    names = _names(ids)
+    return list(names) if names else None
 
 
 def _names(value: str | Sequence[str] | None) -> tuple[str, ...] | None:

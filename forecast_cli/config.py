@@ -16,7 +16,7 @@ MAX_SEED = 2**32
 # (--hidden 9999999999999999999) is refused in one line instead of exhausting memory.
 MAX_SIZES = {"--window": 100_000, "--horizon": 10_000, "--hidden": 8_192, "--layers": 32,
              "--epochs": 1_000_000, "--batch-size": 10_000_000, "--patience": 1_000_000, "--season": 100_000,
-             "--chunk": 10_000_000}
+             "--chunk": 10_000_000, "--epoch-size": 1_000_000_000}
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class DataConfig:
     task: str = "forecast"  # "forecast": the target's next values; "classify": its class --horizon rows ahead
     target_from: str | None = None  # with classify_direction: the numeric column the up/down label comes from
     classify_direction: bool = False  # label = "up" if target_from is higher --horizon rows later, else "down"
+    id_col: tuple[str, ...] | None = None  # long format: the column(s) naming each row's series; one global model
 
     def validate(self) -> None:
         if not self.target:
@@ -54,6 +55,9 @@ class DataConfig:
             raise ConfigError(f"--norm must be 'window' or 'global', not {self.norm!r}.")
         if self.season is not None:
             _positive("--season", self.season)
+        if self.id_col is not None and self.task != "forecast":
+            raise ConfigError("--id-col trains one forecaster across many series; --task classify is for one "
+                              "series. Leave out one of them.")
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,9 @@ class TrainConfig:
     seed: int = 0
     training: str = "windows"  # "windows": one encoder pass per origin; "forking": one pass per chunk, every step an origin
     chunk: int | None = None  # forking: rows per chunk, the first --window of them a burn-in; None: auto_chunk(window)
+    # Forecast origins drawn (anew, at random) for each epoch; None: every origin up to EPOCH_SIZE. Many
+    # series make millions of origins, and one pass over them all is hours of steps before validation speaks.
+    epoch_size: int | None = None
 
     def validate(self) -> None:
         _positive("--epochs", self.epochs)
@@ -115,6 +122,8 @@ class TrainConfig:
             raise ConfigError(f"--training must be 'windows' or 'forking', not {self.training!r}.")
         if self.chunk is not None:
             _positive("--chunk", self.chunk)
+        if self.epoch_size is not None:
+            _positive("--epoch-size", self.epoch_size)
         if not 0 <= self.seed < MAX_SEED:  # NumPy refuses seeds of 2**32 and above
             raise ConfigError(f"--seed must be between 0 and {MAX_SEED - 1}, not {self.seed}.")
 
@@ -201,12 +210,16 @@ def check_task_fits_model(data: DataConfig, model: ModelConfig) -> None:
     if data.task == "classify" and model.quantiles:
         raise ConfigError("--quantiles gives forecast intervals; --task classify predicts class probabilities "
                           "already, so leave out --quantiles.")
+    if data.id_col and model.quantiles:
+        raise ConfigError("--quantiles is not supported with --id-col yet (intervals are per series); leave out "
+                          "one of them.")
     if data.task == "classify" and model.decoder != "direct":
         raise ConfigError(f"--decoder {model.decoder} unrolls a forecast sequence; --task classify predicts one "
                           "label, so use --decoder direct.")
 
 
 TRAINING_MODES = ("windows", "forking")
+EPOCH_SIZE = 200_000  # origins per epoch at most, by default: ~1,600 steps of 128; more data is sampled anew each epoch
 FORKING_MIN_CHUNK = 256  # rows; measured in bench/forking.py (shorter chunks repeat the burn-in too often)
 
 
@@ -230,6 +243,9 @@ def check_training_fits(data: DataConfig, model: ModelConfig, train: TrainConfig
                           "the decoder at every origin); use --decoder direct or --training windows.")
     if data.task != "forecast":
         raise ConfigError(f"--task {data.task} is not supported with --training forking; use --training windows.")
+    if data.id_col:
+        raise ConfigError("--id-col is not supported with --training forking yet (a chunk would run from one series "
+                          "into the next); use --training windows.")
     if train.chunk is not None and train.chunk <= data.window:
         raise ConfigError(f"--chunk {train.chunk} must be more than --window {data.window}: the first --window "
                           "rows of each chunk are its burn-in, which has no loss.")

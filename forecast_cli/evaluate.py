@@ -18,6 +18,7 @@ from forecast_cli.data.io import Table
 from forecast_cli.data.windows import origins_between
 from forecast_cli.errors import ConfigError, DataError, ThresholdBreached
 from forecast_cli.loaded import LoadedModel, Source
+from forecast_cli.many import score_series
 from forecast_cli.metrics import METRICS
 from forecast_cli.predictors import Backtest
 from forecast_cli.store.manifest import Manifest
@@ -46,6 +47,43 @@ def evaluate(model: LoadedModel, data: Source | None, warn: Callable[[str], None
     if len(origins) == 0:
         _refuse_data_inside_the_fit_period(frame, manifest, training_data, table.name)
     return Evaluation(frame, table, model.predictor.backtest(frame, origins, manifest.season, manifest.mase_scale))
+
+
+def evaluate_many(model: LoadedModel, data: Source | None, warn: Callable[[str], None], ids: list[str] | None = None,
+                  n_jobs: int = 1, backend: str = "loky") -> dict:
+    """A many-series model's backtest: each series (or those in `ids`) scored from its own origins by the
+    rule of `evaluation_origins` with that series' validation end, then aggregated (many.aggregate).
+    The per-series work runs through joblib with `n_jobs` workers on `backend`."""
+    if n_jobs < 1 and n_jobs != -1:
+        raise ConfigError(f"--n-jobs must be 1 or more (or -1 for every core), not {n_jobs}.")
+    panel, table, source = model.read_panel(data, warn)
+    panel = panel.select(ids, table.name)
+    manifest, stats = model.manifest, model.series
+    origins = series_origins(panel, model, model.is_training_data(source, table))
+    unknown = sum(series not in stats.position() for series in panel.ids)
+    if unknown:
+        warn(f"{table.name}: {unknown} series were not in the training data; they are not scored.")
+    return score_series(panel, stats, model.predictor.forward, manifest.window, manifest.horizon, origins,
+                        manifest.season, getattr(model.predictor, "baseline_models", {}), n_jobs, backend)
+
+
+def series_origins(panel, model: LoadedModel, training_data: bool) -> list[np.ndarray]:
+    """Each series' origins by the rule of `evaluation_origins`, with that series' own validation end;
+    none for a series the model was not trained on."""
+    manifest, stats = model.manifest, model.series
+    position = stats.position()
+    origins = []
+    for series, frame in zip(panel.ids, panel.frames):
+        if series not in position:
+            origins.append(np.arange(0))
+            continue
+        end = int(stats.val_end[position[series]])
+        timed = isinstance(frame.data.index, pd.DatetimeIndex)
+        boundary = pd.Timestamp(end) if timed else end
+        overlaps = frame.data.index[0] <= boundary if timed else training_data
+        origins.append(origins_after(frame, boundary, manifest.window, manifest.horizon) if overlaps
+                       else all_origins(frame, manifest.window, manifest.horizon))
+    return origins
 
 
 def origins_after(frame: Frame, boundary, window: int, horizon: int) -> np.ndarray:

@@ -22,21 +22,24 @@ from forecast_cli.config import check_task_fits_model, check_training_fits
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.io import Table, read_source
 from forecast_cli.data.labels import build_task_frame, classification_record
+from forecast_cli.data.panel import build_panel
 from forecast_cli.data.timeindex import season_of
 from forecast_cli.data.windows import Scaler, Splits, column_statistics, origins_between, split_rows, targets_at
 from forecast_cli.errors import ConfigError, DataError, Interrupted
 from forecast_cli.forward import LINEAR_PREFIX, check_weights, scaled_values, torch_forward
 from forecast_cli.intervals import MIN_ORIGINS, fit_calibration
 from forecast_cli.loaded import header_looks_like_data, relative_data_path, shown_names
+from forecast_cli.many import ManyPrepared, prepare_many, score_series
 from forecast_cli.metrics import naive_scale
 from forecast_cli.nn.spec import ModelSpec, check_size
-from forecast_cli.notes import note_read, without_name
+from forecast_cli.notes import note_read, note_series_read, without_name
 from forecast_cli.predictors import Backtest, Predictor, make_predictor
 from forecast_cli.report import markdown
 from forecast_cli.store import artifact, checkpoint, lock
 from forecast_cli.store.atomic import real_path, remove_stale
-from forecast_cli.store.manifest import (Calibration, Classification, Configs, DataRecord, Manifest, TrainingRecord,
-                                         derive_model_spec)
+from forecast_cli.store.manifest import (Calibration, Classification, Configs, DataRecord, Manifest, SeriesRecord,
+                                        TrainingRecord, derive_model_spec)
+from forecast_cli.store.series import SeriesStats
 
 
 @dataclass
@@ -49,8 +52,9 @@ class FitOutcome:
     report: dict | None  # the test part's backtest, None without a test part
     report_md: str
     predictor: Predictor  # the in-memory trained model behind the report
-    test: Backtest | None  # the test part's backtest (report is its result)
+    test: Backtest | None  # the test part's backtest (report is its result); None for many series
     seconds: float
+    series: SeriesStats | None = None  # many series (--id-col): each one's statistics, saved beside the weights
 
     def save(self, out: Path) -> None:
         """Write the model directory `out` (staged and swapped in atomically, under its lock), recording
@@ -58,7 +62,7 @@ class FitOutcome:
         the manifest becomes the one written, with the weights' sha256."""
         data = replace(self.manifest.data, relative_path=relative_data_path(self.manifest.data.path, out))
         self.manifest = artifact.save(out, replace(self.manifest, data=data), self.weights, self.history,
-                                      self.report or {}, self.report_md)
+                                      self.report or {}, self.report_md, self.series)
 
 
 @dataclass
@@ -72,6 +76,7 @@ class Prepared:
     data: object  # nn.train.TrainingData
     spec: ModelSpec
     classification: Classification | None  # a classifier's classes (labels.py); None when forecasting
+    many: ManyPrepared | None = None  # many series (--id-col): the kept series, splits and statistics
 
 
 def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
@@ -88,6 +93,7 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
     and the save; elsewhere its signals interrupt at once. `warm_start` names a saved model whose
     weights (and scaler) training starts from (warmstart.py); the report then holds its score before.
     """
+    from forecast_cli.nn import distributed
     from forecast_cli.nn.train import resolve_device
 
     started = time.perf_counter()
@@ -97,6 +103,11 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
     check_task_fits_model(configs.data, configs.model)
     check_training_fits(configs.data, configs.model, configs.train)
     resolve_device(configs.train.device)
+    if distributed.launched():
+        _refuse_distributed_forking(configs)
+        distributed.start(configs.train.device)
+        if not distributed.is_primary():  # rank 0 alone writes (its lock and atomic publish as always)
+            out = None
     if out is not None:
         artifact.check_writable_target(out)
     unchanged = f"{out} is unchanged" if out is not None else "nothing was saved"
@@ -104,6 +115,9 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
     try:
         prepared = prepare(source, configs, warn)
         start = None
+        if warm_start is not None and prepared.many is not None:
+            raise ConfigError("--warm-start is not supported with --id-col yet (each series has its own scaler); "
+                              "fit without --warm-start.")
         if warm_start is not None:
             start, prepared = _warm_start(warm_start, prepared, configs)
         stage = "before training started"
@@ -126,6 +140,12 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
     return outcome
 
 
+def _refuse_distributed_forking(configs: Configs) -> None:
+    if configs.train.training == "forking":
+        raise ConfigError("--training forking is not supported under torchrun yet; use --training windows "
+                          "(the default) for distributed training.")
+
+
 def _safe_points(should_stop: Callable[[], bool] | None):
     """The block where a stop request may wait for the next poll (cli/signals.StopRequest.at_safe_points);
     a plain callable (the Python API's) has none."""
@@ -140,6 +160,8 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
     started = time.perf_counter()
     table = read_source(source)
     _require_header(table, data_config.target_from or data_config.target)
+    if data_config.id_col:
+        return _prepare_many(table, configs, warn, started)
     frame = build_task_frame(table, data_config)
     note_read(table.name, *table.raw.shape, time.perf_counter() - started, warn)
     for note in frame.notes:
@@ -161,6 +183,29 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
     spec = derive_model_spec(configs, frame.spec, len(frame.labels.classes) if frame.labels else 0, scaler)
     check_size(spec)
     return Prepared(table, frame, splits, scaler, data, spec, classification)
+
+
+def _prepare_many(table: Table, configs: Configs, warn: Callable[[str], None], started: float) -> Prepared:
+    """Long format: every series split and scaled on its own, one set of training windows across them all."""
+    from forecast_cli.nn.train import TrainingData
+
+    config = configs.data
+    panel = build_panel(table.raw, table.name, config.target, config.features, config.time_col, config.id_col,
+                        config.horizon)
+    note_series_read(table.name, len(table.raw), len(panel.ids), time.perf_counter() - started, warn)
+    for note in panel.notes:
+        warn(note)
+    many = prepare_many(panel, config.window, config.horizon, config.val_frac, config.test_frac, warn, table.name)
+    columns = len(panel.spec.input_columns)
+    scaler = Scaler(np.zeros(columns), np.ones(columns))  # identity: each series' statistics are in many.stats
+    data = TrainingData(many.values, many.values[:, 0].copy(), many.train_origins, many.val_origins,
+                        config.window, config.horizon)
+    spec = derive_model_spec(configs, panel.spec, 0, scaler)
+    check_size(spec)
+    longest = max(many.panel.frames, key=lambda frame: len(frame.data))
+    splits = Splits(int(sum(s.train_end for s in many.splits)), int(sum(s.val_end for s in many.splits)),
+                    int(sum(s.rows for s in many.splits)))
+    return Prepared(table, longest, splits, scaler, data, spec, None, many)
 
 
 def _require_header(table: Table, target: str) -> None:
@@ -298,6 +343,8 @@ def _describe(source, prepared: Prepared, model, trained, configs: Configs, star
     data_config = configs.data
     frame, splits = prepared.frame, prepared.splits
     baseline_models = {"linear": torch_forward(linear)} if linear is not None else {}
+    if prepared.many is not None:
+        return _describe_many(source, prepared, model, trained, configs, started, linear, baseline_models)
     predictor = make_predictor(torch_forward(model), prepared.scaler, data_config.window, data_config.horizon,
                                prepared.classification, baseline_models, configs.model.quantiles)
     if configs.model.quantiles:
@@ -340,6 +387,57 @@ def calibrate(predictor, prepared: Prepared, widen_only: bool = True) -> Calibra
     target = prepared.frame.data.to_numpy(dtype="float64")[:, 0]
     levels = predictor.levels(prepared.frame, origins)  # uncalibrated: the predictor has none yet
     return fit_calibration(levels, targets_at(target, origins, data.horizon), predictor.quantiles, part, widen_only)
+
+
+def _describe_many(source, prepared: Prepared, model, trained, configs: Configs, started: float, linear,
+                   baseline_models: dict) -> FitOutcome:
+    """A many-series fit's test report (every series' test part, and their aggregate) and manifest."""
+    config, many = configs.data, prepared.many
+    forward = torch_forward(model)
+    season = config.season or season_of(many.panel.freq)
+    test_origins = [origins_between(s.val_end, s.rows, config.window, config.horizon) for s in many.splits]
+    report = None
+    if any(len(o) for o in test_origins):
+        report = score_series(many.panel, many.stats, forward, config.window, config.horizon, test_origins, season,
+                              baseline_models)
+    predictor = make_predictor(forward, prepared.scaler, config.window, config.horizon, None, baseline_models)
+    training = TrainingRecord(device=trained.device, best_epoch=trained.best_epoch, epochs_run=len(trained.history),
+                              stopped_early=trained.stopped_early, seconds=round(time.perf_counter() - started, 3))
+    manifest = Manifest(
+        configs=configs, data=_many_data_record(source, prepared), frame=many.panel.spec, scaler=prepared.scaler,
+        frequency=many.panel.freq, season=season, mase_scale=float(np.median(many.stats.mase_scale)),
+        training=training, dtypes={}, metrics=report["metrics"] if report else None,
+        baselines=report["baselines"] if report else None,
+        notes=[without_name(note, prepared.table.name) for note in many.panel.notes], versions=_versions(),
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        series=SeriesRecord(count=len(many.stats.ids), skipped=many.skipped))
+    name = prepared.table.name
+    report_md = (markdown(report, f"Test part of {name} ({len(many.stats.ids):,} series, means)", "the test part")
+                 if report else "No test part (--test-frac 0).\n")
+    weights = dict(trained.state_dict)
+    if linear is not None:
+        weights.update({f"{LINEAR_PREFIX}{key}": tensor.detach().cpu().clone()
+                        for key, tensor in linear.state_dict().items()})
+    return FitOutcome(manifest, weights, [vars(stats) for stats in trained.history], report, report_md, predictor,
+                      None, time.perf_counter() - started, many.stats)
+
+
+def _many_data_record(source, prepared: Prepared) -> DataRecord:
+    """The many-series data: where from, row counts over all series, the first and last timestamps of any,
+    and as `val_end` the latest series' (each series' own is in the series file)."""
+    import pandas as pd
+
+    many, splits = prepared.many, prepared.splits
+    path = str(Path(source).resolve()) if isinstance(source, (str, Path)) and str(source) != "-" else None
+    timed = bool(many.panel.spec.time_cols)
+    first = min(frame.data.index[0] for frame in many.panel.frames)
+    last = max(frame.data.index[-1] for frame in many.panel.frames)
+    latest = int(many.stats.val_end.max())
+    return DataRecord(
+        path=path, sha256=prepared.table.sha256, val_end=pd.Timestamp(latest).isoformat() if timed else latest,
+        rows=len(prepared.table.raw), rows_used=splits.rows,
+        first_timestamp=first.isoformat() if timed else None, last_timestamp=last.isoformat() if timed else None,
+        splits={"train": splits.train_end, "val": splits.val_end - splits.train_end, "test": splits.rows - splits.val_end})
 
 
 def fit_scaler(values: np.ndarray, splits: Splits, frame: Frame, name: str, warn: Callable[[str], None]) -> Scaler:

@@ -21,13 +21,15 @@ import pandas as pd
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.io import Table, read_source
 from forecast_cli.data.labels import rebuild_task_frame
+from forecast_cli.data.panel import Panel, rebuild_panel
 from forecast_cli.data.numtext import is_number_text
 from forecast_cli.errors import DataError
 from forecast_cli.forward import build_forward, split_baseline
-from forecast_cli.notes import new_notes, note_read
+from forecast_cli.notes import new_notes, note_read, note_series_read
 from forecast_cli.predictors import Predictor, make_predictor
 from forecast_cli.store import artifact
 from forecast_cli.store.manifest import Manifest
+from forecast_cli.store.series import SeriesStats
 
 RECORDED_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".psv")  # read without being named on the command line
 Source = str | Path | pd.DataFrame
@@ -41,6 +43,7 @@ class LoadedModel:
     training_data: pd.DataFrame | None = None  # the DataFrame it was fitted on, if any
     history: list[dict] | None = None  # one row per epoch, when in memory; else parsed from history_csv
     history_csv: bytes | None = None  # history.csv as read with the weights (the same directory handle)
+    series: SeriesStats | None = None  # a many-series model's per-series statistics (--id-col)
 
     def training_history(self) -> list[dict]:
         """The training curves (epoch, train_loss, val_loss, seconds), parsed on first use from the bytes
@@ -75,6 +78,25 @@ class LoadedModel:
         for note in notes:
             warn(note)
         return frame, table, source
+
+    def read_panel(self, data: Source | None, warn: Callable[[str], None]) -> tuple[Panel, Table, Source]:
+        """A many-series model's read: every series of the data, rebuilt with the saved columns."""
+        source = self.data_source(data)
+        started = time.perf_counter()
+        table = read_source(source)
+        manifest = self.manifest
+        _require_header(table, manifest)
+        panel = rebuild_panel(table.raw, table.name, manifest.frame, manifest.configs.data.id_col)
+        unasked = isinstance(source, str) and source is not data
+        if unasked:
+            note_read(table.name, *table.raw.shape, 0.0, warn, self.directory)
+        note_series_read(table.name, len(table.raw), len(panel.ids), time.perf_counter() - started, warn)
+        notes = panel.notes
+        if self.is_training_data(source, table):
+            notes = new_notes(notes, table.name, manifest.notes)
+        for note in notes:
+            warn(note)
+        return panel, table, source
 
     def is_training_data(self, source: Source, table: Table) -> bool:
         """Whether `source` is the data fitted on: the same bytes, the same DataFrame, or the recorded
@@ -142,7 +164,8 @@ def open_model(directory: Path, engine: str = "torch") -> LoadedModel:
                  if linear else {})
     predictor = make_predictor(forward, manifest.scaler, manifest.window, manifest.horizon, manifest.classification,
                                baselines, manifest.configs.model.quantiles, manifest.calibration)
-    return LoadedModel(manifest, predictor, Path(directory), history_csv=loaded.history_csv)
+    return LoadedModel(manifest, predictor, Path(directory), history_csv=loaded.history_csv,
+                       series=loaded.series)
 
 
 def recorded_source(manifest: Manifest, directory: Path | None = None) -> str:

@@ -28,6 +28,12 @@ def note_read(name: str, rows: int, columns: int, seconds: float, warn: Callable
     warn(Info(f"read {name}{origin}{size}"))
 
 
+def note_series_read(name: str, rows: int, series: int, seconds: float, warn: Callable[[str], None]) -> None:
+    """After reading a many-series file: always one line with its rows, series and time (a long read of
+    thousands of series should never be silent)."""
+    warn(Info(f"read {name}: {rows:,} rows, {series:,} series in {seconds:.1f}s"))
+
+
 def without_name(note: str, name: str) -> str:
     """A data note without its leading `<file>: `, so notes about the same file compare equal
     whatever path named it (the manifest records them this way)."""

@@ -36,17 +36,7 @@ class Curves:
 
 def plot(model: LoadedModel, data: Source | None, out: Path, warn: Callable[[str], None]) -> Path:
     """Backtest and forecast `model` on `data` (default: the training data), then draw both to `out`."""
-    out = Path(out)
-    if out.suffix.lower() not in FORMATS:
-        raise ConfigError(f"--out {out}: plots are written as PNG, SVG or PDF; use a name ending in .png, .svg "
-                          "or .pdf.")
-    try:
-        if not out.parent.exists():
-            raise ConfigError(f"--out {out}: folder {out.parent} does not exist; create it or choose another path.")
-        if out.is_dir():
-            raise ConfigError(f"--out {out}: is a folder; give a file name ending in .png, .svg or .pdf.")
-    except OSError as exc:  # a name too long for the filesystem
-        raise ConfigError(f"--out {out}: cannot write there ({exc.strerror}); choose another path.") from exc
+    out = check_image_path(Path(out))
     evaluation = evaluate(model, data, warn, require_origins=False)
     frame = evaluation.frame
     ahead = model.predictor.ahead(frame, model.manifest.frequency)
@@ -59,6 +49,22 @@ def plot(model: LoadedModel, data: Source | None, out: Path, warn: Callable[[str
     else:
         figure = draw(frame, evaluation.backtest, ahead, curves, title, model.manifest.window)
     save_figure(figure, out)
+    return out
+
+
+def check_image_path(out: Path) -> Path:
+    """`out` if an image can be written there (a .png, .svg or .pdf name in an existing folder), else a
+    ConfigError saying what to change, before any work is done."""
+    if out.suffix.lower() not in FORMATS:
+        raise ConfigError(f"--out {out}: plots are written as PNG, SVG or PDF; use a name ending in .png, .svg "
+                          "or .pdf.")
+    try:
+        if not out.parent.exists():
+            raise ConfigError(f"--out {out}: folder {out.parent} does not exist; create it or choose another path.")
+        if out.is_dir():
+            raise ConfigError(f"--out {out}: is a folder; give a file name ending in .png, .svg or .pdf.")
+    except OSError as exc:  # a name too long for the filesystem
+        raise ConfigError(f"--out {out}: cannot write there ({exc.strerror}); choose another path.") from exc
     return out
 
 

@@ -44,6 +44,8 @@ def markdown(result: dict, title: str = "Backtest", part: str = "this backtest")
     if verdict:
         lines += ["", verdict[0].upper() + verdict[1:]]
     lines += quantile_lines(result)
+    if "aggregate" in result:
+        lines += ["", *series_lines(result)]
     if result["horizon"] > 1:
         lines += ["", "| step | " + " | ".join(METRICS) + " |", "|---" * (len(METRICS) + 1) + "|"]
         lines += [f"| {s['step']} | " + " | ".join(_cell(s[m]) for m in METRICS) + " |" for s in result["per_step"]]
@@ -74,6 +76,28 @@ def interval_line(result: dict) -> str | None:
     outer = result["intervals"][0]
     return (f"{outer['lower']:g}–{outer['upper']:g} interval: test coverage {_cell(outer['coverage'])} "
             f"(nominal {outer['nominal']:g}), mean width {_cell(outer['mean_width'])}")
+
+
+WORST_SHOWN = 5
+
+
+def series_lines(result: dict) -> list[str]:
+    """A many-series result in words: the metrics above are means over series; the median, how often
+    the model beats each baseline, and the worst series by MASE."""
+    aggregate = result["aggregate"]
+    median = aggregate["median"].get("mase")
+    shares = ", ".join(f"{BASELINE_NAMES.get(name, name)} on {share:.0%}"
+                       for name, share in aggregate["share_beating"].items() if share is not None)
+    lines = [f"The rows above are means over {aggregate['series']:,} series; median mase {_cell(median)}."]
+    if shares:
+        lines.append(f"The model beats {shares} of the series (by mase).")
+    scored = [(name, r["metrics"]["mase"]) for name, r in result["series"].items() if r["metrics"]["mase"] is not None]
+    worst = sorted(scored, key=lambda item: -item[1])[:WORST_SHOWN]
+    if worst:
+        lines += ["", "| worst series | mase | naive mase |", "|---|---|---|"]
+        lines += [f"| {name} | {_cell(mase)} | {_cell(result['series'][name]['baselines']['naive']['mase'])} |"
+                  for name, mase in worst]
+    return lines
 
 
 def csv_text(result: dict) -> str:

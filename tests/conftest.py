@@ -56,6 +56,23 @@ def make_tiny_frame(rows: int = TINY_ROWS, seed: int = 0, start: str = "2021-01-
     return pd.DataFrame({"date": dates, "sales": sales.round(3), "temp": temp.round(2)})
 
 
+LONG_SERIES = ("a", "b", "c", "d")
+
+
+def make_long_frame(rows: int = 70, seed: int = 0) -> pd.DataFrame:
+    """Four weekly-cycle series at different levels, `d` ending 5 days early, rows shuffled."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for number, name in enumerate(LONG_SERIES):
+        length = rows - (5 if name == "d" else 0)
+        steps = np.arange(length)
+        values = (10 ** (number + 1)) * (1 + 0.2 * np.sin(2 * np.pi * steps / 7)) + rng.normal(0, 0.1, length)
+        parts.append(pd.DataFrame({"store": name, "date": pd.date_range("2022-01-03", periods=length, freq="D"),
+                                   "sales": values.round(3)}))
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
+
+
 def write_tiny_csv(path: Path, rows: int = TINY_ROWS) -> Path:
     make_tiny_frame(rows).to_csv(path, index=False)
     return path

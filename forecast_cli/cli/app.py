@@ -71,6 +71,9 @@ DataArg = Annotated[Optional[str], typer.Argument(
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or notes on stderr; errors still show.")]
 Engine = Annotated[str, typer.Option(help="torch, or numpy: the same model in NumPy, without importing torch "
                                      "(faster to start).")]
+Ids = Annotated[Optional[str], typer.Option(help="Many-series models (fitted with --id-col): only these series, "
+                                            "comma-separated (several id columns: their values joined by /).",
+                                            metavar="ID[,ID]")]
 DEFAULT_MODEL = Path("forecast_model")
 
 
@@ -171,6 +174,9 @@ def fit(
     seed: Annotated[int, typer.Option(help="Seed for every random source.")] = TrainConfig.seed,
     out: Annotated[Path, typer.Option("--out", "--model", "-m", help="Model directory to write (--out, --model "
                                       "and -m are one option).", metavar="DIR")] = DEFAULT_MODEL,
+    id_col: Annotated[Optional[str], typer.Option(help="Long format: the column(s) naming each row's series "
+                      "(comma-separated); one global model across all series, each normalized on its own "
+                      "training part.", metavar="COL[,COL]")] = None,
     task: Annotated[str, typer.Option(help="forecast: the target's next values; classify: its class --horizon rows "
                     "ahead (softmax head, cross-entropy).")] = DataConfig.task,
     target_from: Annotated[Optional[str], typer.Option(help="With --classify-direction: the numeric column whose "
@@ -187,6 +193,8 @@ def fit(
                          "train them with the pinball loss; predict adds a <target>_p10... column per level (p2.5 "
                          "for 0.025) and <target> is the level nearest 0.5; evaluate adds their coverage.",
                          metavar="LEVELS")] = None,
+    epoch_size: Annotated[Optional[int], typer.Option(help="Forecast origins drawn at random for each epoch. "
+                          "Default: all of them, at most 200,000 (more are sampled anew each epoch).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the fit that SIGINT/SIGTERM interrupted, "
                       "from its checkpoint DIR.checkpoint (same data and options).")] = False,
     warm_start: Annotated[Optional[str], typer.Option("--warm-start", help="Start from the weights of the model "
@@ -202,6 +210,8 @@ def fit(
 ) -> None:
     """Train a forecaster (or a classifier) on a CSV and write a model directory with a test report."""
     options = {name: value for name, value in locals().items() if name not in ("data", "quiet", "fmt", "old_out")}
+    primary = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 alone reports and writes
+    quiet = quiet or not primary
     with exit_codes():
         import forecast_cli
         from forecast_cli.cli.output import check_choice, write_fit_report
@@ -215,7 +225,8 @@ def fit(
             model = forecast_cli.fit(data, **options, warn=_warner(quiet), on_epoch_end=on_epoch_end,
                                      should_stop=should_stop)
         _fit_summary(model, out, quiet)
-        write_fit_report(model, fmt)
+        if primary:
+            write_fit_report(model, fmt)
 
 
 BACKTEST_HELP = ("K expanding-window refits, each scored on the block of rows after it: the last --test-frac of "
@@ -312,6 +323,7 @@ def predict(
     append: Annotated[bool, typer.Option("--append", help="Add the rows to --output FILE; the header goes only "
                       "into a new or empty file, and a file with other columns is refused.")] = False,
     engine: Engine = "torch",
+    ids: Ids = None,
     quiet: Quiet = False,
 ) -> None:
     """Forecast the next horizon steps after the end of the data, in original units."""
@@ -321,7 +333,7 @@ def predict(
 
         fmt = forecast_format(fmt, output)
         check_forecast_output(output, fmt, not no_header, append)
-        forecast = forecast_cli.load(model, engine=engine, warn=_warner(quiet)).predict(_data(data))
+        forecast = forecast_cli.load(model, engine=engine, warn=_warner(quiet)).predict(_data(data), ids)
         write_forecast(forecast, output, fmt, not no_header, append)
 
 
@@ -341,6 +353,11 @@ def evaluate(
                           "mase_vs_linear, mase_vs_best) limits the model's MASE over a baseline's. Repeatable.",
                           metavar="METRIC=VALUE")] = None,
     engine: Engine = "torch",
+    ids: Ids = None,
+    n_jobs: Annotated[int, typer.Option(help="Many-series models: series scored at once (joblib workers; -1: "
+                      "every core).")] = 1,
+    backend: Annotated[str, typer.Option(help="joblib backend for --n-jobs: loky (processes), threading, dask "
+                       "or ray (a cluster; see the README).")] = "loky",
     quiet: Quiet = False,
 ) -> None:
     """Backtest a saved model and report its errors beside naive baselines."""
@@ -357,7 +374,7 @@ def evaluate(
             check_file_target(report)
         loaded = forecast_cli.load(model, engine=engine, warn=_warner(quiet))
         refuse_thresholds_for_classifier(loaded.manifest.task, thresholds)
-        result = loaded.evaluate(_data(data))
+        result = loaded.evaluate(_data(data), ids, n_jobs, backend)
         name = loaded.data_name(_data(data))
         show_evaluation(result, name, fmt, report)
         verdict = verdict_line(result, "this backtest")
@@ -372,13 +389,14 @@ def plot(
     model: ModelDir = DEFAULT_MODEL,
     out: Annotated[Path, typer.Option("--out", "--output", "-o", help="Image file to write: .png, .svg or .pdf.",
                                       metavar="FILE")] = Path("forecast.png"),
+    ids: Ids = None,
     quiet: Quiet = False,
 ) -> None:
     """Draw actual against predicted, the forecast ahead, and the training curves."""
     with exit_codes():
         import forecast_cli
 
-        forecast_cli.load(model, warn=_warner(quiet)).plot(out, _data(data))
+        forecast_cli.load(model, warn=_warner(quiet)).plot(out, _data(data), ids)
         say(f"plot written to {out}", quiet)
 
 

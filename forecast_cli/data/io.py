@@ -19,6 +19,7 @@ import pandas as pd
 
 from forecast_cli.config import DataConfig
 from forecast_cli.data.windows import minimum_rows
+from forecast_cli.data.parquet import is_parquet, read_parquet
 from forecast_cli.errors import DataError
 
 SNIFF_BYTES = 64 * 1024
@@ -116,9 +117,13 @@ DATAFRAME_NAME = "<DataFrame>"
 
 
 def read_source(source) -> Table:
-    """A path or `-` read as CSV, or a pandas DataFrame taken as the raw table."""
+    """A path or `-` read as CSV (a Parquet file, by its magic bytes, as Parquet), or a pandas DataFrame
+    taken as the raw table."""
     if isinstance(source, pd.DataFrame):
         return table_from_frame(source)
+    if is_parquet(str(source)):
+        raw, digest = read_parquet(str(source))
+        return Table(raw, str(source), digest)
     return read_table(str(source))
 
 

@@ -21,8 +21,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from forecast_cli.config import TrainConfig, auto_chunk
+from forecast_cli.config import EPOCH_SIZE, TrainConfig, auto_chunk
 from forecast_cli.errors import ConfigError
+from forecast_cli.nn import distributed
 from forecast_cli.nn.optim import adam
 
 EVAL_BATCH = 4096  # windows per forward pass when only scoring
@@ -210,12 +211,13 @@ def train_model(model: nn.Module, data: TrainingData, config: TrainConfig,
     then match an uninterrupted run exactly.
     """
     seed_everything(config.seed)
-    device = resolve_device(config.device)
+    device = distributed.local_device(resolve_device(config.device))
     if device.type == "cpu":
         limit_cpu_threads(model)
     model.to(device)
+    trained = distributed.wrap(model)  # DDP under torchrun: the same step on every rank
     source = make_source(data, data.train_origins, config, device)
-    validation = make_source(data, data.val_origins, config, device)
+    validation = make_source(data, validation_origins(data.val_origins, config), config, device)
     optimizer = adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(config.seed)
     progress = resume or TrainProgress(order_rng=generator.get_state())
@@ -225,10 +227,11 @@ def train_model(model: nn.Module, data: TrainingData, config: TrainConfig,
                          history=progress.history, device=str(device))
     while progress.epoch <= config.epochs:
         started = time.perf_counter()
-        if not _train_epoch(model, source, optimizer, config, generator, progress, should_stop):
+        if not _train_epoch(trained, source, optimizer, config, generator, progress, should_stop):
             result.interrupted = _snapshot(model, optimizer, progress)
             return result
-        train_loss = progress.loss_sum / max(progress.samples, 1)
+        loss_sum, samples = distributed.summed(progress.loss_sum, progress.samples)  # over every rank
+        train_loss = loss_sum / max(samples, 1)
         val_loss = evaluate_loss(model, validation) if validation is not None else None
         stats = EpochStats(progress.epoch, train_loss, val_loss, time.perf_counter() - started)
         _end_epoch(model, progress, stats, config, generator)
@@ -270,22 +273,48 @@ def _train_epoch(model: nn.Module, source, optimizer: torch.optim.Optimizer,
     model.train()
     items = source.items
     order = items[torch.randperm(len(items), generator=generator).to(items.device)]
+    order = order[: epoch_items(source, config)]  # a fresh random draw each epoch when there are more
     size = source.per_batch(config.batch_size)
     starts = range(0, len(order), size)
+    _, world = distributed.rank_and_world()
     for start in starts[progress.batches_done:]:
-        losses = source.losses(model, order[start: start + size])  # (n,) one per origin
+        batch = order[start: start + size]
+        if len(batch) < world:  # too few items to give every rank one: each rank skips it alike
+            progress.batches_done += 1
+            continue
+        losses = source.losses(model, distributed.share(batch))  # (n,) one per origin of this rank's share
         optimizer.zero_grad(set_to_none=True)
-        loss = losses.mean()
+        # Under DDP (which averages gradients over ranks) each rank's sum over its share, times the world
+        # size, over the whole batch: the average is the batch mean even when the shares differ by one.
+        loss = losses.mean() if world == 1 else losses.sum() * (world / len(batch))
         loss.backward()
         if config.clip_grad > 0:
             nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
         optimizer.step()
-        progress.loss_sum += float(loss.detach()) * len(losses)
+        progress.loss_sum += float(loss.detach()) * len(losses) if world == 1 else float(losses.detach().sum())
         progress.samples += len(losses)
         progress.batches_done += 1
         if should_stop and should_stop() and progress.batches_done < len(starts):
             return False
     return True
+
+
+VALIDATION_SIZE = 50_000  # validation origins scored per epoch at most: the same evenly spaced ones each epoch
+
+
+def validation_origins(origins: np.ndarray, config: TrainConfig) -> np.ndarray:
+    """The validation origins scored after every epoch: all of them, or (windows training, many series)
+    VALIDATION_SIZE evenly spaced ones, the same every epoch so that epochs compare."""
+    if config.training == "forking" or len(origins) <= VALIDATION_SIZE:
+        return origins
+    return origins[np.linspace(0, len(origins) - 1, VALIDATION_SIZE).round().astype(np.int64)]
+
+
+def epoch_items(source, config: TrainConfig) -> int:
+    """Items (origins, or forking chunks) one epoch draws: --epoch-size origins, default EPOCH_SIZE."""
+    origins = config.epoch_size or EPOCH_SIZE
+    per_item = getattr(source, "origins_per_chunk", 1)
+    return max(1, math.ceil(origins / per_item))
 
 
 def _snapshot(model: nn.Module, optimizer: torch.optim.Optimizer, progress: TrainProgress) -> TrainProgress:

@@ -21,6 +21,7 @@ from typing import Any, Callable, TypeVar
 from forecast_cli.errors import ArtifactError
 from forecast_cli.store.atomic import publish, real_path, remove_stale, staging_dir
 from forecast_cli.nn.spec import LINEAR_PREFIX, expected_shapes
+from forecast_cli.store import series as series_file
 from forecast_cli.store.manifest import FORMAT_VERSION, Manifest  # noqa: F401 (FORMAT_VERSION: re-exported)
 from forecast_cli.store.snapshot import MIB, Snapshot, open_snapshot
 from forecast_cli.store.weights import byte_limit, check_header
@@ -37,6 +38,7 @@ PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")  # pickle protocol 2+, and the zip that 
 MANIFEST_LIMIT = 16 * MIB
 HISTORY_LIMIT = 128 * MIB
 REPORT_LIMIT = 64 * MIB
+SERIES_BYTES_PER_SERIES = 4096  # ids up to a few hundred characters and 2 x F statistics, F up to ~200
 T = TypeVar("T")
 
 
@@ -49,15 +51,18 @@ class Artifact:
     manifest: Manifest
     weights: dict[str, Any]
     history_csv: bytes | None = None  # None: the directory holds no history.csv
+    series: series_file.SeriesStats | None = None  # a many-series model's per-series statistics
 
 
 class Replaced(ArtifactError):
     """The directory changed under a read (a refit's swap, or a copy over its files): read it again, once."""
 
 
-def save(out: Path, manifest: Manifest, weights: dict, history: list[dict], report: dict, report_md: str) -> Manifest:
+def save(out: Path, manifest: Manifest, weights: dict, history: list[dict], report: dict, report_md: str,
+         series: series_file.SeriesStats | None = None) -> Manifest:
     """Write every file into a staging directory, then swap it in place of `out`; returns the manifest as
-    written (with the sha256 of the weights file, which a load checks)."""
+    written (with the sha256 of the weights file, and of a many-series model's series file, which a load
+    checks)."""
     from safetensors import SafetensorError
     from safetensors.torch import save_file
 
@@ -71,6 +76,10 @@ def save(out: Path, manifest: Manifest, weights: dict, history: list[dict], repo
     try:
         save_file({k: v.contiguous() for k, v in weights.items()}, str(staged / WEIGHTS))
         manifest = replace(manifest, weights_sha256=hashlib.sha256((staged / WEIGHTS).read_bytes()).hexdigest())
+        if series is not None:
+            data = series_file.to_bytes(series)
+            (staged / series_file.SERIES).write_bytes(data)
+            manifest = replace(manifest, series=replace(manifest.series, sha256=series_file.digest(data)))
         (staged / MANIFEST).write_text(json.dumps(manifest.to_json(), indent=2) + "\n")
         _write_history(staged / HISTORY, history)
         (staged / REPORT_JSON).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
@@ -112,10 +121,11 @@ def copy_directory(source: Path, out: Path, loaded: Manifest | None = None) -> N
 def _read_files(source: Path) -> dict[str, bytes]:
     """Every file of a model directory that exists, as bytes, the manifest validated on the way."""
     with open_snapshot(source) as snapshot:
-        _, manifest, weights = _manifest_and_weights(snapshot)
+        typed, manifest, weights = _manifest_and_weights(snapshot)
         limits = {HISTORY: (HISTORY_LIMIT, "a training history"), REPORT_JSON: (REPORT_LIMIT, "a report"),
                   REPORT_MD: (REPORT_LIMIT, "a report")}
         files = {name: snapshot.read(name, limit, what) for name, (limit, what) in limits.items()}
+        files[series_file.SERIES] = _series_bytes(snapshot, typed)
     files.update({MANIFEST: manifest, WEIGHTS: weights})
     return {name: data for name, data in files.items() if data is not None}
 
@@ -209,6 +219,11 @@ def _load(path: Path, engine: str) -> Artifact:
     with open_snapshot(path) as snapshot:
         manifest, _, data = _manifest_and_weights(snapshot)
         history = snapshot.read(HISTORY, HISTORY_LIMIT, "a training history")
+        series_data = _series_bytes(snapshot, manifest)
+    series = None
+    if series_data is not None:
+        series = series_file.from_bytes(series_data, manifest.series.count, len(manifest.frame.input_columns),
+                                        manifest.series.sha256, path / series_file.SERIES)
     weights_path = path / WEIGHTS
     try:
         if engine == "numpy":
@@ -221,7 +236,18 @@ def _load(path: Path, engine: str) -> Artifact:
         raise ArtifactError(
             f"{weights_path}: damaged or truncated safetensors weights ({detail}); fit the model again."
         ) from exc
-    return Artifact(path, manifest, weights, history)
+    return Artifact(path, manifest, weights, history, series)
+
+
+def _series_bytes(snapshot: Snapshot, manifest: Manifest) -> bytes | None:
+    """A many-series model's series file, bounded by its count of series; None for a one-series model."""
+    if manifest.series is None:
+        return None
+    limit = 1 * MIB + SERIES_BYTES_PER_SERIES * manifest.series.count
+    data = snapshot.read(series_file.SERIES, limit, "the per-series statistics")
+    if data is None:
+        raise _gone(snapshot, series_file.SERIES)
+    return data
 
 
 def _manifest_and_weights(snapshot: Snapshot) -> tuple[Manifest, bytes, bytes]:

@@ -78,6 +78,15 @@ class Calibration:
 
 
 @dataclass(frozen=True)
+class SeriesRecord:
+    """A many-series model (--id-col): how many series it knows; their statistics are in series.safetensors."""
+
+    count: int
+    skipped: int = 0  # series of the training data too short to train on
+    sha256: str | None = None  # of series.safetensors, filled in by artifact.save; a load checks it
+
+
+@dataclass(frozen=True)
 class TrainingRecord:
     device: str = "cpu"
     best_epoch: int = 0
@@ -111,6 +120,7 @@ class Manifest:
     # With --quantiles: the intervals' widening fitted after training (intervals.py); None otherwise,
     # and in models saved before it existed (their intervals are then the network's own).
     calibration: Calibration | None = None
+    series: SeriesRecord | None = None  # many series (--id-col); None for one series
 
     @property
     def window(self) -> int:
@@ -153,6 +163,7 @@ class Manifest:
             "notes": list(self.notes),
             "weights_sha256": self.weights_sha256,
             "calibration": None if self.calibration is None else vars(self.calibration).copy(),
+            "series": None if self.series is None else vars(self.series).copy(),
         }
 
     @classmethod
@@ -179,6 +190,7 @@ class Manifest:
             weights_sha256=raw.get("weights_sha256"),
             calibration=_record(Calibration, raw["calibration"], "calibration", where)
             if raw.get("calibration") is not None else None,
+            series=_record(SeriesRecord, raw["series"], "series", where) if raw.get("series") is not None else None,
         )
         _check_agreement(manifest, where)
         _check_scores(manifest, where)
@@ -296,6 +308,9 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
      "a list of lists of numbers (per step, per interval)"),
     ("calibration.part", lambda v: v in ("validation", "training+validation"), "validation or training+validation"),
     ("calibration.origins", _count, "a count of 0 or more"),
+    ("series", _optional(lambda v: isinstance(v, dict) and _positive_int(v.get("count")) and _count(v.get("skipped", 0))
+                         and (v.get("sha256") is None or _sha256(v.get("sha256")))),
+     "null or an object with the count of series (1 or more) and the sha256 of series.safetensors"),
     # The records' own entries (each may be absent: it then takes its default), as `info` shows them.
     *((f"data.{name}", _count, "a count of 0 or more") for name in ("rows", "rows_used", "dropped_leading_rows",
                                                                    "filled_values")),
@@ -310,7 +325,7 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     *((f"classification.{name}", _optional(lambda v: isinstance(v, str)), "text or null")
       for name in ("derived_from", "rule")),
 )
-OPTIONAL = {"calibration", "calibration.offsets", "calibration.part", "calibration.origins",
+OPTIONAL = {"calibration", "calibration.offsets", "calibration.part", "calibration.origins", "series",
             "scaler.difference_scale", "data.path", "data.relative_path", "classification", "frame.dtypes", "training", "metrics", "baselines", "notes", "decoder",
             "weights_sha256", *(dotted for dotted, _, _ in FIELDS if dotted.split(".")[0] in ("training", "classification")),
             *(f"data.{name}" for name in ("rows", "rows_used", "dropped_leading_rows", "filled_values", "first_timestamp",
@@ -322,6 +337,8 @@ CONFIG_NULLABLE: dict[str, tuple[Callable[[Any], bool], str]] = {
     "season": (_positive_int, "an integer of 1 or more, or null"),
     "target_from": (lambda v: isinstance(v, str), "a column name or null"),
     "chunk": (_positive_int, "an integer of 1 or more, or null"),
+    "epoch_size": (_positive_int, "an integer of 1 or more, or null"),
+    "id_col": (lambda v: _texts(v) and bool(v), "a list of column names or null"),
 }
 
 # Options whose default is not a plain bool/int/float/text, checked as stated.
@@ -329,7 +346,7 @@ CONFIG_TYPED: dict[str, tuple[Callable[[Any], bool], str]] = {
     "quantiles": (lambda v: isinstance(v, list) and all(_is_number(item) for item in v),
                   "a list of quantile levels between 0 and 1"),
 }
-CONFIG_ADDED = {"quantiles"}  # options added after format 2 was fixed: absent in older models, they take the default
+CONFIG_ADDED = {"quantiles", "epoch_size", "id_col"}  # options added after format 2 was fixed: absent in older models, they take the default
 
 
 def _check_version(raw: Any, where: Path) -> None:
@@ -372,7 +389,9 @@ def _shown(value: Any) -> str:
 
 
 def _config(kind: type, raw: dict, section: str, where: Path):
-    """One option record, every key known and of its default's type, then range-checked like the CLI's."""
+    """One option record, every key known and of its default's type, then range-checked like the CLI's.
+    A key in CONFIG_ADDED that a model saved by an earlier version lacks takes the field's default: a new
+    option's default must therefore be the behaviour from before it existed."""
     names = {f.name: f for f in fields(kind)}
     unknown = sorted(set(raw) - set(names))
     if unknown:
@@ -448,6 +467,9 @@ def _check_agreement(manifest: Manifest, where: Path) -> None:
         raise broken(where, f"config.data.task is {manifest.task!r} but classification is "
                             f"{'missing' if manifest.classification is None else 'set'}")
     _check_calibration(manifest, where)
+    if bool(manifest.configs.data.id_col) != (manifest.series is not None):
+        raise broken(where, f"config.data.id_col is {list(manifest.configs.data.id_col or []) or None} but series "
+                            f"is {'missing' if manifest.series is None else 'set'}")
     val_end = manifest.data.val_end
     if isinstance(val_end, str) != bool(frame.time_cols):  # evaluate reads it by that type
         expected = "a timestamp" if frame.time_cols else "a row count (there is no time column)"
