@@ -114,7 +114,7 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
         norm: str = DataConfig.norm, device: str = TrainConfig.device, seed: int = TrainConfig.seed,
         out: str | Path | None = None, task: str = DataConfig.task, target_from: str | None = None,
         classify_direction: bool = False, training: str = TrainConfig.training, chunk: int | None = None,
-        resume: bool = False, warn: Callable[[str], None] | None = None,
+        ensemble: int = TrainConfig.ensemble, resume: bool = False, warn: Callable[[str], None] | None = None,
         on_epoch_end: Callable | None = None, should_stop: Callable[[], bool] | None = None) -> Model:
     """Train a forecaster (or a classifier) on `data`: a CSV path, `-` for stdin, or a pandas DataFrame.
 
@@ -131,7 +131,7 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
                              classify_direction=classify_direction)
     configs = Configs(data_config, ModelConfig(cell, hidden, layers, dropout, bidirectional, decoder),
                       TrainConfig(epochs, batch_size, lr, weight_decay, clip_grad, patience, device, seed,
-                                  training, chunk))
+                                  training, chunk, ensemble=ensemble))
     outcome = run_fit(data, configs, Path(out) if out is not None else None, warn or _warn, on_epoch_end,
                       should_stop, resume)
     loaded = LoadedModel(outcome.manifest, outcome.predictor, Path(out) if out is not None else None,

@@ -16,7 +16,7 @@ MAX_SEED = 2**32
 # (--hidden 9999999999999999999) is refused in one line instead of exhausting memory.
 MAX_SIZES = {"--window": 100_000, "--horizon": 10_000, "--hidden": 8_192, "--layers": 32,
              "--epochs": 1_000_000, "--batch-size": 10_000_000, "--patience": 1_000_000, "--season": 100_000,
-             "--chunk": 10_000_000}
+             "--chunk": 10_000_000, "--ensemble": 100}
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,7 @@ class TrainConfig:
     seed: int = 0
     training: str = "windows"  # "windows": one encoder pass per origin; "forking": one pass per chunk, every step an origin
     chunk: int | None = None  # forking: rows per chunk, the first --window of them a burn-in; None: auto_chunk(window)
+    ensemble: int = 1  # members trained with seeds seed, seed+1, ...; their forecasts averaged (1: one model)
 
     def validate(self) -> None:
         _positive("--epochs", self.epochs)
@@ -113,6 +114,10 @@ class TrainConfig:
             _positive("--chunk", self.chunk)
         if not 0 <= self.seed < MAX_SEED:  # NumPy refuses seeds of 2**32 and above
             raise ConfigError(f"--seed must be between 0 and {MAX_SEED - 1}, not {self.seed}.")
+        _positive("--ensemble", self.ensemble)
+        if self.seed + self.ensemble > MAX_SEED:  # members use seeds seed .. seed+N-1
+            raise ConfigError(f"--seed {self.seed} with --ensemble {self.ensemble} needs seeds up to "
+                              f"{self.seed + self.ensemble - 1}, past {MAX_SEED - 1}; lower --seed.")
 
 
 def _check_linear(model: ModelConfig) -> None:
@@ -156,7 +161,11 @@ def auto_chunk(window: int) -> int:
 
 
 def check_training_fits(data: DataConfig, model: ModelConfig, train: TrainConfig) -> None:
-    """What forking-sequence training cannot do: every step of a chunk is an origin, so nothing may read ahead."""
+    """What forking-sequence training cannot do: every step of a chunk is an origin, so nothing may read ahead.
+    And an ensemble averages forecasts, which a classifier does not make."""
+    if train.ensemble > 1 and data.task != "forecast":
+        raise ConfigError(f"--ensemble {train.ensemble} averages forecasts; --task {data.task} predicts a label, "
+                          "so use --ensemble 1.")
     if train.training != "forking":
         return
     if model.cell == "linear":

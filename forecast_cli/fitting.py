@@ -25,7 +25,8 @@ from forecast_cli.data.labels import build_task_frame, classification_record
 from forecast_cli.data.timeindex import season_of
 from forecast_cli.data.windows import Scaler, Splits, column_statistics, origins_between, split_rows
 from forecast_cli.errors import ConfigError, DataError, Interrupted
-from forecast_cli.forward import LINEAR_PREFIX, check_weights, scaled_values, torch_forward
+from forecast_cli import ensemble
+from forecast_cli.forward import LINEAR_PREFIX, check_weights, mean_forward, scaled_values, torch_forward
 from forecast_cli.loaded import header_looks_like_data, relative_data_path, shown_names
 from forecast_cli.metrics import naive_scale
 from forecast_cli.nn.spec import ModelSpec, check_size
@@ -105,9 +106,11 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
             if out is not None:
                 _clean_leftovers(out, warn)
             model, trained = _train(prepared, configs, out, warn, on_epoch_end, should_stop, resume)
+            stage = "in training the ensemble's other members"
+            members = ensemble.train_members(prepared, configs, on_epoch_end, should_stop, warn)
             stage = "after training, before the model was saved"
             linear = _train_linear_baseline(prepared, configs)
-            outcome = _describe(source, prepared, model, trained, configs, started, linear)
+            outcome = _describe(source, prepared, model, trained, configs, started, linear, members)
             if out is not None:
                 with _safe_points(should_stop):  # a save is short, and half of one is worse than waiting
                     outcome.save(out)
@@ -244,12 +247,14 @@ def _clean_leftovers(out: Path, warn: Callable[[str], None]) -> None:
 
 
 def _describe(source, prepared: Prepared, model, trained, configs: Configs, started: float,
-              linear=None) -> FitOutcome:
-    """The test-part backtest and the manifest, from the trained model (and its linear baseline, if any)."""
+              linear=None, members: list = ()) -> FitOutcome:
+    """The test-part backtest and the manifest, from the trained model (and its linear baseline, if any;
+    with --ensemble, the other members: the forecasts are their mean)."""
     data_config = configs.data
     frame, splits = prepared.frame, prepared.splits
     baseline_models = {"linear": torch_forward(linear)} if linear is not None else {}
-    predictor = make_predictor(torch_forward(model), prepared.scaler, data_config.window, data_config.horizon,
+    forwards = [torch_forward(model), *(torch_forward(member) for member, _ in members)]
+    predictor = make_predictor(mean_forward(forwards), prepared.scaler, data_config.window, data_config.horizon,
                                prepared.classification, baseline_models)
     target = frame.data.to_numpy(dtype="float64")[:, 0]
     season = data_config.season or season_of(frame.freq)
@@ -257,6 +262,10 @@ def _describe(source, prepared: Prepared, model, trained, configs: Configs, star
     test_origins = origins_between(splits.val_end, splits.rows, data_config.window, data_config.horizon)
     tested = predictor.backtest(frame, test_origins, season, mase_scale) if len(test_origins) else None
     report = tested.result if tested else None
+    if members and tested:  # the members' spread on the same origins, beside the ensemble's own scores
+        report["ensemble"] = ensemble.describe(
+            predictor, frame, tested, forwards, mase_scale, [configs.train.seed + i for i in range(len(forwards))],
+            [trained.best_epoch, *(result.best_epoch for _, result in members)])
     training = TrainingRecord(device=trained.device, best_epoch=trained.best_epoch, epochs_run=len(trained.history),
                               stopped_early=trained.stopped_early, seconds=round(time.perf_counter() - started, 3))
     manifest = Manifest(
@@ -268,11 +277,14 @@ def _describe(source, prepared: Prepared, model, trained, configs: Configs, star
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     name = prepared.table.name
     report_md = markdown(report, f"Test part of {name}", "the test part") if report else "No test part (--test-frac 0).\n"
+    if report and "ensemble" in report:
+        report_md += ensemble.spread_markdown(report["ensemble"])
     history = [vars(stats) for stats in trained.history]
     weights = dict(trained.state_dict)
     if linear is not None:  # saved beside the model's own tensors, under the prefix loaded.py splits off
         weights.update({f"{LINEAR_PREFIX}{name}": tensor.detach().cpu().clone()
                         for name, tensor in linear.state_dict().items()})
+    weights.update(ensemble.member_weights(members))  # members 1 .. N-1, each under its own prefix
     return FitOutcome(manifest, weights, history, report, report_md, predictor, tested,
                       time.perf_counter() - started)
 

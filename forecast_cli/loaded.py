@@ -23,7 +23,7 @@ from forecast_cli.data.io import Table, read_source
 from forecast_cli.data.labels import rebuild_task_frame
 from forecast_cli.data.numtext import is_number_text
 from forecast_cli.errors import DataError
-from forecast_cli.forward import build_forward, split_baseline
+from forecast_cli.forward import build_ensemble, build_forward, split_baseline
 from forecast_cli.notes import new_notes, note_read
 from forecast_cli.predictors import Predictor, make_predictor
 from forecast_cli.store import artifact
@@ -136,7 +136,7 @@ def open_model(directory: Path, engine: str = "torch") -> LoadedModel:
     manifest = loaded.manifest
     where = str(Path(directory) / artifact.WEIGHTS)
     own, linear = split_baseline(loaded.weights)
-    forward = build_forward(manifest.model_spec, own, engine, where)
+    forward = build_ensemble(manifest.model_spec, own, manifest.configs.train.ensemble, engine, where)
     # The linear baseline, when the fit saved one: checked like the model's own weights (names, shapes, finite).
     baselines = ({"linear": build_forward(manifest.model_spec.linear(), linear, engine, f"{where} (linear baseline)")}
                  if linear else {})

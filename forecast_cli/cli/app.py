@@ -181,6 +181,8 @@ def fit(
                         "one direction, forecasts only).")] = TrainConfig.training,
     chunk: Annotated[Optional[int], typer.Option(help="With --training forking: rows per chunk, more than "
                      "--window. Default: 4 x --window, at least 256.")] = None,
+    ensemble: Annotated[int, typer.Option(help="Train N models with seeds --seed, --seed+1, ... and average their "
+                        "forecasts; the report gives the members' spread.", metavar="N")] = TrainConfig.ensemble,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the fit that SIGINT/SIGTERM interrupted, "
                       "from its checkpoint DIR.checkpoint (same data and options).")] = False,
     fmt: Annotated[Optional[str], typer.Option("--format", help="Also print the test report on stdout: json "
@@ -225,6 +227,10 @@ def _fit_summary(model, out: Path, quiet: bool) -> None:
         f"of {training.epochs_run}", quiet)
     if model.report:
         say(summary_line(model.report), quiet)
+        if "ensemble" in model.report:
+            from forecast_cli.ensemble import spread_line
+
+            say(spread_line(model.report["ensemble"]), quiet)
         verdict = verdict_line(model.report, "the test part")
         if verdict:
             say(verdict, quiet)

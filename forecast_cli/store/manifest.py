@@ -294,6 +294,9 @@ OPTIONAL = {"scaler.difference_scale", "data.path", "data.relative_path", "class
             *(f"data.{name}" for name in ("rows", "rows_used", "dropped_leading_rows", "filled_values", "first_timestamp",
                                           "last_timestamp", "train_end", "splits"))}
 COMPARED_WITH = {"forecast": ("naive",), "classify": ("majority", "persistence")}  # the baselines a report shows
+# Options added after format version 2 was fixed: a manifest written before them lacks them and takes
+# the default (the behaviour of the version that wrote it).
+LATER_OPTIONS = {"ensemble"}
 CONFIG_NULLABLE: dict[str, tuple[Callable[[Any], bool], str]] = {
     "features": (_texts, "a list of column names or null"),
     "time_col": (_texts, "a list of column names or null"),
@@ -351,6 +354,8 @@ def _config(kind: type, raw: dict, section: str, where: Path):
     values = {}
     for name, spec in names.items():
         dotted = f"config.{section}.{name}"
+        if name not in raw and name in LATER_OPTIONS:  # a manifest from before the option: its default
+            continue
         if name not in raw:
             raise broken(where, f"field {dotted!r} is missing")
         value = raw[name]
