@@ -78,10 +78,11 @@ class Model:
         return predict(self._loaded, data, self._warn)
 
     def evaluate(self, data: Source | None = None) -> dict:
-        """Backtest scores beside the baselines: exactly what `forecast evaluate --json` prints."""
+        """Backtest scores beside the baselines: exactly what `forecast evaluate --json` prints (with the
+        `stats` extra installed, AutoETS, AutoARIMA and AutoTheta among them)."""
         from forecast_cli.evaluate import evaluate
 
-        return evaluate(self._loaded, data, self._warn).backtest.result
+        return evaluate(self._loaded, data, self._warn, statistical=True).backtest.result
 
     def plot(self, path: str | Path, data: Source | None = None) -> Path:
         """Draw history, a close-up of the backtest and the forecast ahead, and the training curves to an
