@@ -35,8 +35,23 @@ def options() -> argparse.Namespace:
     parser.add_argument("--members", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=None, help="default: fit's own")
     parser.add_argument("--rows", type=int, default=None, help="use only the last N rows")
+    parser.add_argument("--generated", type=int, metavar="ROWS", help="instead of --data: a generated hourly "
+                        "series of ROWS rows (daily and weekly cycles, a slow random-walk level, AR(1) noise)")
     parser.add_argument("--json", type=Path)
     return parser.parse_args()
+
+
+def generated(rows: int, seed: int = 0) -> pd.DataFrame:
+    """Hourly: a slow random-walk level, a daily and a weekly cycle, AR(1) noise (phi 0.8)."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(rows)
+    noise = np.zeros(rows)
+    shocks = rng.normal(0, 1, rows)
+    for t in range(1, rows):
+        noise[t] = 0.8 * noise[t - 1] + shocks[t]
+    values = (np.cumsum(rng.normal(0, 0.05, rows)) + 5 * np.sin(2 * np.pi * steps / 24)
+              + 2 * np.sin(2 * np.pi * steps / 168) + noise)
+    return pd.DataFrame({"time": pd.date_range("2020-01-01", periods=rows, freq="h"), "value": values})
 
 
 def spread(values: list[float]) -> float:
@@ -45,7 +60,8 @@ def spread(values: list[float]) -> float:
 
 def main() -> None:
     args = options()
-    frame = pd.read_csv(args.data)
+    frame = generated(args.generated) if args.generated else pd.read_csv(args.data)
+    target = "value" if args.generated else args.target
     if args.rows:
         frame = frame.tail(args.rows).reset_index(drop=True)
     extra = {"epochs": args.epochs} if args.epochs else {}
@@ -53,7 +69,7 @@ def main() -> None:
     for block in range(args.ensembles):
         seed = block * args.members
         started = time.perf_counter()
-        model = forecast_cli.fit(frame, args.target, horizon=args.horizon, seed=seed, ensemble=args.members,
+        model = forecast_cli.fit(frame, target, horizon=args.horizon, seed=seed, ensemble=args.members,
                                  warn=lambda message: None, **extra)
         seconds.append(time.perf_counter() - started)
         scale = model.manifest.scaler.scale[0]

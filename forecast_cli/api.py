@@ -115,7 +115,7 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
         norm: str = DataConfig.norm, device: str = TrainConfig.device, seed: int = TrainConfig.seed,
         out: str | Path | None = None, task: str = DataConfig.task, target_from: str | None = None,
         classify_direction: bool = False, training: str = TrainConfig.training, chunk: int | None = None,
-        ensemble: int = TrainConfig.ensemble, resume: bool = False, warn: Callable[[str], None] | None = None,
+        ensemble: int = TrainConfig.ensemble, calendar: str = DataConfig.calendar, resume: bool = False, warn: Callable[[str], None] | None = None,
         on_epoch_end: Callable | None = None, should_stop: Callable[[], bool] | None = None) -> Model:
     """Train a forecaster (or a classifier) on `data`: a CSV path, `-` for stdin, or a pandas DataFrame.
 
@@ -129,7 +129,7 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
                              features=_names(features), time_col=_names(time_col), window=window, horizon=horizon,
                              val_frac=val_frac, test_frac=test_frac, norm=norm, season=season,
                              task="classify" if classify_direction else task, target_from=target_from,
-                             classify_direction=classify_direction)
+                             classify_direction=classify_direction, calendar=calendar)
     configs = Configs(data_config, ModelConfig(cell, hidden, layers, dropout, bidirectional, decoder),
                       TrainConfig(epochs, batch_size, lr, weight_decay, clip_grad, patience, device, seed,
                                   training, chunk, ensemble=ensemble))

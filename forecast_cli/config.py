@@ -35,6 +35,7 @@ class DataConfig:
     task: str = "forecast"  # "forecast": the target's next values; "classify": its class --horizon rows ahead
     target_from: str | None = None  # with classify_direction: the numeric column the up/down label comes from
     classify_direction: bool = False  # label = "up" if target_from is higher --horizon rows later, else "down"
+    calendar: str = "off"  # "auto": sin/cos of hour, weekday, day of year, month (those that vary) as inputs
 
     def validate(self) -> None:
         if not self.target:
@@ -54,6 +55,8 @@ class DataConfig:
             raise ConfigError(f"--norm must be 'window' or 'global', not {self.norm!r}.")
         if self.season is not None:
             _positive("--season", self.season)
+        if self.calendar not in ("auto", "off"):
+            raise ConfigError(f"--calendar must be 'auto' or 'off', not {self.calendar!r}.")
 
 
 @dataclass(frozen=True)

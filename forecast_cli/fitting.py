@@ -19,6 +19,7 @@ import numpy as np
 
 from forecast_cli.version import __version__
 from forecast_cli.config import check_task_fits_model, check_training_fits
+from forecast_cli.data.calendar import with_calendar
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.io import Table, read_source
 from forecast_cli.data.labels import build_task_frame, classification_record
@@ -135,6 +136,7 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
     table = read_source(source)
     _require_header(table, data_config.target_from or data_config.target)
     frame = build_task_frame(table, data_config)
+    frame = with_calendar(frame, data_config.calendar, frame.freq, data_config.horizon)  # --calendar auto's inputs
     note_read(table.name, *table.raw.shape, time.perf_counter() - started, warn)
     for note in frame.notes:
         warn(note)
@@ -151,7 +153,7 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
                         data_config.window, data_config.horizon, classify=frame.labels is not None)
     classification = (Classification(**classification_record(frame.labels, data.train_origins, data.horizon))
                       if frame.labels else None)
-    spec = derive_model_spec(configs, frame.spec, len(frame.labels.classes) if frame.labels else 0, scaler)
+    spec = derive_model_spec(configs, frame.spec, len(frame.labels.classes) if frame.labels else 0, scaler, frame.freq)
     check_size(spec)
     return Prepared(table, frame, splits, scaler, data, spec, classification)
 

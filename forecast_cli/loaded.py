@@ -18,6 +18,7 @@ from typing import Callable
 
 import pandas as pd
 
+from forecast_cli.data.calendar import with_calendar
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.io import Table, read_source
 from forecast_cli.data.labels import rebuild_task_frame
@@ -66,6 +67,7 @@ class LoadedModel:
         manifest = self.manifest
         _require_header(table, manifest)
         frame = rebuild_task_frame(table, manifest.frame, manifest.classification, manifest.horizon)
+        frame = with_calendar(frame, manifest.configs.data.calendar, manifest.frequency, manifest.horizon)
         unasked = isinstance(source, str) and source is not data  # the recorded file: always say which
         note_read(table.name, *table.raw.shape, time.perf_counter() - started, warn,
                   self.directory if unasked else None)

@@ -181,6 +181,9 @@ def fit(
                         "one direction, forecasts only).")] = TrainConfig.training,
     chunk: Annotated[Optional[int], typer.Option(help="With --training forking: rows per chunk, more than "
                      "--window. Default: 4 x --window, at least 256.")] = None,
+    calendar: Annotated[str, typer.Option(help="auto: sine/cosine of hour of day, day of week, day of year and "
+                        "month (those that vary at the data's frequency) of each row's timestamp --horizon steps "
+                        "later, as inputs; off: none.")] = DataConfig.calendar,
     ensemble: Annotated[int, typer.Option(help="Train N models with seeds --seed, --seed+1, ... and average their "
                         "forecasts; the report gives the members' spread.", metavar="N")] = TrainConfig.ensemble,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the fit that SIGINT/SIGTERM interrupted, "
