@@ -35,7 +35,8 @@ class DataConfig:
     task: str = "forecast"  # "forecast": the target's next values; "classify": its class --horizon rows ahead
     target_from: str | None = None  # with classify_direction: the numeric column the up/down label comes from
     classify_direction: bool = False  # label = "up" if target_from is higher --horizon rows later, else "down"
-    calendar: str = "off"  # "auto": sin/cos of hour, weekday, day of year, month (those that vary) as inputs
+    # "auto": sin/cos of hour, weekday, day of year, month (those that vary) as inputs; bench/calendar_inputs.py
+    calendar: str = "auto"
 
     def validate(self) -> None:
         if not self.target:

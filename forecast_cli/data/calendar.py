@@ -62,9 +62,9 @@ def phases(stamps: pd.DatetimeIndex, part: str) -> np.ndarray:
     if part == "hour":
         return (stamps.hour + stamps.minute / 60 + stamps.second / 3600) / 24
     if part == "dayofweek":
-        return stamps.dayofweek / 7
+        return stamps.day_of_week / 7
     if part == "dayofyear":
-        return (stamps.dayofyear - 1) / np.where(stamps.is_leap_year, 366, 365)
+        return (stamps.day_of_year - 1) / np.where(stamps.is_leap_year, 366, 365)
     return (stamps.month - 1) / 12
 
 

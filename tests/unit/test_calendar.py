@@ -64,10 +64,13 @@ def test_a_calendar_model_reads_six_more_inputs_and_both_engines_agree(hourly):
     np.testing.assert_allclose(_predicted(out, "--engine", "numpy"), _predicted(out), rtol=1e-5)
 
 
-def test_a_manifest_from_before_the_option_loads_without_a_calendar(tmp_path, hourly):
+def test_the_default_is_auto_and_a_manifest_from_before_the_option_loads_without_a_calendar(tmp_path, hourly):
+    from forecast_cli.config import DataConfig
+
+    assert DataConfig.calendar == "auto"
     path, _ = hourly
     out = tmp_path / "m"
-    assert run_cli("fit", path, "--target", "value", "--out", out, *TINY).exit_code == 0
+    assert run_cli("fit", path, "--target", "value", "--calendar", "off", "--out", out, *TINY).exit_code == 0
     raw = json.loads((out / "manifest.json").read_text())
     del raw["config"]["data"]["calendar"]
     (out / "manifest.json").write_text(json.dumps(raw))
