@@ -10,6 +10,9 @@ each fitted with default options at horizon 1 and at horizon = one season (the s
 Per fit: the test MASE of the model, naive, seasonal naive and the linear baseline (the report's
 `linear` entry where the fit records one); then the share of fits on which the model beats each, and
 the better of naive and seasonal naive. A series the defaults cannot fit is listed with the reason.
+With the `stats` extra (statsforecast) installed, also AutoETS, AutoARIMA and AutoTheta on the same test
+origins (through `evaluate`; protocol in forecast_cli/stats_baselines.py) and the share of fits on which
+the model beats each and the best of the three.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 import forecast_cli
+from forecast_cli import stats_baselines
 from forecast_cli.errors import ForecastError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +42,7 @@ TARGETS = {"airline-passengers.csv": "Passengers", "daily-min-temperatures.csv":
            "sine.csv": "value", "cosine_sign.csv": "cosine"}
 SEASON_BY_FREQ = {"MS": 12, "W": 52, "D": 7, "h": 24}
 BASELINES = ("naive", "seasonal_naive", "linear")
+STATS = ("AutoETS", "AutoARIMA", "AutoTheta")  # with the `stats` extra: evaluate's statistical baselines
 
 
 @dataclass
@@ -144,6 +149,9 @@ def fit_one(series: Series, horizon: int) -> Row:
         return row
     row.model = report["metrics"]["mase"]
     row.baselines = {name: report["baselines"].get(name, {}).get("mase") for name in BASELINES}
+    if stats_baselines.installed():  # the same test origins, through evaluate (the fit report has no stats)
+        scored = model.evaluate()["baselines"]
+        row.baselines.update({name: scored.get(name, {}).get("mase") for name in STATS})
     return row
 
 
@@ -175,9 +183,18 @@ def print_row(row: Row) -> None:
     if row.failed:
         print(f"{row.series:<28} {row.horizon:>3}  not fitted: {row.failed}", flush=True)
         return
-    baselines = "  ".join(f"{_cell(row.baselines.get(name)):>8}" for name in BASELINES)
+    baselines = "  ".join(f"{_cell(row.baselines.get(name)):>8}" for name in _columns())
     print(f"{row.series:<28} {row.horizon:>3} {row.rows:>6} {_cell(row.model):>8}  {baselines}  "
           f"{_beats(row) or '':<4} {row.seconds:6.1f}s", flush=True)
+
+
+def _columns() -> tuple[str, ...]:
+    return BASELINES + STATS if stats_baselines.installed() else BASELINES
+
+
+def _best_stats(row: Row) -> float | None:
+    scores = [row.baselines.get(name) for name in STATS if row.baselines.get(name) is not None]
+    return min(scores) if scores else None
 
 
 def _best_naive(row: Row) -> float | None:
@@ -198,8 +215,9 @@ def shares(rows: list[Row]) -> dict[str, str]:
     lower, out of the fits where both are defined."""
     scored = [row for row in rows if row.model is not None]
     out = {}
-    for name in (*BASELINES, "best_naive"):
-        pairs = [(row.model, _best_naive(row) if name == "best_naive" else row.baselines.get(name)) for row in scored]
+    best = {"best_naive": _best_naive, "best_stats": _best_stats}
+    for name in (*_columns(), "best_naive", *(("best_stats",) if stats_baselines.installed() else ())):
+        pairs = [(row.model, best[name](row) if name in best else row.baselines.get(name)) for row in scored]
         pairs = [(model, base) for model, base in pairs if base is not None]
         wins = sum(model < base for model, base in pairs)
         out[name] = f"{wins}/{len(pairs)}"
@@ -212,7 +230,9 @@ def summary(rows: list[Row]) -> None:
                          ("horizon = one season", [r for r in rows if r.horizon > 1]), ("all fits", rows)):
         won = shares(group)
         print(f"{label:<22} model beats: naive {won['naive']}, seasonal naive {won['seasonal_naive']}, "
-              f"linear {won['linear']}, the better of naive and seasonal naive {won['best_naive']}")
+              f"linear {won['linear']}, the better of naive and seasonal naive {won['best_naive']}"
+              + (f"; AutoETS {won['AutoETS']}, AutoARIMA {won['AutoARIMA']}, AutoTheta {won['AutoTheta']}, "
+                 f"the best of the three {won['best_stats']}" if "best_stats" in won else ""))
     failed = [row for row in rows if row.failed]
     if failed:
         print(f"not fitted: {len(failed)} ({', '.join(f'{r.series} h={r.horizon}' for r in failed)})")
@@ -232,7 +252,8 @@ def main() -> None:
     if not suite:
         sys.exit(f"no series matches --only {args.only!r}")
     print(f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; test MASE, default options")
-    print(f"{'series':<28} {'h':>3} {'rows':>6} {'model':>8}  {'naive':>8}  {'s.naive':>8}  {'linear':>8}  "
+    stats = "".join(f"  {name[4:]:>8}" for name in STATS) if stats_baselines.installed() else ""
+    print(f"{'series':<28} {'h':>3} {'rows':>6} {'model':>8}  {'naive':>8}  {'s.naive':>8}  {'linear':>8}{stats}  "
           f"{'beat':<4} {'time':>7}")
     started = time.perf_counter()
     rows = [row for series in suite for row in run_series(series, print_row)]

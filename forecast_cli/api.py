@@ -82,16 +82,17 @@ class Model:
 
     def evaluate(self, data: Source | None = None, ids: Sequence[str] | None = None, n_jobs: int = 1,
                  backend: str = "loky") -> dict:
-        """Backtest scores beside the baselines: exactly what `forecast evaluate --json` prints. A
-        many-series model scores each series (or those in `ids`), `n_jobs` at once on joblib's `backend`,
-        and adds `series` and `aggregate`."""
+        """Backtest scores beside the baselines: exactly what `forecast evaluate --json` prints (with the
+        `stats` extra installed, AutoETS, AutoARIMA and AutoTheta among them). A many-series model scores
+        each series (or those in `ids`), `n_jobs` at once on joblib's `backend`, and adds `series` and
+        `aggregate`."""
         from forecast_cli.evaluate import evaluate, evaluate_many
         from forecast_cli.predict import refuse_ids
 
         if self._loaded.series is not None:
             return evaluate_many(self._loaded, data, self._warn, _id_list(ids), n_jobs, backend)
         refuse_ids(_id_list(ids))
-        return evaluate(self._loaded, data, self._warn).backtest.result
+        return evaluate(self._loaded, data, self._warn, statistical=True).backtest.result
 
     def plot(self, path: str | Path, data: Source | None = None, ids: Sequence[str] | None = None) -> Path:
         """Draw history, a close-up of the backtest and the forecast ahead, and the training curves to an
@@ -132,7 +133,7 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
         norm: str = DataConfig.norm, device: str = TrainConfig.device, seed: int = TrainConfig.seed,
         out: str | Path | None = None, id_col: str | Sequence[str] | None = None, task: str = DataConfig.task, target_from: str | None = None,
         classify_direction: bool = False, training: str = TrainConfig.training, chunk: int | None = None,
-        epoch_size: int | None = None,
+        epoch_size: int | None = None, ensemble: int = TrainConfig.ensemble, calendar: str = DataConfig.calendar,
         resume: bool = False, quantiles: str | Sequence[float] | None = None, warn: Callable[[str], None] | None = None,
         on_epoch_end: Callable | None = None, should_stop: Callable[[], bool] | None = None,
         warm_start: str | Path | bool | None = None) -> Model:
@@ -154,11 +155,11 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
                              features=_names(features), time_col=_names(time_col), window=window, horizon=horizon,
                              val_frac=val_frac, test_frac=test_frac, norm=norm, season=season,
                              task="classify" if classify_direction else task, target_from=target_from,
-                             classify_direction=classify_direction, id_col=_names(id_col))
+                             classify_direction=classify_direction, id_col=_names(id_col), calendar=calendar)
     configs = Configs(data_config, ModelConfig(cell, hidden, layers, dropout, bidirectional, decoder,
                                                    parse_quantiles(quantiles)),
                       TrainConfig(epochs, batch_size, lr, weight_decay, clip_grad, patience, device, seed,
-                                  training, chunk, epoch_size))
+                                  training, chunk, epoch_size, ensemble=ensemble))
     outcome = run_fit(data, configs, Path(out) if out is not None else None, warn or _warn, on_epoch_end,
                       should_stop, resume, _warm_start_directory(warm_start, out))
     loaded = LoadedModel(outcome.manifest, outcome.predictor, Path(out) if out is not None else None,

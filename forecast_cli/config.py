@@ -16,7 +16,7 @@ MAX_SEED = 2**32
 # (--hidden 9999999999999999999) is refused in one line instead of exhausting memory.
 MAX_SIZES = {"--window": 100_000, "--horizon": 10_000, "--hidden": 8_192, "--layers": 32,
              "--epochs": 1_000_000, "--batch-size": 10_000_000, "--patience": 1_000_000, "--season": 100_000,
-             "--chunk": 10_000_000, "--epoch-size": 1_000_000_000}
+             "--chunk": 10_000_000, "--epoch-size": 1_000_000_000, "--ensemble": 100}
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class DataConfig:
     target_from: str | None = None  # with classify_direction: the numeric column the up/down label comes from
     classify_direction: bool = False  # label = "up" if target_from is higher --horizon rows later, else "down"
     id_col: tuple[str, ...] | None = None  # long format: the column(s) naming each row's series; one global model
+    # "auto": sin/cos of hour, weekday, day of year, month (those that vary) as inputs; bench/calendar_inputs.py
+    calendar: str = "auto"
 
     def validate(self) -> None:
         if not self.target:
@@ -58,6 +60,8 @@ class DataConfig:
         if self.id_col is not None and self.task != "forecast":
             raise ConfigError("--id-col trains one forecaster across many series; --task classify is for one "
                               "series. Leave out one of them.")
+        if self.calendar not in ("auto", "off"):
+            raise ConfigError(f"--calendar must be 'auto' or 'off', not {self.calendar!r}.")
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,7 @@ class TrainConfig:
     # Forecast origins drawn (anew, at random) for each epoch; None: every origin up to EPOCH_SIZE. Many
     # series make millions of origins, and one pass over them all is hours of steps before validation speaks.
     epoch_size: int | None = None
+    ensemble: int = 1  # members trained with seeds seed, seed+1, ...; their forecasts averaged (1: one model)
 
     def validate(self) -> None:
         _positive("--epochs", self.epochs)
@@ -126,6 +131,10 @@ class TrainConfig:
             _positive("--epoch-size", self.epoch_size)
         if not 0 <= self.seed < MAX_SEED:  # NumPy refuses seeds of 2**32 and above
             raise ConfigError(f"--seed must be between 0 and {MAX_SEED - 1}, not {self.seed}.")
+        _positive("--ensemble", self.ensemble)
+        if self.seed + self.ensemble > MAX_SEED:  # members use seeds seed .. seed+N-1
+            raise ConfigError(f"--seed {self.seed} with --ensemble {self.ensemble} needs seeds up to "
+                              f"{self.seed + self.ensemble - 1}, past {MAX_SEED - 1}; lower --seed.")
 
 
 MAX_QUANTILES = 20  # more levels than this describe a distribution no forecaster here estimates that finely
@@ -229,7 +238,11 @@ def auto_chunk(window: int) -> int:
 
 
 def check_training_fits(data: DataConfig, model: ModelConfig, train: TrainConfig) -> None:
-    """What forking-sequence training cannot do: every step of a chunk is an origin, so nothing may read ahead."""
+    """What forking-sequence training cannot do: every step of a chunk is an origin, so nothing may read ahead.
+    And an ensemble averages forecasts, which a classifier does not make."""
+    if train.ensemble > 1 and data.task != "forecast":
+        raise ConfigError(f"--ensemble {train.ensemble} averages forecasts; --task {data.task} predicts a label, "
+                          "so use --ensemble 1.")
     if train.training != "forking":
         return
     if model.cell == "linear":

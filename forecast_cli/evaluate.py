@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from forecast_cli import stats_baselines
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.io import Table
 from forecast_cli.data.windows import origins_between
@@ -34,10 +35,12 @@ class Evaluation:
 
 
 def evaluate(model: LoadedModel, data: Source | None, warn: Callable[[str], None],
-             require_origins: bool = True) -> Evaluation:
+             require_origins: bool = True, statistical: bool = False) -> Evaluation:
     """Backtest `model` on `data` (default: the training data) from every origin outside the period
     it was fitted and tuned on. No origin to score is an error (the predictor says what is missing),
-    or with `require_origins` False an Evaluation whose `backtest` is None (a plot still draws)."""
+    or with `require_origins` False an Evaluation whose `backtest` is None (a plot still draws).
+    `statistical`: also score AutoETS, AutoARIMA and AutoTheta when statsforecast is installed
+    (stats_baselines.py; `evaluate` asks for them, `plot` does not)."""
     frame, table, source = model.read(data, warn)
     manifest = model.manifest
     training_data = model.is_training_data(source, table)
@@ -46,7 +49,12 @@ def evaluate(model: LoadedModel, data: Source | None, warn: Callable[[str], None
         return Evaluation(frame, table, None)
     if len(origins) == 0:
         _refuse_data_inside_the_fit_period(frame, manifest, training_data, table.name)
-    return Evaluation(frame, table, model.predictor.backtest(frame, origins, manifest.season, manifest.mase_scale))
+    backtest = model.predictor.backtest(frame, origins, manifest.season, manifest.mase_scale)
+    if statistical and manifest.task == "forecast" and stats_baselines.installed():
+        target = frame.data[frame.spec.target].to_numpy(dtype="float64")
+        stats_baselines.add_to(backtest.result, target, origins, backtest.predicted, backtest.actual,
+                               manifest.season, manifest.mase_scale)
+    return Evaluation(frame, table, backtest)
 
 
 def evaluate_many(model: LoadedModel, data: Source | None, warn: Callable[[str], None], ids: list[str] | None = None,

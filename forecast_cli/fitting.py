@@ -19,6 +19,7 @@ import numpy as np
 
 from forecast_cli.version import __version__
 from forecast_cli.config import check_task_fits_model, check_training_fits
+from forecast_cli.data.calendar import with_calendar
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.io import Table, read_source
 from forecast_cli.data.labels import build_task_frame, classification_record
@@ -26,7 +27,8 @@ from forecast_cli.data.panel import build_panel
 from forecast_cli.data.timeindex import season_of
 from forecast_cli.data.windows import Scaler, Splits, column_statistics, origins_between, split_rows, targets_at
 from forecast_cli.errors import ConfigError, DataError, Interrupted
-from forecast_cli.forward import LINEAR_PREFIX, check_weights, scaled_values, torch_forward
+from forecast_cli import ensemble
+from forecast_cli.forward import LINEAR_PREFIX, check_weights, mean_forward, scaled_values, torch_forward
 from forecast_cli.intervals import MIN_ORIGINS, fit_calibration
 from forecast_cli.loaded import header_looks_like_data, relative_data_path, shown_names
 from forecast_cli.many import ManyPrepared, prepare_many, score_series
@@ -126,9 +128,11 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
                 _clean_leftovers(out, warn)
             model, trained = _train(prepared, configs, out, warn, on_epoch_end, should_stop, resume,
                                     start.weights if start is not None else None)
+            stage = "in training the ensemble's other members"
+            members = ensemble.train_members(prepared, configs, on_epoch_end, should_stop, warn)
             stage = "after training, before the model was saved"
             linear = _train_linear_baseline(prepared, configs)
-            outcome = _describe(source, prepared, model, trained, configs, started, linear)
+            outcome = _describe(source, prepared, model, trained, configs, started, linear, members)
             if start is not None:
                 _describe_warm_start(outcome, start, prepared)
             if out is not None:
@@ -163,6 +167,7 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
     if data_config.id_col:
         return _prepare_many(table, configs, warn, started)
     frame = build_task_frame(table, data_config)
+    frame = with_calendar(frame, data_config.calendar, frame.freq, data_config.horizon)  # --calendar auto's inputs
     note_read(table.name, *table.raw.shape, time.perf_counter() - started, warn)
     for note in frame.notes:
         warn(note)
@@ -180,7 +185,7 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
                         quantiles=configs.model.quantiles)
     classification = (Classification(**classification_record(frame.labels, data.train_origins, data.horizon))
                       if frame.labels else None)
-    spec = derive_model_spec(configs, frame.spec, len(frame.labels.classes) if frame.labels else 0, scaler)
+    spec = derive_model_spec(configs, frame.spec, len(frame.labels.classes) if frame.labels else 0, scaler, frame.freq)
     check_size(spec)
     return Prepared(table, frame, splits, scaler, data, spec, classification)
 
@@ -191,16 +196,16 @@ def _prepare_many(table: Table, configs: Configs, warn: Callable[[str], None], s
 
     config = configs.data
     panel = build_panel(table.raw, table.name, config.target, config.features, config.time_col, config.id_col,
-                        config.horizon)
+                        config.horizon, config.calendar)
     note_series_read(table.name, len(table.raw), len(panel.ids), time.perf_counter() - started, warn)
     for note in panel.notes:
         warn(note)
     many = prepare_many(panel, config.window, config.horizon, config.val_frac, config.test_frac, warn, table.name)
-    columns = len(panel.spec.input_columns)
+    columns = panel.frames[0].data.shape[1]  # the inputs, then the calendar's
     scaler = Scaler(np.zeros(columns), np.ones(columns))  # identity: each series' statistics are in many.stats
     data = TrainingData(many.values, many.values[:, 0].copy(), many.train_origins, many.val_origins,
                         config.window, config.horizon)
-    spec = derive_model_spec(configs, panel.spec, 0, scaler)
+    spec = derive_model_spec(configs, panel.spec, 0, scaler, panel.freq)
     check_size(spec)
     longest = max(many.panel.frames, key=lambda frame: len(frame.data))
     splits = Splits(int(sum(s.train_end for s in many.splits)), int(sum(s.val_end for s in many.splits)),
@@ -266,7 +271,7 @@ def with_scaler(prepared: Prepared, scaler: Scaler, configs: Configs) -> Prepare
     scaled = scaled_values(prepared.frame, scaler, prepared.table.name)
     data = replace(prepared.data, values=scaled, target=training_target(prepared.frame, scaled))
     classes = len(prepared.frame.labels.classes) if prepared.frame.labels else 0
-    spec = derive_model_spec(configs, prepared.frame.spec, classes, scaler)
+    spec = derive_model_spec(configs, prepared.frame.spec, classes, scaler, prepared.frame.freq)
     return replace(prepared, scaler=scaler, data=data, spec=spec)
 
 
@@ -338,14 +343,16 @@ def _clean_leftovers(out: Path, warn: Callable[[str], None]) -> None:
 
 
 def _describe(source, prepared: Prepared, model, trained, configs: Configs, started: float,
-              linear=None) -> FitOutcome:
-    """The test-part backtest and the manifest, from the trained model (and its linear baseline, if any)."""
+              linear=None, members: list = ()) -> FitOutcome:
+    """The test-part backtest and the manifest, from the trained model (and its linear baseline, if any;
+    with --ensemble, the other members: the forecasts are their mean)."""
     data_config = configs.data
     frame, splits = prepared.frame, prepared.splits
     baseline_models = {"linear": torch_forward(linear)} if linear is not None else {}
     if prepared.many is not None:
         return _describe_many(source, prepared, model, trained, configs, started, linear, baseline_models)
-    predictor = make_predictor(torch_forward(model), prepared.scaler, data_config.window, data_config.horizon,
+    forwards = [torch_forward(model), *(torch_forward(member) for member, _ in members)]
+    predictor = make_predictor(mean_forward(forwards), prepared.scaler, data_config.window, data_config.horizon,
                                prepared.classification, baseline_models, configs.model.quantiles)
     if configs.model.quantiles:
         predictor.calibration = calibrate(predictor, prepared)
@@ -355,6 +362,10 @@ def _describe(source, prepared: Prepared, model, trained, configs: Configs, star
     test_origins = origins_between(splits.val_end, splits.rows, data_config.window, data_config.horizon)
     tested = predictor.backtest(frame, test_origins, season, mase_scale) if len(test_origins) else None
     report = tested.result if tested else None
+    if members and tested:  # the members' spread on the same origins, beside the ensemble's own scores
+        report["ensemble"] = ensemble.describe(
+            predictor, frame, tested, forwards, mase_scale, [configs.train.seed + i for i in range(len(forwards))],
+            [trained.best_epoch, *(result.best_epoch for _, result in members)])
     training = TrainingRecord(device=trained.device, best_epoch=trained.best_epoch, epochs_run=len(trained.history),
                               stopped_early=trained.stopped_early, seconds=round(time.perf_counter() - started, 3))
     manifest = Manifest(
@@ -367,11 +378,14 @@ def _describe(source, prepared: Prepared, model, trained, configs: Configs, star
         calibration=getattr(predictor, "calibration", None))
     name = prepared.table.name
     report_md = markdown(report, f"Test part of {name}", "the test part") if report else "No test part (--test-frac 0).\n"
+    if report and "ensemble" in report:
+        report_md += ensemble.spread_markdown(report["ensemble"])
     history = [vars(stats) for stats in trained.history]
     weights = dict(trained.state_dict)
     if linear is not None:  # saved beside the model's own tensors, under the prefix loaded.py splits off
         weights.update({f"{LINEAR_PREFIX}{name}": tensor.detach().cpu().clone()
                         for name, tensor in linear.state_dict().items()})
+    weights.update(ensemble.member_weights(members))  # members 1 .. N-1, each under its own prefix
     return FitOutcome(manifest, weights, history, report, report_md, predictor, tested,
                       time.perf_counter() - started)
 

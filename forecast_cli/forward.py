@@ -15,7 +15,7 @@ import numpy as np
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.windows import Scaler, windows_at
 from forecast_cli.errors import ArtifactError, ConfigError, DataError
-from forecast_cli.nn.spec import LINEAR_PREFIX, ModelSpec, check_layout, expected_shapes
+from forecast_cli.nn.spec import LINEAR_PREFIX, ModelSpec, check_layout, expected_shapes, member_prefix
 
 Forward = Callable[[np.ndarray], np.ndarray]  # (B, L, F) float32 z-scores -> (B, H) z-scores or (B, C) logits
 PREDICT_BATCH = 2048  # windows per forward pass
@@ -49,6 +49,37 @@ def split_baseline(weights: dict) -> tuple[dict, dict]:
     own = {name: tensor for name, tensor in weights.items() if not name.startswith(LINEAR_PREFIX)}
     linear = {name[len(LINEAR_PREFIX):]: tensor for name, tensor in weights.items() if name.startswith(LINEAR_PREFIX)}
     return own, linear
+
+
+def split_members(own: dict, members: int) -> list[dict]:
+    """The model's tensors (split_baseline's first part) -> one dict per ensemble member, prefixes removed
+    (member 0 keeps the model's own names; each member's dict is checked by build_forward)."""
+    parts = [{} for _ in range(members)]
+    prefixes = [(index, member_prefix(index)) for index in range(members - 1, 0, -1)]
+    for name, tensor in own.items():
+        index, prefix = next(((i, p) for i, p in prefixes if name.startswith(p)), (0, ""))
+        parts[index][name[len(prefix):]] = tensor
+    return parts
+
+
+def mean_forward(forwards: list[Forward]) -> Forward:
+    """The ensemble's forward function: its members' outputs averaged (z-scores, so their mean in
+    original units too: the scaler is affine)."""
+    if len(forwards) == 1:
+        return forwards[0]
+
+    def forward(batch: np.ndarray) -> np.ndarray:
+        return sum(member(batch) for member in forwards) / len(forwards)
+
+    return forward
+
+
+def build_ensemble(spec: ModelSpec, own: dict, members: int, engine: str = "torch",
+                   where: str = "the weights") -> Forward:
+    """The saved model's forward function: one member's, or the mean of `members` members' (each checked)."""
+    parts = split_members(own, members)
+    return mean_forward([build_forward(spec, part, engine, where if index == 0 else f"{where} (ensemble member {index})")
+                         for index, part in enumerate(parts)])
 
 
 def build_forward(spec: ModelSpec, weights: dict, engine: str = "torch", where: str = "the weights") -> Forward:

@@ -18,13 +18,14 @@ from typing import Callable
 
 import pandas as pd
 
+from forecast_cli.data.calendar import with_calendar
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.io import Table, read_source
 from forecast_cli.data.labels import rebuild_task_frame
 from forecast_cli.data.panel import Panel, rebuild_panel
 from forecast_cli.data.numtext import is_number_text
 from forecast_cli.errors import DataError
-from forecast_cli.forward import build_forward, split_baseline
+from forecast_cli.forward import build_ensemble, build_forward, split_baseline
 from forecast_cli.notes import new_notes, note_read, note_series_read
 from forecast_cli.predictors import Predictor, make_predictor
 from forecast_cli.store import artifact
@@ -69,6 +70,7 @@ class LoadedModel:
         manifest = self.manifest
         _require_header(table, manifest)
         frame = rebuild_task_frame(table, manifest.frame, manifest.classification, manifest.horizon)
+        frame = with_calendar(frame, manifest.configs.data.calendar, manifest.frequency, manifest.horizon)
         unasked = isinstance(source, str) and source is not data  # the recorded file: always say which
         note_read(table.name, *table.raw.shape, time.perf_counter() - started, warn,
                   self.directory if unasked else None)
@@ -86,7 +88,8 @@ class LoadedModel:
         table = read_source(source)
         manifest = self.manifest
         _require_header(table, manifest)
-        panel = rebuild_panel(table.raw, table.name, manifest.frame, manifest.configs.data.id_col)
+        panel = rebuild_panel(table.raw, table.name, manifest.frame, manifest.configs.data.id_col,
+                              manifest.configs.data.calendar, manifest.horizon)
         unasked = isinstance(source, str) and source is not data
         if unasked:
             note_read(table.name, *table.raw.shape, 0.0, warn, self.directory)
@@ -158,7 +161,7 @@ def open_model(directory: Path, engine: str = "torch") -> LoadedModel:
     manifest = loaded.manifest
     where = str(Path(directory) / artifact.WEIGHTS)
     own, linear = split_baseline(loaded.weights)
-    forward = build_forward(manifest.model_spec, own, engine, where)
+    forward = build_ensemble(manifest.model_spec, own, manifest.configs.train.ensemble, engine, where)
     # The linear baseline, when the fit saved one: checked like the model's own weights (names, shapes, finite).
     baselines = ({"linear": build_forward(manifest.model_spec.linear(), linear, engine, f"{where} (linear baseline)")}
                  if linear else {})

@@ -46,6 +46,8 @@ def markdown(result: dict, title: str = "Backtest", part: str = "this backtest")
     lines += quantile_lines(result)
     if "aggregate" in result:
         lines += ["", *series_lines(result)]
+    if "statistical" in result:
+        lines += ["", statistical_line(result["statistical"])]
     if result["horizon"] > 1:
         lines += ["", "| step | " + " | ".join(METRICS) + " |", "|---" * (len(METRICS) + 1) + "|"]
         lines += [f"| {s['step']} | " + " | ".join(_cell(s[m]) for m in METRICS) + " |" for s in result["per_step"]]
@@ -98,6 +100,16 @@ def series_lines(result: dict) -> list[str]:
         lines += [f"| {name} | {_cell(mase)} | {_cell(result['series'][name]['baselines']['naive']['mase'])} |"
                   for name, mase in worst]
     return lines
+
+
+def statistical_line(entry: dict) -> str:
+    """How AutoETS, AutoARIMA and AutoTheta were scored (stats_baselines.py), in one line."""
+    where = "every origin" if entry["every"] == 1 else f"every {entry['every']}th origin ({entry['origins']})"
+    model = entry["model_on_these_origins"].get("mase")
+    mine = f"; the model's mase there {_cell(model)}" if entry["every"] > 1 else ""
+    failed = f"; not scored: {', '.join(entry['failed'])}" if entry["failed"] else ""
+    return (f"AutoETS, AutoARIMA and AutoTheta ({entry['library']}, season {entry['season']}): fitted once on the data "
+            f"before the first origin, rolled forward without refitting, scored on {where}{mine}{failed}.")
 
 
 def csv_text(result: dict) -> str:

@@ -33,6 +33,20 @@ TINY_TARGET = "sales"
 
 
 @pytest.fixture(scope="session", autouse=True)
+def no_statistical_baselines():
+    """Scores and verdicts pinned by the tests are those of a plain install: where the `stats` extra is
+    installed, its baselines stay out of evaluate (here and in child processes) unless a test turns them
+    on (tests/cli/test_stats_baselines.py)."""
+    before = os.environ.get("FORECAST_STATS_BASELINES")
+    os.environ["FORECAST_STATS_BASELINES"] = "0"
+    yield
+    if before is None:
+        os.environ.pop("FORECAST_STATS_BASELINES", None)
+    else:
+        os.environ["FORECAST_STATS_BASELINES"] = before
+
+
+@pytest.fixture(scope="session", autouse=True)
 def one_torch_thread():
     """Tiny models gain nothing from intra-op threads, and on a busy 2-core runner two spinning
     OpenMP threads per process made a 20-epoch sine fit take 1 to 22 s instead of about 1 s."""

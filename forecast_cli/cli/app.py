@@ -195,6 +195,11 @@ def fit(
                          metavar="LEVELS")] = None,
     epoch_size: Annotated[Optional[int], typer.Option(help="Forecast origins drawn at random for each epoch. "
                           "Default: all of them, at most 200,000 (more are sampled anew each epoch).")] = None,
+    calendar: Annotated[str, typer.Option(help="auto: sine/cosine of hour of day, day of week, day of year and "
+                        "month (those that vary at the data's frequency) of each row's timestamp --horizon steps "
+                        "later, as inputs; off: none.")] = DataConfig.calendar,
+    ensemble: Annotated[int, typer.Option(help="Train N models with seeds --seed, --seed+1, ... and average their "
+                        "forecasts; the report gives the members' spread.", metavar="N")] = TrainConfig.ensemble,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the fit that SIGINT/SIGTERM interrupted, "
                       "from its checkpoint DIR.checkpoint (same data and options).")] = False,
     warm_start: Annotated[Optional[str], typer.Option("--warm-start", help="Start from the weights of the model "
@@ -296,6 +301,10 @@ def _fit_summary(model, out: Path, quiet: bool) -> None:
             say(warm_start_line(model.report["warm_start"]), quiet)
         if interval_line(model.report):
             say(interval_line(model.report), quiet)
+        if "ensemble" in model.report:
+            from forecast_cli.ensemble import spread_line
+
+            say(spread_line(model.report["ensemble"]), quiet)
         verdict = verdict_line(model.report, "the test part")
         if verdict:
             say(verdict, quiet)

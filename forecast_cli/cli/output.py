@@ -227,6 +227,7 @@ def show_manifest(manifest, directory: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from forecast_cli.data.calendar import calendar_columns
     from forecast_cli.data.timeindex import frequency_words
 
     data, spec, frame = manifest.data, manifest.model_spec, manifest.frame
@@ -240,12 +241,14 @@ def show_manifest(manifest, directory: Path) -> None:
         ("time", f"{', '.join(frame.time_cols) or '(row order)'}; frequency "
                  f"{frequency_words(manifest.frequency)}; last {data.last_timestamp}"),
         ("target", _target_text(manifest)),
-        ("inputs", ", ".join(frame.input_columns)),
+        ("inputs", ", ".join([*frame.input_columns,
+                              *calendar_columns(manifest.configs.data.calendar, manifest.frequency)])),
         ("excluded", "; ".join(f"{k}: {v}" for k, v in frame.excluded.items()) or "none"),
         ("splits", ", ".join(f"{k} {v}" for k, v in data.splits.items())),
         ("model", f"{spec.cell} {spec.num_layers}x{spec.hidden_size}"
                   f"{' bidirectional' if spec.bidirectional else ''}, {_head_text(spec)}, "
-                  f"window {manifest.window}, horizon {manifest.horizon}, norm {manifest.configs.data.norm}"),
+                  f"window {manifest.window}, horizon {manifest.horizon}, norm {manifest.configs.data.norm}"
+                  + (f", ensemble of {manifest.configs.train.ensemble}" if manifest.configs.train.ensemble > 1 else "")),
         ("training", ", ".join(f"{k} {v}" for k, v in vars(manifest.training).items())),
     ]
     if spec.quantiles:

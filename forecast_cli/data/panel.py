@@ -16,6 +16,7 @@ import pandas as pd
 
 from forecast_cli.data.frame import (FIX_AT_FIT, FIX_AT_PREDICT, FIX_TARGET, ROW, Frame, FrameSpec, _as_numbers,
                                      _choose_inputs, _find_leaks, _one_hot, _read_text_numbers, _require_target)
+from forecast_cli.data.calendar import calendar_columns, calendar_values
 from forecast_cli.data.timeindex import detect_time_columns, infer_frequency, parse_time
 from forecast_cli.errors import DataError
 
@@ -49,7 +50,8 @@ class Panel:
 
 
 def build_panel(raw: pd.DataFrame, name: str, target: str, features: tuple[str, ...] | None,
-                time_col: tuple[str, ...] | None, id_cols: tuple[str, ...], horizon: int) -> Panel:
+                time_col: tuple[str, ...] | None, id_cols: tuple[str, ...], horizon: int,
+                calendar: str = "off") -> Panel:
     """Decide time, inputs and exclusions once for all series (fit time)."""
     notes: list[str] = []
     _require_target(raw, target, name)
@@ -66,10 +68,11 @@ def build_panel(raw: pd.DataFrame, name: str, target: str, features: tuple[str, 
     numeric = tuple(c for c in numeric if c not in excluded)
     categories = {c: sorted(ordered[c].dropna().astype(str).unique().tolist()) for c in categorical}
     spec = FrameSpec(target, time_cols, numeric, categories, excluded)
-    return _split(ordered, labels, spec, id_cols, name, notes, FIX_AT_FIT, len(raw))
+    return _split(ordered, labels, spec, id_cols, name, notes, FIX_AT_FIT, len(raw), calendar, horizon)
 
 
-def rebuild_panel(raw: pd.DataFrame, name: str, spec: FrameSpec, id_cols: tuple[str, ...]) -> Panel:
+def rebuild_panel(raw: pd.DataFrame, name: str, spec: FrameSpec, id_cols: tuple[str, ...], calendar: str = "off",
+                  horizon: int = 0) -> Panel:
     """Replay a saved spec on new long-format data (predict, evaluate)."""
     notes: list[str] = []
     missing = [c for c in (*id_cols, *spec.time_cols, *spec.numeric, *spec.categories) if c not in raw.columns]
@@ -78,7 +81,7 @@ def rebuild_panel(raw: pd.DataFrame, name: str, spec: FrameSpec, id_cols: tuple[
                         f"(columns: {', '.join(map(str, raw.columns))}).")
     ordered, labels = _sorted_by_series(raw, id_cols, spec.time_cols, name, notes)
     _read_text_numbers(ordered, list(spec.numeric), name, notes)
-    return _split(ordered, labels, spec, id_cols, name, notes, FIX_AT_PREDICT, len(raw))
+    return _split(ordered, labels, spec, id_cols, name, notes, FIX_AT_PREDICT, len(raw), calendar, horizon)
 
 
 def _require_id_columns(raw: pd.DataFrame, id_cols: tuple[str, ...], target: str, name: str) -> None:
@@ -139,8 +142,9 @@ def _refuse_repeated_times(frame: pd.DataFrame, codes: np.ndarray, uniques: np.n
 
 
 def _split(ordered: pd.DataFrame, codes: np.ndarray, spec: FrameSpec, id_cols: tuple[str, ...], name: str,
-           notes: list[str], fix: str, rows: int) -> Panel:
-    """The checked numbers of every series, trimmed and filled within it, cut into one Frame per series."""
+           notes: list[str], fix: str, rows: int, calendar: str, lead: int) -> Panel:
+    """The checked numbers of every series, trimmed and filled within it, with the calendar columns of
+    `--calendar` (data/calendar.py, `lead` steps ahead), cut into one Frame per series."""
     numeric = pd.DataFrame({
         c: _as_numbers(ordered, c, name, FIX_TARGET if c == spec.target and fix == FIX_AT_FIT else fix)
         for c in spec.numeric}, index=ordered.index)
@@ -156,20 +160,22 @@ def _split(ordered: pd.DataFrame, codes: np.ndarray, spec: FrameSpec, id_cols: t
         notes.append(f"{name}: filled {filled} missing value(s) within their series by interpolation.")
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.arange(0)
     bounds = np.r_[starts, len(codes)]
-    columns = pd.Index(spec.input_columns)  # built once: a list would be made an Index per series
+    if not len(starts):
+        raise DataError(f"{name}: no series has a row with every input filled.")
+    longest = int(np.argmax(np.diff(bounds)))
+    freq = infer_frequency(index[bounds[longest]: bounds[longest + 1]]) if spec.time_cols else None
+    if spec.time_cols and freq is None:
+        notes.append("the time steps are irregular; forecasts carry step numbers instead of timestamps.")
+    columns = list(spec.input_columns)
+    if spec.time_cols and calendar_columns(calendar, freq):  # once over all series: each row's own timestamps
+        values = np.hstack([values, calendar_values(index, calendar, freq, lead)])
+        columns += calendar_columns(calendar, freq)
+    columns = pd.Index(columns)  # built once: a list would be made an Index per series
     frames, ids = [], []
     for start, stop in zip(bounds[:-1], bounds[1:]):
         data = pd.DataFrame(values[start:stop], index=index[start:stop], columns=columns, copy=False)
-        frames.append(Frame(data, spec, None, []))
+        frames.append(Frame(data, spec, freq, []))
         ids.append(str(labels[start]))
-    if not frames:
-        raise DataError(f"{name}: no series has a row with every input filled.")
-    longest = max(range(len(frames)), key=lambda i: len(frames[i].data))
-    freq = infer_frequency(frames[longest].data.index) if spec.time_cols else None
-    if spec.time_cols and freq is None:
-        notes.append("the time steps are irregular; forecasts carry step numbers instead of timestamps.")
-    for frame in frames:
-        frame.freq = freq
     return Panel(frames, ids, id_cols, spec, freq, notes, rows)
 
 

@@ -47,7 +47,8 @@ class Scaler:
     def with_differences(self, train_values: np.ndarray, columns: int) -> "Scaler":
         """This scaler plus the spread of the row-to-row differences of the first `columns` z-scored
         training columns (1 where a column never changes)."""
-        steps = np.diff(self.transform(train_values[:, :columns]).astype(np.float64), axis=0)  # (T-1, R)
+        scaled = (train_values[:, :columns] - self.mean[:columns]) / self.scale[:columns]  # the R leading columns' own
+        steps = np.diff(scaled.astype(np.float32).astype(np.float64), axis=0)  # (T-1, R)
         spread = steps.std(axis=0) if len(steps) else np.ones(columns)
         return Scaler(self.mean, self.scale, np.where(spread > 0, spread, 1.0))
 

@@ -12,6 +12,7 @@ from forecast_cli.config import point_quantile
 from forecast_cli.errors import ArtifactError, ConfigError
 
 LINEAR_PREFIX = "baseline.linear."  # the linear baseline's tensors in model.safetensors, beside the model's
+MEMBER_PREFIX = "ensemble.{}."  # ensemble member i >= 1's tensors (--ensemble N); member 0 has the model's own names
 GATES = {"lstm": 4, "gru": 3}  # gate rows per hidden unit in torch's weight layout
 FLOAT_TYPES = ("float16", "bfloat16", "float32", "float64")  # the value types weights may hold
 # Every size is bounded by config.MAX_SIZES, but together they still allow a network of 5e10 weights
@@ -129,6 +130,18 @@ def expected_shapes(spec: ModelSpec) -> dict[str, tuple[int, ...]]:
         for name in bridges:
             shapes.update({f"{name}.weight": (spec.hidden_size, width), f"{name}.bias": (spec.hidden_size,)})
     return shapes
+
+
+def member_prefix(index: int) -> str:
+    """The prefix of ensemble member `index`'s tensors: none for member 0 (so one model is saved as ever)."""
+    return MEMBER_PREFIX.format(index) if index else ""
+
+
+def ensemble_shapes(spec: ModelSpec, members: int) -> dict[str, tuple[int, ...]]:
+    """Every weight of `members` copies of the spec's network: member 0 under the model's own names,
+    member i under member_prefix(i)."""
+    own = expected_shapes(spec)
+    return {member_prefix(index) + name: shape for index in range(members) for name, shape in own.items()}
 
 
 def _recurrent_shapes(prefix: str, cell: str, input_size: int, hidden_size: int, num_layers: int,

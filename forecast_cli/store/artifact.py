@@ -20,7 +20,7 @@ from typing import Any, Callable, TypeVar
 
 from forecast_cli.errors import ArtifactError
 from forecast_cli.store.atomic import publish, real_path, remove_stale, staging_dir
-from forecast_cli.nn.spec import LINEAR_PREFIX, expected_shapes
+from forecast_cli.nn.spec import LINEAR_PREFIX, ensemble_shapes, expected_shapes
 from forecast_cli.store import series as series_file
 from forecast_cli.store.manifest import FORMAT_VERSION, Manifest  # noqa: F401 (FORMAT_VERSION: re-exported)
 from forecast_cli.store.snapshot import MIB, Snapshot, open_snapshot
@@ -222,7 +222,7 @@ def _load(path: Path, engine: str) -> Artifact:
         series_data = _series_bytes(snapshot, manifest)
     series = None
     if series_data is not None:
-        series = series_file.from_bytes(series_data, manifest.series.count, len(manifest.frame.input_columns),
+        series = series_file.from_bytes(series_data, manifest.series.count, manifest.model_spec.n_features,
                                         manifest.series.sha256, path / series_file.SERIES)
     weights_path = path / WEIGHTS
     try:
@@ -268,10 +268,11 @@ def _manifest_and_weights(snapshot: Snapshot) -> tuple[Manifest, bytes, bytes]:
 
 
 def saved_shapes(manifest: Manifest) -> dict[str, tuple[int, ...]]:
-    """Every tensor model.safetensors holds for this manifest: the model's, and the linear baseline's
-    (under LINEAR_PREFIX) when the fit trained one, which its report's baselines say."""
+    """Every tensor model.safetensors holds for this manifest: the model's (each ensemble member's, the
+    count in config.train.ensemble), and the linear baseline's (under LINEAR_PREFIX) when the fit
+    trained one, which its report's baselines say."""
     spec = manifest.model_spec
-    shapes = expected_shapes(spec)
+    shapes = ensemble_shapes(spec, manifest.configs.train.ensemble)
     if manifest.baselines and "linear" in manifest.baselines:
         shapes.update({LINEAR_PREFIX + name: shape for name, shape in expected_shapes(spec.linear()).items()})
     return shapes

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from forecast_cli.config import (MAX_SIZES, DataConfig, ModelConfig, TrainConfig, check_task_fits_model,
                                  check_training_fits, to_dict)
+from forecast_cli.data.calendar import calendar_width
 from forecast_cli.data.frame import FrameSpec
 from forecast_cli.data.windows import Scaler
 from forecast_cli.errors import ArtifactError, ConfigError
@@ -138,7 +139,7 @@ class Manifest:
     def model_spec(self) -> ModelSpec:
         """The network's sizes, from the options and the data's columns."""
         return derive_model_spec(self.configs, self.frame, len(self.classification.classes) if self.classification else 0,
-                                 self.scaler)
+                                 self.scaler, self.frequency)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object written to manifest.json (JSON types only)."""
@@ -192,21 +193,23 @@ class Manifest:
             if raw.get("calibration") is not None else None,
             series=_record(SeriesRecord, raw["series"], "series", where) if raw.get("series") is not None else None,
         )
+        _check_frequency(manifest.frequency, where)  # first: the calendar's width depends on it
         _check_agreement(manifest, where)
         _check_scores(manifest, where)
         _check_size(manifest, where)
-        _check_frequency(manifest.frequency, where)
         _check_val_end(manifest.data.val_end, where)
         return manifest
 
 
-def derive_model_spec(configs: Configs, frame: FrameSpec, n_classes: int, scaler: Scaler) -> ModelSpec:
-    """The network's sizes: options as given, inputs from the frame's columns (target first); with
+def derive_model_spec(configs: Configs, frame: FrameSpec, n_classes: int, scaler: Scaler,
+                      frequency: str | None = None) -> ModelSpec:
+    """The network's sizes: options as given, inputs from the frame's columns (target first) and the
+    calendar columns `frequency` implies (data/calendar.py); with
     forking training and window normalization, the spread of the differences the inputs are divided by."""
     model = configs.model
     relative = len(frame.numeric) if configs.data.norm == "window" else 0
     forking = configs.train.training == "forking" and relative and scaler.difference_scale is not None
-    return ModelSpec(n_features=len(frame.input_columns), horizon=configs.data.horizon, cell=model.cell,
+    return ModelSpec(n_features=len(frame.input_columns) + calendar_width(configs.data.calendar, frequency), horizon=configs.data.horizon, cell=model.cell,
                      hidden_size=model.hidden_size, num_layers=model.num_layers, dropout=model.dropout,
                      bidirectional=model.bidirectional,
                      relative=len(frame.numeric) if configs.data.norm == "window" else 0,
@@ -331,6 +334,11 @@ OPTIONAL = {"calibration", "calibration.offsets", "calibration.part", "calibrati
             *(f"data.{name}" for name in ("rows", "rows_used", "dropped_leading_rows", "filled_values", "first_timestamp",
                                           "last_timestamp", "train_end", "splits"))}
 COMPARED_WITH = {"forecast": ("naive",), "classify": ("majority", "persistence")}  # the baselines a report shows
+# Options added after format version 2 was fixed: a manifest written before them lacks them and takes
+# the default (the behaviour of the version that wrote it).
+# Options added after format 2 was fixed, each with the behaviour of the versions before it: a manifest
+# saved before an option existed loads with that value.
+LATER_OPTIONS = {"ensemble": 1, "calendar": "off", "quantiles": (), "epoch_size": None, "id_col": None}
 CONFIG_NULLABLE: dict[str, tuple[Callable[[Any], bool], str]] = {
     "features": (_texts, "a list of column names or null"),
     "time_col": (_texts, "a list of column names or null"),
@@ -346,7 +354,6 @@ CONFIG_TYPED: dict[str, tuple[Callable[[Any], bool], str]] = {
     "quantiles": (lambda v: isinstance(v, list) and all(_is_number(item) for item in v),
                   "a list of quantile levels between 0 and 1"),
 }
-CONFIG_ADDED = {"quantiles", "epoch_size", "id_col"}  # options added after format 2 was fixed: absent in older models, they take the default
 
 
 def _check_version(raw: Any, where: Path) -> None:
@@ -390,8 +397,7 @@ def _shown(value: Any) -> str:
 
 def _config(kind: type, raw: dict, section: str, where: Path):
     """One option record, every key known and of its default's type, then range-checked like the CLI's.
-    A key in CONFIG_ADDED that a model saved by an earlier version lacks takes the field's default: a new
-    option's default must therefore be the behaviour from before it existed."""
+    A key in LATER_OPTIONS that a model saved by an earlier version lacks takes the value recorded there."""
     names = {f.name: f for f in fields(kind)}
     unknown = sorted(set(raw) - set(names))
     if unknown:
@@ -399,8 +405,8 @@ def _config(kind: type, raw: dict, section: str, where: Path):
     values = {}
     for name, spec in names.items():
         dotted = f"config.{section}.{name}"
-        if name not in raw and name in CONFIG_ADDED:  # a model saved before the option existed
-            values[name] = spec.default
+        if name not in raw and name in LATER_OPTIONS:  # a manifest from before the option: as it behaved then
+            values[name] = LATER_OPTIONS[name]
             continue
         if name not in raw:
             raise broken(where, f"field {dotted!r} is missing")
@@ -448,12 +454,12 @@ def _record(kind: type, raw: Any, name: str, where: Path):
 
 def _check_agreement(manifest: Manifest, where: Path) -> None:
     """Parts that must fit together: the scaler has one statistic per input, the target comes first."""
-    inputs = len(manifest.frame.input_columns)
+    inputs = len(manifest.frame.input_columns) + calendar_width(manifest.configs.data.calendar, manifest.frequency)
     for name in ("mean", "scale"):
         stated = len(getattr(manifest.scaler, name))
         if stated != inputs:
             raise broken(where, f"scaler.{name} gives {stated} statistics but frame.numeric and frame.categories "
-                                f"give {inputs} inputs")
+                                f"(with the calendar) give {inputs} inputs")
     frame = manifest.frame
     differenced = manifest.configs.train.training == "forking" and manifest.configs.data.norm == "window"
     differences = manifest.scaler.difference_scale

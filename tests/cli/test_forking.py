@@ -55,7 +55,10 @@ def test_evaluate_scores_what_predict_gives_on_the_data_up_to_each_origin(saved,
     for position in (0, len(scored.origins) // 2, len(scored.origins) - 1):
         origin = int(scored.origins[position])
         ahead = model.predict(data.iloc[:origin])
-        np.testing.assert_allclose(ahead["value"].to_numpy(), scored.predicted[position], rtol=0, atol=1e-9)
+        # torch's float32 kernels may round a batch of one and a batch of many an ulp apart once the
+        # window has several input columns (the calendar's): 1e-6 still catches any shifted origin.
+        np.testing.assert_allclose(ahead["value"].to_numpy(), scored.predicted[position], rtol=0,
+                                   atol=1e-9 if engine == "numpy" else 1e-6)
 
 
 def test_numpy_engine_forecasts_like_torch_for_a_forking_model(saved):

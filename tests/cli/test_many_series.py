@@ -40,7 +40,7 @@ def test_fit_skips_series_too_short_with_one_warning_and_saves_each_series_stati
     from safetensors.numpy import load_file
 
     stats = load_file(model / "series.safetensors")
-    assert stats["mean"].shape == (4, 1)
+    assert stats["mean"].shape == (4, 1 + 4)  # sales, then the calendar's day-of-week and day-of-year pairs
     assert np.argsort(stats["mean"][:, 0]).tolist() == [0, 1, 2, 3]  # a < b < c < d by level, each its own
 
 
@@ -82,7 +82,8 @@ def test_batched_forecasts_equal_each_series_own_predictor(fitted):
     loaded = forecast_cli.load(model, warn=lambda message: None)
     batched = loaded.predict()
     inner = loaded._loaded
-    panel = rebuild_panel(read_source(str(csv)).raw, "long.csv", inner.manifest.frame, ("store",))
+    panel = rebuild_panel(read_source(str(csv)).raw, "long.csv", inner.manifest.frame, ("store",),
+                          inner.manifest.configs.data.calendar, inner.manifest.horizon)
     own = predictors(inner.series, inner.predictor.forward, inner.manifest.window, inner.manifest.horizon)
     for position, store in enumerate(inner.series.ids):
         frame = panel.frames[panel.ids.index(store)]

@@ -29,7 +29,7 @@ def _level_shift_csv(path):
 def test_scaler_uses_train_rows_only(tmp_path):
     source = _level_shift_csv(tmp_path / "shift.csv")
     out = tmp_path / "model"
-    fit(str(tmp_path / "shift.csv"), Configs(DataConfig(target="level", window=5), ModelConfig(hidden_size=8),
+    fit(str(tmp_path / "shift.csv"), Configs(DataConfig(target="level", window=5, calendar="off"), ModelConfig(hidden_size=8),
         TrainConfig(epochs=1, device="cpu")), out, warn=lambda message: None)
     manifest = json.loads((out / "manifest.json").read_text())
     train_rows = manifest["data"]["splits"]["train"]
@@ -52,7 +52,8 @@ def test_constant_training_columns_get_one_warning_line(tmp_path):
     })
     frame.to_csv(tmp_path / "flat.csv", index=False)
     warnings: list[str] = []
-    fit(str(tmp_path / "flat.csv"), Configs(DataConfig(target="level", features=("flat", "kind"), window=5),
+    fit(str(tmp_path / "flat.csv"), Configs(DataConfig(target="level", features=("flat", "kind"), window=5,
+                                                                   calendar="off"),
         ModelConfig(hidden_size=4), TrainConfig(epochs=1, device="cpu")), tmp_path / "model", warn=warnings.append)
     assert warnings == ["columns 'flat', 'kind=a', 'kind=b', 'kind=c' are constant in the training part; "
                         "passed through unscaled."]

@@ -1,0 +1,85 @@
+"""`--calendar auto`: sine/cosine pairs of the calendar parts that vary at the data's frequency, each row
+carrying the calendar of its timestamp --horizon steps later (so a window's last rows carry the target
+timestamps'), saved with the model and rebuilt identically by predict on both engines."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast_cli.data.calendar import calendar_columns, calendar_parts, calendar_values
+from forecast_cli.store import artifact
+from tests.conftest import run_cli
+
+TINY = ["--epochs", "1", "--hidden", "4", "--window", "8", "--horizon", "3", "--quiet"]
+
+
+@pytest.mark.parametrize("freq, parts", [
+    ("h", ("hour", "dayofweek", "dayofyear")), ("15min", ("hour", "dayofweek", "dayofyear")),
+    ("D", ("dayofweek", "dayofyear")), ("B", ("dayofweek", "dayofyear")), ("7D", ("dayofyear",)),
+    ("W-SUN", ("dayofyear",)), ("MS", ("month",)), ("QS", ("month",)), ("YS", ()), (None, ()),
+])
+def test_only_the_parts_that_vary_at_the_frequency_are_used(freq, parts):
+    assert calendar_parts("auto", freq) == parts
+    assert calendar_parts("off", freq) == ()
+    assert len(calendar_columns("auto", freq)) == 2 * len(parts)
+
+
+def test_each_row_carries_the_calendar_of_the_timestamp_horizon_steps_later():
+    index = pd.date_range("2021-12-31 20:00", periods=50, freq="h")
+    led, own = calendar_values(index, "auto", "h", 3), calendar_values(index, "auto", "h", 0)
+    np.testing.assert_allclose(led[:-3], own[3:])
+    hour_sin, hour_cos = own[4, 0], own[4, 1]  # 2022-01-01 00:00: the start of the day's cycle
+    assert (hour_sin, hour_cos) == pytest.approx((0.0, 1.0))
+    assert np.allclose(led[:, 0] ** 2 + led[:, 1] ** 2, 1)
+
+
+@pytest.fixture(scope="module")
+def hourly(tmp_path_factory):
+    rows, steps = 200, np.arange(200)
+    path = tmp_path_factory.mktemp("calendar") / "hourly.csv"
+    pd.DataFrame({"time": pd.date_range("2021-01-01", periods=rows, freq="h").strftime("%Y-%m-%d %H:%M"),
+                  "value": (10 * np.sin(2 * np.pi * steps / 24) + 0.01 * steps).round(3)}).to_csv(path, index=False)
+    out = path.parent / "m"
+    result = run_cli("fit", path, "--target", "value", "--calendar", "auto", "--out", out, *TINY)
+    assert result.exit_code == 0, result.stderr
+    return path, out
+
+
+def _predicted(out, *extra) -> np.ndarray:
+    result = run_cli("predict", "--model", out, "--quiet", *extra)
+    assert result.exit_code == 0, result.stderr
+    return pd.read_csv(io.StringIO(result.stdout))["value"].to_numpy()
+
+
+def test_a_calendar_model_reads_six_more_inputs_and_both_engines_agree(hourly):
+    _, out = hourly
+    manifest = artifact.read_manifest(out)
+    assert manifest.configs.data.calendar == "auto"
+    assert manifest.model_spec.n_features == 1 + 6 and len(manifest.scaler.mean) == 7
+    np.testing.assert_allclose(_predicted(out, "--engine", "numpy"), _predicted(out), rtol=1e-5)
+
+
+def test_the_default_is_auto_and_a_manifest_from_before_the_option_loads_without_a_calendar(tmp_path, hourly):
+    from forecast_cli.config import DataConfig
+
+    assert DataConfig.calendar == "auto"
+    path, _ = hourly
+    out = tmp_path / "m"
+    assert run_cli("fit", path, "--target", "value", "--calendar", "off", "--out", out, *TINY).exit_code == 0
+    raw = json.loads((out / "manifest.json").read_text())
+    del raw["config"]["data"]["calendar"]
+    (out / "manifest.json").write_text(json.dumps(raw))
+    assert artifact.read_manifest(out).configs.data.calendar == "off"
+    assert len(_predicted(out)) == 3
+
+
+def test_an_unknown_calendar_mode_is_refused_in_one_line(tmp_path, hourly):
+    path, _ = hourly
+    result = run_cli("fit", path, "--target", "value", "--calendar", "yes", "--out", tmp_path / "m", *TINY)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: --calendar must be 'auto' or 'off', not 'yes'."
