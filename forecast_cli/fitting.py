@@ -22,7 +22,7 @@ from forecast_cli.config import check_task_fits_model, check_training_fits
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.io import Table, read_source
 from forecast_cli.data.labels import build_task_frame, classification_record
-from forecast_cli.data.timeindex import season_of
+from forecast_cli.data.recipe import Recipe, resolve
 from forecast_cli.data.windows import Scaler, Splits, column_statistics, origins_between, split_rows
 from forecast_cli.errors import ConfigError, DataError, Interrupted
 from forecast_cli.forward import LINEAR_PREFIX, check_weights, scaled_values, torch_forward
@@ -70,6 +70,8 @@ class Prepared:
     data: object  # nn.train.TrainingData
     spec: ModelSpec
     classification: Classification | None  # a classifier's classes (labels.py); None when forecasting
+    configs: Configs  # the options with every auto one resolved (recipe.py): what the manifest stores
+    recipe: Recipe
 
 
 def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
@@ -100,6 +102,7 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
     stage = "while reading and preparing the data"
     try:
         prepared = prepare(source, configs, warn)
+        configs = prepared.configs
         stage = "before training started"
         with lock.exclusive(out) if out is not None else contextlib.nullcontext():
             if out is not None:
@@ -136,6 +139,14 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
     for note in frame.notes:
         warn(note)
     values = frame.data.to_numpy(dtype="float64")
+    recipe = resolve(data_config, values[:, 0], frame.freq, _seasonal_refused(configs))
+    for note in recipe.notes:
+        warn(note)
+    configs = replace(configs, data=recipe.data)
+    data_config = configs.data
+    data_config.validate()
+    check_task_fits_model(data_config, configs.model)
+    check_training_fits(data_config, configs.model, configs.train)
     splits = split_rows(len(values), data_config.val_frac, data_config.test_frac,
                         data_config.window, data_config.horizon, table.name)
     scaler = fit_scaler(values, splits, frame, table.name, warn)
@@ -150,7 +161,18 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
                       if frame.labels else None)
     spec = derive_model_spec(configs, frame.spec, len(frame.labels.classes) if frame.labels else 0, scaler)
     check_size(spec)
-    return Prepared(table, frame, splits, scaler, data, spec, classification)
+    return Prepared(table, frame, splits, scaler, data, spec, classification, configs, recipe)
+
+
+def _seasonal_refused(configs: Configs) -> str | None:
+    """What rules the seasonal normalization out for --norm auto, in words; None when nothing does."""
+    if configs.data.task != "forecast":
+        return f"--task {configs.data.task} has no forecast to start from seasonal naive"
+    if configs.model.decoder != "direct":
+        return f"--decoder {configs.model.decoder} is not supported with --norm seasonal"
+    if configs.train.training == "forking":
+        return "--training forking is not supported with --norm seasonal"
+    return None
 
 
 def _require_header(table: Table, target: str) -> None:
@@ -252,7 +274,7 @@ def _describe(source, prepared: Prepared, model, trained, configs: Configs, star
     predictor = make_predictor(torch_forward(model), prepared.scaler, data_config.window, data_config.horizon,
                                prepared.classification, baseline_models)
     target = frame.data.to_numpy(dtype="float64")[:, 0]
-    season = data_config.season or season_of(frame.freq)
+    season = prepared.recipe.baseline_season
     mase_scale = naive_scale(target[: splits.train_end])
     test_origins = origins_between(splits.val_end, splits.rows, data_config.window, data_config.horizon)
     tested = predictor.backtest(frame, test_origins, season, mase_scale) if len(test_origins) else None
@@ -262,7 +284,7 @@ def _describe(source, prepared: Prepared, model, trained, configs: Configs, star
     manifest = Manifest(
         configs=configs, data=_data_record(source, prepared), frame=frame.spec, scaler=prepared.scaler,
         frequency=frame.freq, season=season, mase_scale=mase_scale, training=training,
-        classification=prepared.classification, dtypes=frame.dtypes,
+        classification=prepared.classification, dtypes=frame.dtypes, choices=prepared.recipe.choices,
         metrics=report["metrics"] if report else None, baselines=report["baselines"] if report else None,
         notes=[without_name(note, prepared.table.name) for note in frame.notes], versions=_versions(),
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))

@@ -47,17 +47,24 @@ class Forecaster(nn.Module):
                 nn.init.zeros_(self.head.weight)
                 nn.init.zeros_(self.head.bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        anchor = x[:, -1, : self.spec.relative]  # (B, L, F) -> (B, R)
-        x = self.make_relative(x, anchor)  # (B, L, F)
+    def forward(self, x_in: torch.Tensor) -> torch.Tensor:
+        anchor = x_in[:, -1, : self.spec.relative]  # (B, L, F) -> (B, R)
+        x = self.make_relative(x_in, anchor)  # (B, L, F)
         if self.spec.decoder == "seq2seq":
             _, state = self.encoder(x)  # h_n, or (h_n, c_n): each (N*K, B, D)
             forecast = self.decoder(state, x[:, -1, :1])  # start token (B, 1) -> (B, H)
         else:
             forecast = self.head(self.encode(x))  # (B, K*D) -> (B, H), or (B, C) logits
         if self.spec.relative and self.spec.task != "classify":
-            forecast = forecast + anchor[:, :1]  # offsets from the last target value -> levels
+            forecast = forecast + self.levels(x_in)  # offsets from the last (or the seasonal) target value -> levels
         return forecast
+
+    def levels(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, L, F) -> (B, H): the target values the head's offsets start from, the naive forecast
+        (the last value, repeated) or with spec.season the seasonal-naive one."""
+        if not self.spec.season:
+            return x[:, -1, :1].expand(-1, self.spec.horizon)
+        return x[:, self.spec.anchor_offsets, 0]  # (B, H), rows counted from the window's end
 
     def make_relative(self, x: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
         """Subtract each relative column's last value (or, with spec.differences, its previous row's),

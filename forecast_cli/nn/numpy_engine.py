@@ -25,16 +25,16 @@ def numpy_forward(spec: ModelSpec, weights: dict[str, np.ndarray]) -> Callable[[
     params = {name: np.asarray(array, dtype=np.float64) for name, array in weights.items()}
 
     def forward(batch: np.ndarray) -> np.ndarray:
-        x = np.asarray(batch, dtype=np.float64)
+        levels = np.asarray(batch, dtype=np.float64)
         relative = spec.relative
-        anchor = x[:, -1, :relative]  # (B, L, F) -> (B, R)
-        x = _make_relative(x, anchor, relative, spec.differences)
+        anchor = levels[:, -1, :relative]  # (B, L, F) -> (B, R)
+        x = _make_relative(levels, anchor, relative, spec.differences)
         if spec.decoder == "seq2seq" and spec.task != "classify":
             output = _decode(spec, params, _run_encoder(spec, params, x), x[:, -1, :1])  # start token (B, 1)
         else:
             output = _head(spec, params, _encode(spec, params, x))  # (B, K*D) -> (B, H), or (B, C) logits
         if relative and spec.task != "classify":
-            output = output + anchor[:, :1]  # offsets from the last target value -> levels
+            output = output + levels[:, spec.anchor_offsets, 0]  # offsets from the last (or seasonal) value -> levels
         return output
 
     return forward

@@ -40,6 +40,9 @@ class ModelSpec:
     # over a chunk serves every origin in it. The forecast is still offsets from the last target value.
     differences: tuple[float, ...] = ()
     window: int = 0  # L: sets the "linear" cell's input width (L*F); the recurrent cells read any length
+    # --norm seasonal: the forecast for step k is an offset from the target one season (S) before it,
+    # the seasonal-naive forecast (seasonal_offsets), instead of from the last value; 0: the last value.
+    season: int = 0
 
     @property
     def outputs(self) -> int:
@@ -52,8 +55,19 @@ class ModelSpec:
                        decoder="direct")
 
     @property
+    def anchor_offsets(self) -> list[int]:
+        """Per forecast step, the window row (counted from the end, -1 the last) its forecast is an offset from."""
+        return seasonal_offsets(self.horizon, self.season) if self.season else [-1] * self.horizon
+
+    @property
     def directions(self) -> int:
         return 2 if self.bidirectional else 1
+
+
+def seasonal_offsets(horizon: int, season: int) -> list[int]:
+    """Step k's (0-based) seasonal-naive source, from the window's end: the target one season before it,
+    or whole seasons before that for steps beyond the first season: k - S * (k // S + 1), in [-S, -1]."""
+    return [step - season * (step // season + 1) for step in range(horizon)]
 
 
 def check_size(spec: ModelSpec) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from forecast_cli.config import TrainConfig, auto_chunk
+from forecast_cli.config import TrainConfig, auto_chunk, learning_rate
 from forecast_cli.errors import ConfigError
 from forecast_cli.nn.optim import adam
 
@@ -221,6 +221,8 @@ def train_model(model: nn.Module, data: TrainingData, config: TrainConfig,
                          history=progress.history, device=str(device))
     while progress.epoch <= config.epochs:
         started = time.perf_counter()
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(config, progress.epoch)
         if not _train_epoch(model, source, optimizer, config, generator, progress, should_stop):
             result.interrupted = _snapshot(model, optimizer, progress)
             return result

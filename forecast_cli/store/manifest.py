@@ -93,6 +93,9 @@ class Manifest:
     metrics: dict[str, float | None] | None = None  # the test part's, as in report.json
     baselines: dict[str, dict] | None = None
     notes: list[str] = field(default_factory=list)
+    # What the automatic options (--season, --norm, --window, a dropped validation part) resolved to and
+    # why (data/recipe.py): each option -> {"chosen": ..., "reason": ..., ...}. Empty in older models.
+    choices: dict[str, dict] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     created_at: str = ""
     # sha256 of model.safetensors, filled in by artifact.save: a load refuses weights it was not saved
@@ -138,6 +141,7 @@ class Manifest:
             "metrics": self.metrics,
             "baselines": self.baselines,
             "notes": list(self.notes),
+            "choices": self.choices,
             "weights_sha256": self.weights_sha256,
         }
 
@@ -161,7 +165,7 @@ class Manifest:
             classification=_record(Classification, raw["classification"], "classification", where)
             if raw.get("classification") is not None else None,
             dtypes=dict(raw["frame"].get("dtypes", {})), metrics=raw.get("metrics"), baselines=raw.get("baselines"),
-            notes=list(raw.get("notes") or []), versions=dict(raw["versions"]), created_at=str(raw.get("created_at", "")),
+            notes=list(raw.get("notes") or []), choices=dict(raw.get("choices") or {}), versions=dict(raw["versions"]), created_at=str(raw.get("created_at", "")),
             weights_sha256=raw.get("weights_sha256"),
         )
         _check_agreement(manifest, where)
@@ -174,17 +178,17 @@ class Manifest:
 
 def derive_model_spec(configs: Configs, frame: FrameSpec, n_classes: int, scaler: Scaler) -> ModelSpec:
     """The network's sizes: options as given, inputs from the frame's columns (target first); with
-    forking training and window normalization, the spread of the differences the inputs are divided by."""
-    model = configs.model
-    relative = len(frame.numeric) if configs.data.norm == "window" else 0
+    forking training and window normalization, the spread of the differences the inputs are divided by;
+    with seasonal normalization, the season the forecasts start from."""
+    model, data = configs.model, configs.data
+    relative = len(frame.numeric) if data.norm in ("window", "seasonal") else 0
     forking = configs.train.training == "forking" and relative and scaler.difference_scale is not None
-    return ModelSpec(n_features=len(frame.input_columns), horizon=configs.data.horizon, cell=model.cell,
+    return ModelSpec(n_features=len(frame.input_columns), horizon=data.horizon, cell=model.cell,
                      hidden_size=model.hidden_size, num_layers=model.num_layers, dropout=model.dropout,
-                     bidirectional=model.bidirectional,
-                     relative=len(frame.numeric) if configs.data.norm == "window" else 0,
-                     decoder=model.decoder, task=configs.data.task, n_classes=n_classes,
+                     bidirectional=model.bidirectional, relative=relative,
+                     decoder=model.decoder, task=data.task, n_classes=n_classes,
                      differences=tuple(float(v) for v in scaler.difference_scale) if forking else (),
-                     window=configs.data.window)
+                     window=data.window or 0, season=(data.season or 0) if data.norm == "seasonal" else 0)
 
 
 def _is_int(value: Any) -> bool:
@@ -273,6 +277,8 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("baselines", _optional(lambda v: isinstance(v, dict) and all(_scores(x) for x in v.values())),
      "an object of baseline -> metric -> number or null"),
     ("notes", _texts, "a list of text"),
+    ("choices", lambda v: isinstance(v, dict) and all(isinstance(x, dict) for x in v.values()),
+     "an object of option -> choice"),
     ("decoder", _is_object, "an object"),
     ("weights_sha256", _optional(_sha256), "null or the sha256 of model.safetensors (64 hexadecimal digits)"),
     # The records' own entries (each may be absent: it then takes its default), as `info` shows them.
@@ -289,7 +295,7 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     *((f"classification.{name}", _optional(lambda v: isinstance(v, str)), "text or null")
       for name in ("derived_from", "rule")),
 )
-OPTIONAL = {"scaler.difference_scale", "data.path", "data.relative_path", "classification", "frame.dtypes", "training", "metrics", "baselines", "notes", "decoder",
+OPTIONAL = {"scaler.difference_scale", "data.path", "data.relative_path", "classification", "frame.dtypes", "training", "metrics", "baselines", "notes", "choices", "decoder",
             "weights_sha256", *(dotted for dotted, _, _ in FIELDS if dotted.split(".")[0] in ("training", "classification")),
             *(f"data.{name}" for name in ("rows", "rows_used", "dropped_leading_rows", "filled_values", "first_timestamp",
                                           "last_timestamp", "train_end", "splits"))}
@@ -297,9 +303,18 @@ COMPARED_WITH = {"forecast": ("naive",), "classify": ("majority", "persistence")
 CONFIG_NULLABLE: dict[str, tuple[Callable[[Any], bool], str]] = {
     "features": (_texts, "a list of column names or null"),
     "time_col": (_texts, "a list of column names or null"),
-    "season": (_positive_int, "an integer of 1 or more, or null"),
+    "season": (_count, "an integer of 0 (none) or more, or null"),
     "target_from": (lambda v: isinstance(v, str), "a column name or null"),
     "chunk": (_positive_int, "an integer of 1 or more, or null"),
+}
+
+
+# Options added after models were saved without them: the value those models were trained with.
+CONFIG_ADDED: dict[str, Any] = {"config.train.lr_schedule": "constant"}
+# Options whose default is decided from the data ("auto"): a saved model holds what they resolved to.
+CONFIG_RESOLVED: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "window": (_is_int, "an integer"),
+    "norm": (lambda v: v in ("window", "seasonal", "global"), "'window', 'seasonal' or 'global'"),
 }
 
 
@@ -351,10 +366,13 @@ def _config(kind: type, raw: dict, section: str, where: Path):
     values = {}
     for name, spec in names.items():
         dotted = f"config.{section}.{name}"
+        if name not in raw and dotted in CONFIG_ADDED:
+            values[name] = CONFIG_ADDED[dotted]
+            continue
         if name not in raw:
             raise broken(where, f"field {dotted!r} is missing")
         value = raw[name]
-        check, expected = CONFIG_NULLABLE.get(name, _typed_like(spec.default))
+        check, expected = CONFIG_NULLABLE.get(name) or CONFIG_RESOLVED.get(name) or _typed_like(spec.default)
         if not ((name in CONFIG_NULLABLE and value is None) or check(value)):
             raise broken(where, f"field {dotted!r} is {_shown(value)}, expected {expected}")
         values[name] = tuple(value) if isinstance(value, list) else value
