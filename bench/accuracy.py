@@ -131,12 +131,16 @@ def generated_series() -> list[Series]:
     return [Series(name, frame, "value", quick) for name, frame, quick in made]
 
 
+OVERRIDES: dict = {}  # --set NAME=VALUE: fit options other than the defaults, to compare settings on the suite
+
+
 def fit_one(series: Series, horizon: int) -> Row:
     """Fit with default options and read the test report; a ForecastError becomes the row's reason."""
     started = time.perf_counter()
     row = Row(series.name, horizon)
     try:
-        model = forecast_cli.fit(series.source, target=series.target, horizon=horizon, warn=lambda message: None)
+        model = forecast_cli.fit(series.source, target=series.target, horizon=horizon, warn=lambda message: None,
+                                 **OVERRIDES)
     except ForecastError as exc:
         row.failed = str(exc)
         row.seconds = time.perf_counter() - started
@@ -223,12 +227,27 @@ def summary(rows: list[Row]) -> None:
         print(f"not fitted: {len(failed)} ({', '.join(f'{r.series} h={r.horizon}' for r in failed)})")
 
 
+def _value(text: str):
+    """An option value from the command line: a number where it reads as one, else the text."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few short series only (under 2 minutes)")
     parser.add_argument("--only", metavar="NAME", help="only the series whose name contains NAME")
     parser.add_argument("--json", metavar="FILE", help="also write every row as JSON to FILE")
+    parser.add_argument("--set", metavar="NAME=VALUE", action="append", default=[],
+                        help="a fit option (the Python API's name) instead of its default, e.g. --set epochs=100")
     args = parser.parse_args()
+    for item in args.set:
+        name, _, value = item.partition("=")
+        OVERRIDES[name] = _value(value)
     suite = real_series() + generated_series()
     if args.quick:
         suite = [series for series in suite if series.quick]
@@ -236,7 +255,8 @@ def main() -> None:
         suite = [series for series in suite if args.only in series.name]
     if not suite:
         sys.exit(f"no series matches --only {args.only!r}")
-    print(f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; test MASE, default options")
+    options = ", ".join(f"{k}={v}" for k, v in OVERRIDES.items()) or "default options"
+    print(f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; test MASE, {options}")
     print(f"{'series':<28} {'h':>3} {'rows':>6} {'model':>8}  {'naive':>8}  {'s.naive':>8}  {'linear':>8}  "
           f"{'beat':<4} {'time':>7}")
     started = time.perf_counter()

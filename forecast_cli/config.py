@@ -97,19 +97,22 @@ class ModelConfig:
 class TrainConfig:
     """The optimisation loop."""
 
-    epochs: int = 60
+    epochs: int = 100  # an upper bound: early stopping (--patience) usually ends training first
     batch_size: int = 128
     lr: float = 2e-3
     weight_decay: float = 0.0  # Adam's L2 penalty, the tutorial's remedy for exploding weights
     clip_grad: float = 1.0  # max global gradient norm; 0 disables clipping
-    patience: int = 10  # epochs without validation improvement before stopping
+    # epochs without validation improvement before stopping: long enough for the plateau schedule to
+    # halve the learning rate three times first (bench/accuracy.py: 10 stopped fits still improving)
+    patience: int = 20
     device: str = "auto"
     seed: int = 0
     training: str = "windows"  # "windows": one encoder pass per origin; "forking": one pass per chunk, every step an origin
     chunk: int | None = None  # forking: rows per chunk, the first --window of them a burn-in; None: auto_chunk(window)
-    # "cosine": the learning rate falls from --lr to LR_FLOOR x --lr over --epochs (half a cosine);
-    # "constant": --lr throughout (models saved before the option trained so)
-    lr_schedule: str = "cosine"
+    # "plateau": the learning rate halves after every PLATEAU_EPOCHS epochs without a better validation
+    # loss; "cosine": it falls from --lr to LR_FLOOR x --lr over --epochs (half a cosine); "constant":
+    # --lr throughout (models saved before the option trained so)
+    lr_schedule: str = "plateau"
 
     def validate(self) -> None:
         _positive("--epochs", self.epochs)
@@ -128,18 +131,19 @@ class TrainConfig:
         if self.chunk is not None:
             _positive("--chunk", self.chunk)
         if self.lr_schedule not in LR_SCHEDULES:
-            raise ConfigError(f"--lr-schedule must be 'cosine' or 'constant', not {self.lr_schedule!r}.")
+            raise ConfigError(f"--lr-schedule must be 'plateau', 'cosine' or 'constant', not {self.lr_schedule!r}.")
         if not 0 <= self.seed < MAX_SEED:  # NumPy refuses seeds of 2**32 and above
             raise ConfigError(f"--seed must be between 0 and {MAX_SEED - 1}, not {self.seed}.")
 
 
-LR_SCHEDULES = ("cosine", "constant")
+LR_SCHEDULES = ("plateau", "cosine", "constant")
+PLATEAU_EPOCHS = 5  # "plateau": epochs without a better validation loss before the learning rate halves
 LR_FLOOR = 0.1  # the cosine schedule's last learning rate, as a share of --lr
 
 
 def learning_rate(config: TrainConfig, epoch: int) -> float:
-    """The learning rate of 1-based `epoch` under config.lr_schedule."""
-    if config.lr_schedule == "constant" or config.epochs <= 1:
+    """The learning rate of 1-based `epoch` under config.lr_schedule ("plateau": its starting one)."""
+    if config.lr_schedule != "cosine" or config.epochs <= 1:
         return config.lr
     done = (min(epoch, config.epochs) - 1) / (config.epochs - 1)  # 0 in the first epoch, 1 in the last
     return config.lr * (LR_FLOOR + (1 - LR_FLOOR) * 0.5 * (1 + math.cos(math.pi * done)))

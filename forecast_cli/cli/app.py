@@ -157,8 +157,9 @@ def fit(
     batch_size: Annotated[int, typer.Option(help="Forecast origins per training step (forking: whole chunks, "
                           "at least one).")] = TrainConfig.batch_size,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = TrainConfig.lr,
-    lr_schedule: Annotated[str, typer.Option(help="cosine: the learning rate falls from --lr to a tenth of it "
-                           "over --epochs; constant: --lr throughout.")] = TrainConfig.lr_schedule,
+    lr_schedule: Annotated[str, typer.Option(help="plateau: the learning rate halves after every 5 epochs without "
+                           "a better validation loss; cosine: it falls from --lr to a tenth over --epochs; "
+                           "constant: --lr throughout.")] = TrainConfig.lr_schedule,
     weight_decay: Annotated[float, typer.Option(help="L2 weight decay.")] = TrainConfig.weight_decay,
     clip_grad: Annotated[float, typer.Option(help="Max gradient norm; 0 turns clipping off.")] = TrainConfig.clip_grad,
     patience: Annotated[int, typer.Option(help="Epochs without validation gain before stopping.")] = TrainConfig.patience,

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from forecast_cli.config import TrainConfig, auto_chunk, learning_rate
+from forecast_cli.config import PLATEAU_EPOCHS, TrainConfig, auto_chunk, learning_rate
 from forecast_cli.errors import ConfigError
 from forecast_cli.nn.optim import adam
 
@@ -221,8 +221,9 @@ def train_model(model: nn.Module, data: TrainingData, config: TrainConfig,
                          history=progress.history, device=str(device))
     while progress.epoch <= config.epochs:
         started = time.perf_counter()
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(config, progress.epoch)
+        if config.lr_schedule == "cosine":
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(config, progress.epoch)
         if not _train_epoch(model, source, optimizer, config, generator, progress, should_stop):
             result.interrupted = _snapshot(model, optimizer, progress)
             return result
@@ -230,6 +231,7 @@ def train_model(model: nn.Module, data: TrainingData, config: TrainConfig,
         val_loss = evaluate_loss(model, validation) if validation is not None else None
         stats = EpochStats(progress.epoch, train_loss, val_loss, time.perf_counter() - started)
         _end_epoch(model, progress, stats, config, generator)
+        on_plateau(optimizer, config, progress)
         result.state_dict, result.best_epoch = progress.best_state, progress.best_epoch
         if on_epoch_end:
             on_epoch_end(stats)
@@ -241,6 +243,14 @@ def train_model(model: nn.Module, data: TrainingData, config: TrainConfig,
             return result
     model.load_state_dict(result.state_dict)
     return result
+
+
+def on_plateau(optimizer: torch.optim.Optimizer, config: TrainConfig, progress: TrainProgress) -> None:
+    """--lr-schedule plateau: halve the learning rate after every PLATEAU_EPOCHS epochs without a better
+    validation loss (kept in the optimizer's state, so a resumed run goes on from it)."""
+    if config.lr_schedule == "plateau" and progress.stale and progress.stale % PLATEAU_EPOCHS == 0:
+        for group in optimizer.param_groups:
+            group["lr"] /= 2
 
 
 def _end_epoch(model: nn.Module, progress: TrainProgress, stats: EpochStats, config: TrainConfig,

@@ -10,13 +10,15 @@ import torch
 from conftest import run_cli
 
 import forecast_cli
-from forecast_cli.config import DataConfig
+from forecast_cli.config import (DataConfig, ModelConfig, TrainConfig, check_task_fits_model, check_training_fits,
+                                 learning_rate)
 from forecast_cli.data.recipe import resolve
 from forecast_cli.data.season import detect_season
 from forecast_cli.errors import ConfigError
 from forecast_cli.nn.model import Forecaster
 from forecast_cli.nn.numpy_engine import numpy_forward
 from forecast_cli.nn.spec import ModelSpec, seasonal_offsets
+from forecast_cli.nn.train import TrainProgress, on_plateau
 from forecast_cli.store.manifest import Manifest
 
 
@@ -92,8 +94,25 @@ def test_manifest_without_choices_and_with_old_defaults_still_loads(fitted, tmp_
     raw = json.loads((fitted.model_dir / "manifest.json").read_text())
     raw.pop("choices", None)
     raw["config"]["data"].update(norm="window", season=None, window=fitted.window)
+    del raw["config"]["train"]["lr_schedule"]
     manifest = Manifest.from_json(raw, tmp_path / "manifest.json")
     assert manifest.choices == {} and manifest.model_spec.season == 0
+    assert manifest.configs.train.lr_schedule == "constant"  # what models saved before the option trained with
+
+
+def test_cosine_schedule_falls_from_lr_to_a_tenth():
+    config = TrainConfig(lr=1.0, epochs=3, lr_schedule="cosine")
+    assert [round(learning_rate(config, epoch), 6) for epoch in (1, 2, 3)] == [1.0, 0.55, 0.1]
+
+
+def test_plateau_schedule_halves_the_rate_after_every_five_stale_epochs():
+    optimizer = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    config = TrainConfig(lr=1.0)
+    rates = []
+    for stale in range(1, 12):
+        on_plateau(optimizer, config, TrainProgress(stale=stale))
+        rates.append(optimizer.param_groups[0]["lr"])
+    assert rates == [1.0] * 4 + [0.5] * 5 + [0.25] * 2
 
 
 def test_fit_says_the_norm_it_chose_in_one_line(tmp_path):
@@ -103,3 +122,14 @@ def test_fit_says_the_norm_it_chose_in_one_line(tmp_path):
     assert result.exit_code == 0, result.stderr
     line = next(line for line in result.stderr.splitlines() if line.startswith("norm: "))
     assert line.startswith("norm: seasonal (season 12; seasonal naive beat naive on validation, MASE ")
+
+
+@pytest.mark.parametrize("model, train, needle", [
+    (ModelConfig(decoder="seq2seq"), TrainConfig(), "--norm seasonal is not supported with --decoder seq2seq"),
+    (ModelConfig(), TrainConfig(training="forking"), "--norm seasonal is not supported with --training forking"),
+])
+def test_seasonal_norm_is_refused_where_it_cannot_work(model, train, needle):
+    data = DataConfig(target="sales", norm="seasonal", season=12)
+    with pytest.raises(ConfigError, match=needle):
+        check_task_fits_model(data, model)
+        check_training_fits(data, model, train)
