@@ -107,7 +107,7 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
         time_col: str | Sequence[str] | None = None, cell: str = ModelConfig.cell, window: int | str | None = "auto",
         horizon: int = DataConfig.horizon, hidden: int = ModelConfig.hidden_size, layers: int = ModelConfig.num_layers,
         dropout: float = ModelConfig.dropout, bidirectional: bool = ModelConfig.bidirectional,
-        decoder: str = ModelConfig.decoder, epochs: int = TrainConfig.epochs, batch_size: int = TrainConfig.batch_size,
+        decoder: str = ModelConfig.decoder, highway: bool = ModelConfig.highway, epochs: int = TrainConfig.epochs, batch_size: int = TrainConfig.batch_size,
         lr: float = TrainConfig.lr, lr_schedule: str = TrainConfig.lr_schedule, weight_decay: float = TrainConfig.weight_decay,
         clip_grad: float = TrainConfig.clip_grad, patience: int = TrainConfig.patience,
         val_frac: float = DataConfig.val_frac, test_frac: float = DataConfig.test_frac, season: int | str | None = "auto",
@@ -130,7 +130,7 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
                              val_frac=val_frac, test_frac=test_frac, norm=norm, season=parse_season(season),
                              task="classify" if classify_direction else task, target_from=target_from,
                              classify_direction=classify_direction)
-    configs = Configs(data_config, ModelConfig(cell, hidden, layers, dropout, bidirectional, decoder),
+    configs = Configs(data_config, ModelConfig(cell, hidden, layers, dropout, bidirectional, decoder, highway),
                       TrainConfig(epochs, batch_size, lr, weight_decay, clip_grad, patience, device, seed,
                                   training, chunk, lr_schedule))
     outcome = run_fit(data, configs, Path(out) if out is not None else None, warn or _warn, on_epoch_end,

@@ -79,6 +79,9 @@ class ModelConfig:
     dropout: float = 0.0  # between stacked layers only (torch semantics)
     bidirectional: bool = False
     decoder: str = "direct"  # "direct": one linear head for all steps; "seq2seq": a decoder cell unrolled per step
+    # direct forecasts of a recurrent cell: add a linear layer from the window to the horizon (nn/spec.py);
+    # off in models saved before the option
+    highway: bool = True
 
     def validate(self) -> None:
         if self.cell not in ("lstm", "gru", "linear"):

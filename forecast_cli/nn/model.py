@@ -46,6 +46,10 @@ class Forecaster(nn.Module):
                 # Start as the naive forecast (offset 0): training moves away from it only where that helps.
                 nn.init.zeros_(self.head.weight)
                 nn.init.zeros_(self.head.bias)
+            if spec.highway:  # (spec.highway): zero too, so the untrained model is still the baseline
+                self.highway = nn.Linear(spec.window * spec.n_features, spec.horizon)
+                nn.init.zeros_(self.highway.weight)
+                nn.init.zeros_(self.highway.bias)
 
     def forward(self, x_in: torch.Tensor) -> torch.Tensor:
         anchor = x_in[:, -1, : self.spec.relative]  # (B, L, F) -> (B, R)
@@ -55,6 +59,8 @@ class Forecaster(nn.Module):
             forecast = self.decoder(state, x[:, -1, :1])  # start token (B, 1) -> (B, H)
         else:
             forecast = self.head(self.encode(x))  # (B, K*D) -> (B, H), or (B, C) logits
+            if self.spec.highway:
+                forecast = forecast + self.highway(x.reshape(x.shape[0], -1))  # (B, L*F) -> (B, H)
         if self.spec.relative and self.spec.task != "classify":
             forecast = forecast + self.levels(x_in)  # offsets from the last (or the seasonal) target value -> levels
         return forecast

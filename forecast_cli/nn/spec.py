@@ -43,6 +43,10 @@ class ModelSpec:
     # --norm seasonal: the forecast for step k is an offset from the target one season (S) before it,
     # the seasonal-naive forecast (seasonal_offsets), instead of from the last value; 0: the last value.
     season: int = 0
+    # A linear "highway" from the flattened (normalized) window to the forecasts, added to the recurrent
+    # head's output (zero at first, like the head): the model learns at least what the linear baseline
+    # does, from the first step, while the head's gradient is still 0. Direct forecasting heads only.
+    highway: bool = False
 
     @property
     def outputs(self) -> int:
@@ -52,7 +56,7 @@ class ModelSpec:
     def linear(self) -> "ModelSpec":
         """The linear baseline on the same inputs, normalization and outputs (fitted beside every forecaster)."""
         return replace(self, cell="linear", hidden_size=1, num_layers=1, dropout=0.0, bidirectional=False,
-                       decoder="direct")
+                       decoder="direct", highway=False)
 
     @property
     def anchor_offsets(self) -> list[int]:
@@ -121,6 +125,9 @@ def expected_shapes(spec: ModelSpec) -> dict[str, tuple[int, ...]]:
     width = spec.directions * spec.hidden_size
     if spec.task == "classify" or spec.decoder != "seq2seq":
         shapes.update({"head.weight": (spec.outputs, width), "head.bias": (spec.outputs,)})
+        if spec.highway:
+            shapes.update({"highway.weight": (spec.outputs, spec.window * spec.n_features),
+                           "highway.bias": (spec.outputs,)})
         return shapes
     shapes.update(_recurrent_shapes("decoder.cell.", spec.cell, 1, spec.hidden_size, spec.num_layers, False))
     shapes.update({"decoder.out.weight": (1, spec.hidden_size), "decoder.out.bias": (1,)})

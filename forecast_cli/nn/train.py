@@ -25,6 +25,10 @@ from forecast_cli.errors import ConfigError
 from forecast_cli.nn.optim import adam
 
 EVAL_BATCH = 4096  # windows per forward pass when only scoring
+# Windowed training takes fewer than --batch-size origins per step where that would leave under
+# MIN_STEPS steps an epoch (a short series otherwise gets one Adam step per epoch), never under MIN_BATCH.
+MIN_STEPS = 8
+MIN_BATCH = 16
 
 
 @dataclass
@@ -278,7 +282,7 @@ def _train_epoch(model: nn.Module, source, optimizer: torch.optim.Optimizer,
     model.train()
     items = source.items
     order = items[torch.randperm(len(items), generator=generator).to(items.device)]
-    size = source.per_batch(config.batch_size)
+    size = source.per_batch(step_size(config, len(items)))
     starts = range(0, len(order), size)
     for start in starts[progress.batches_done:]:
         losses = source.losses(model, order[start: start + size])  # (n,) one per origin
@@ -294,6 +298,13 @@ def _train_epoch(model: nn.Module, source, optimizer: torch.optim.Optimizer,
         if should_stop and should_stop() and progress.batches_done < len(starts):
             return False
     return True
+
+
+def step_size(config: TrainConfig, items: int) -> int:
+    """Origins per windowed training step: --batch-size, or fewer so an epoch has MIN_STEPS steps."""
+    if config.training != "windows":
+        return config.batch_size
+    return min(config.batch_size, max(MIN_BATCH, math.ceil(items / MIN_STEPS)))
 
 
 def _snapshot(model: nn.Module, optimizer: torch.optim.Optimizer, progress: TrainProgress) -> TrainProgress:

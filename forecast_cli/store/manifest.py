@@ -188,7 +188,9 @@ def derive_model_spec(configs: Configs, frame: FrameSpec, n_classes: int, scaler
                      bidirectional=model.bidirectional, relative=relative,
                      decoder=model.decoder, task=data.task, n_classes=n_classes,
                      differences=tuple(float(v) for v in scaler.difference_scale) if forking else (),
-                     window=data.window or 0, season=(data.season or 0) if data.norm == "seasonal" else 0)
+                     window=data.window or 0, season=(data.season or 0) if data.norm == "seasonal" else 0,
+                     highway=(model.highway and model.cell != "linear" and model.decoder == "direct"
+                              and data.task == "forecast" and configs.train.training == "windows"))
 
 
 def _is_int(value: Any) -> bool:
@@ -310,7 +312,7 @@ CONFIG_NULLABLE: dict[str, tuple[Callable[[Any], bool], str]] = {
 
 
 # Options added after models were saved without them: the value those models were trained with.
-CONFIG_ADDED: dict[str, Any] = {"config.train.lr_schedule": "constant"}
+CONFIG_ADDED: dict[str, Any] = {"config.train.lr_schedule": "constant", "config.model.highway": False}
 # Options whose default is decided from the data ("auto"): a saved model holds what they resolved to.
 CONFIG_RESOLVED: dict[str, tuple[Callable[[Any], bool], str]] = {
     "window": (_is_int, "an integer"),

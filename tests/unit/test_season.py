@@ -94,9 +94,9 @@ def test_manifest_without_choices_and_with_old_defaults_still_loads(fitted, tmp_
     raw = json.loads((fitted.model_dir / "manifest.json").read_text())
     raw.pop("choices", None)
     raw["config"]["data"].update(norm="window", season=None, window=fitted.window)
-    del raw["config"]["train"]["lr_schedule"]
+    del raw["config"]["train"]["lr_schedule"], raw["config"]["model"]["highway"]
     manifest = Manifest.from_json(raw, tmp_path / "manifest.json")
-    assert manifest.choices == {} and manifest.model_spec.season == 0
+    assert manifest.choices == {} and manifest.model_spec.season == 0 and not manifest.model_spec.highway
     assert manifest.configs.train.lr_schedule == "constant"  # what models saved before the option trained with
 
 
@@ -133,3 +133,16 @@ def test_seasonal_norm_is_refused_where_it_cannot_work(model, train, needle):
     with pytest.raises(ConfigError, match=needle):
         check_task_fits_model(data, model)
         check_training_fits(data, model, train)
+
+
+def test_highway_starts_at_zero_and_matches_the_numpy_engine():
+    spec = ModelSpec(n_features=2, horizon=3, cell="lstm", hidden_size=4, relative=2, window=5, season=2, highway=True)
+    windows = np.random.default_rng(2).normal(size=(4, 5, 2)).astype(np.float32)
+    model = Forecaster(spec).eval()
+    with torch.no_grad():
+        assert torch.equal(model(torch.from_numpy(windows)), torch.from_numpy(windows)[:, [3, 4, 3], 0])
+        for parameter in model.parameters():
+            parameter.normal_(0.0, 0.4)
+        expected = model(torch.from_numpy(windows)).numpy()
+    weights = {name: tensor.numpy().copy() for name, tensor in model.state_dict().items()}
+    np.testing.assert_allclose(numpy_forward(spec, weights)(windows), expected, rtol=0, atol=1e-5)
