@@ -154,7 +154,7 @@ def fit(
     decoder: Annotated[str, typer.Option(help="direct: one linear head for all horizon steps; seq2seq: a second "
                        "cell unrolls the horizon, fed its own previous output.")] = ModelConfig.decoder,
     highway: Annotated[bool, typer.Option("--highway/--no-highway", help="With --decoder direct: add a linear "
-                       "layer from the window to the forecasts (zero at first) to the recurrent head's.")] = ModelConfig.highway,
+                       "layer from the window's target column to the forecasts (zero at first) to the recurrent head's.")] = ModelConfig.highway,
     epochs: Annotated[int, typer.Option(help="Maximum training epochs.")] = TrainConfig.epochs,
     batch_size: Annotated[int, typer.Option(help="Forecast origins per training step (forking: whole chunks, "
                           "at least one).")] = TrainConfig.batch_size,

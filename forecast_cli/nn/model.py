@@ -47,7 +47,7 @@ class Forecaster(nn.Module):
                 nn.init.zeros_(self.head.weight)
                 nn.init.zeros_(self.head.bias)
             if spec.highway:  # (spec.highway): zero too, so the untrained model is still the baseline
-                self.highway = nn.Linear(spec.window * spec.n_features, spec.horizon)
+                self.highway = nn.Linear(spec.window, spec.horizon)  # the target column only (others overfit)
                 nn.init.zeros_(self.highway.weight)
                 nn.init.zeros_(self.highway.bias)
 
@@ -60,7 +60,7 @@ class Forecaster(nn.Module):
         else:
             forecast = self.head(self.encode(x))  # (B, K*D) -> (B, H), or (B, C) logits
             if self.spec.highway:
-                forecast = forecast + self.highway(x.reshape(x.shape[0], -1))  # (B, L*F) -> (B, H)
+                forecast = forecast + self.highway(x[:, :, 0])  # (B, L) -> (B, H)
         if self.spec.relative and self.spec.task != "classify":
             forecast = forecast + self.levels(x_in)  # offsets from the last (or the seasonal) target value -> levels
         return forecast

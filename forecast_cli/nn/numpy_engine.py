@@ -34,7 +34,7 @@ def numpy_forward(spec: ModelSpec, weights: dict[str, np.ndarray]) -> Callable[[
         else:
             output = _head(spec, params, _encode(spec, params, x))  # (B, K*D) -> (B, H), or (B, C) logits
             if spec.highway:
-                output = output + x.reshape(x.shape[0], -1) @ params["highway.weight"].T + params["highway.bias"]
+                output = output + x[:, :, 0] @ params["highway.weight"].T + params["highway.bias"]  # (B, L) -> (B, H)
         if relative and spec.task != "classify":
             output = output + levels[:, spec.anchor_offsets, 0]  # offsets from the last (or seasonal) value -> levels
         return output

@@ -43,7 +43,7 @@ class ModelSpec:
     # --norm seasonal: the forecast for step k is an offset from the target one season (S) before it,
     # the seasonal-naive forecast (seasonal_offsets), instead of from the last value; 0: the last value.
     season: int = 0
-    # A linear "highway" from the flattened (normalized) window to the forecasts, added to the recurrent
+    # A linear "highway" from the window's (normalized) target column to the forecasts, added to the recurrent
     # head's output (zero at first, like the head): the model learns at least what the linear baseline
     # does, from the first step, while the head's gradient is still 0. Direct forecasting heads only.
     highway: bool = False
@@ -126,7 +126,7 @@ def expected_shapes(spec: ModelSpec) -> dict[str, tuple[int, ...]]:
     if spec.task == "classify" or spec.decoder != "seq2seq":
         shapes.update({"head.weight": (spec.outputs, width), "head.bias": (spec.outputs,)})
         if spec.highway:
-            shapes.update({"highway.weight": (spec.outputs, spec.window * spec.n_features),
+            shapes.update({"highway.weight": (spec.outputs, spec.window),
                            "highway.bias": (spec.outputs,)})
         return shapes
     shapes.update(_recurrent_shapes("decoder.cell.", spec.cell, 1, spec.hidden_size, spec.num_layers, False))
