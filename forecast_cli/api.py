@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 
 import pandas as pd
 
-from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
+from forecast_cli.config import DataConfig, ModelConfig, TrainConfig, parse_season, parse_window
 from forecast_cli.errors import ConfigError
 from forecast_cli.loaded import LoadedModel, Source, open_model
 from forecast_cli.notes import Info
@@ -123,13 +123,13 @@ class Model:
 
 
 def fit(data: Source, target: str | None = None, *, features: str | Sequence[str] | None = None,
-        time_col: str | Sequence[str] | None = None, cell: str = ModelConfig.cell, window: int = DataConfig.window,
+        time_col: str | Sequence[str] | None = None, cell: str = ModelConfig.cell, window: int | str | None = "auto",
         horizon: int = DataConfig.horizon, hidden: int = ModelConfig.hidden_size, layers: int = ModelConfig.num_layers,
         dropout: float = ModelConfig.dropout, bidirectional: bool = ModelConfig.bidirectional,
-        decoder: str = ModelConfig.decoder, epochs: int = TrainConfig.epochs, batch_size: int = TrainConfig.batch_size,
-        lr: float = TrainConfig.lr, weight_decay: float = TrainConfig.weight_decay,
+        decoder: str = ModelConfig.decoder, highway: bool = ModelConfig.highway, epochs: int = TrainConfig.epochs, batch_size: int = TrainConfig.batch_size,
+        lr: float = TrainConfig.lr, lr_schedule: str = TrainConfig.lr_schedule, weight_decay: float = TrainConfig.weight_decay,
         clip_grad: float = TrainConfig.clip_grad, patience: int = TrainConfig.patience,
-        val_frac: float = DataConfig.val_frac, test_frac: float = DataConfig.test_frac, season: int | None = None,
+        val_frac: float = DataConfig.val_frac, test_frac: float = DataConfig.test_frac, season: int | str | None = "auto",
         norm: str = DataConfig.norm, device: str = TrainConfig.device, seed: int = TrainConfig.seed,
         out: str | Path | None = None, id_col: str | Sequence[str] | None = None, task: str = DataConfig.task, target_from: str | None = None,
         classify_direction: bool = False, training: str = TrainConfig.training, chunk: int | None = None,
@@ -152,14 +152,15 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
     from forecast_cli.fitting import fit as run_fit
 
     data_config = DataConfig(target=target or (f"{target_from}_direction" if target_from else ""),
-                             features=_names(features), time_col=_names(time_col), window=window, horizon=horizon,
-                             val_frac=val_frac, test_frac=test_frac, norm=norm, season=season,
+                             features=_names(features), time_col=_names(time_col), window=parse_window(window),
+                             horizon=horizon,
+                             val_frac=val_frac, test_frac=test_frac, norm=norm, season=parse_season(season),
                              task="classify" if classify_direction else task, target_from=target_from,
                              classify_direction=classify_direction, id_col=_names(id_col), calendar=calendar)
     configs = Configs(data_config, ModelConfig(cell, hidden, layers, dropout, bidirectional, decoder,
-                                                   parse_quantiles(quantiles)),
+                                               quantiles=parse_quantiles(quantiles), highway=highway),
                       TrainConfig(epochs, batch_size, lr, weight_decay, clip_grad, patience, device, seed,
-                                  training, chunk, epoch_size, ensemble=ensemble))
+                                  training, chunk, epoch_size=epoch_size, ensemble=ensemble, lr_schedule=lr_schedule))
     outcome = run_fit(data, configs, Path(out) if out is not None else None, warn or _warn, on_epoch_end,
                       should_stop, resume, _warm_start_directory(warm_start, out))
     loaded = LoadedModel(outcome.manifest, outcome.predictor, Path(out) if out is not None else None,
@@ -194,8 +195,9 @@ def backtest(data: Source, target: str | None = None, *, folds: int = 5, out: st
     target_from, direction = settings["target_from"], settings["classify_direction"]
     data_config = DataConfig(target=target or (f"{target_from}_direction" if target_from else ""),
                              features=_names(settings["features"]), time_col=_names(settings["time_col"]),
-                             window=settings["window"], horizon=settings["horizon"], val_frac=settings["val_frac"],
-                             test_frac=settings["test_frac"], norm=settings["norm"], season=settings["season"],
+                             window=parse_window(settings["window"]), horizon=settings["horizon"],
+                             val_frac=settings["val_frac"], test_frac=settings["test_frac"], norm=settings["norm"],
+                             season=parse_season(settings["season"]),
                              task="classify" if direction else settings["task"], target_from=target_from,
                              classify_direction=direction)
     data_config.validate()

@@ -26,12 +26,15 @@ class DataConfig:
     target: str
     features: tuple[str, ...] | None = None  # None: every numeric column
     time_col: tuple[str, ...] | None = None  # None: detect
-    window: int = 20  # rows of history per sample (the tutorial's 20)
+    window: int | None = None  # rows of history per sample; None: from the data (recipe.py), 20 without a season
     horizon: int = 1  # future target values predicted per window
     val_frac: float = 0.1  # share of rows, after train, for early stopping
     test_frac: float = 0.2  # share of rows, last, for the report
-    norm: str = "window"  # "window": relative to the last observed value; "global": plain z-score
-    season: int | None = None  # seasonal-naive period; None: from the frequency
+    # "window": relative to the last observed value; "seasonal": inputs so too, but each forecast step
+    # an offset from the value one season before it; "global": plain z-score; "auto": window or seasonal,
+    # whichever of naive and seasonal naive scores better on the validation part (recipe.py)
+    norm: str = "auto"
+    season: int | None = None  # seasonal period; None: detected (data/season.py); 0: none
     task: str = "forecast"  # "forecast": the target's next values; "classify": its class --horizon rows ahead
     target_from: str | None = None  # with classify_direction: the numeric column the up/down label comes from
     classify_direction: bool = False  # label = "up" if target_from is higher --horizon rows later, else "down"
@@ -44,7 +47,8 @@ class DataConfig:
             raise ConfigError("--target is missing: name the column to forecast (e.g. --target close), or derive "
                               "an up/down label with --target-from COL --classify-direction. See 'forecast fit --help'.")
         _validate_task(self)
-        _positive("--window", self.window)
+        if self.window is not None:
+            _positive("--window", self.window)
         _positive("--horizon", self.horizon)
         _fraction("--val-frac", self.val_frac)
         _fraction("--test-frac", self.test_frac)
@@ -53,15 +57,25 @@ class DataConfig:
                 f"--val-frac {self.val_frac} + --test-frac {self.test_frac} leave under 10% of rows "
                 "for training; lower one of them."
             )
-        if self.norm not in ("window", "global"):
-            raise ConfigError(f"--norm must be 'window' or 'global', not {self.norm!r}.")
-        if self.season is not None:
+        if self.norm not in NORMS:
+            raise ConfigError(f"--norm must be 'auto', 'window', 'seasonal' or 'global', not {self.norm!r}.")
+        if self.season:  # None (detect) and 0 (none) need no check
             _positive("--season", self.season)
         if self.id_col is not None and self.task != "forecast":
             raise ConfigError("--id-col trains one forecaster across many series; --task classify is for one "
                               "series. Leave out one of them.")
         if self.calendar not in ("auto", "off"):
             raise ConfigError(f"--calendar must be 'auto' or 'off', not {self.calendar!r}.")
+        if self.norm == "seasonal" and self.season == 0:
+            raise ConfigError("--norm seasonal needs a season; leave out --season none, or use --norm window.")
+        if self.norm == "seasonal" and self.season and self.window is not None and self.window < self.season:
+            raise ConfigError(f"--norm seasonal reads the value one season back: --window {self.window} must be at "
+                              f"least --season {self.season} (or leave --window out).")
+
+
+
+NORMS = ("auto", "window", "seasonal", "global")
+ASEASONAL_WINDOW = 20  # --window auto without a season (the tutorial's 20; the accuracy benchmark kept it)
 
 
 @dataclass(frozen=True)
@@ -77,6 +91,9 @@ class ModelConfig:
     # Quantile levels to forecast (sorted, each in (0, 1)), trained with the pinball loss; () = one point
     # forecast per step, trained with MSE. Changes the outputs, so it lives with the network's options.
     quantiles: tuple[float, ...] = ()
+    # direct forecasts of a recurrent cell: add a linear layer from the window to the horizon (nn/spec.py);
+    # off in models saved before the option
+    highway: bool = True
 
     def validate(self) -> None:
         check_quantiles(self.quantiles)
@@ -96,12 +113,14 @@ class ModelConfig:
 class TrainConfig:
     """The optimisation loop."""
 
-    epochs: int = 60
+    epochs: int = 100  # an upper bound: early stopping (--patience) usually ends training first
     batch_size: int = 128
     lr: float = 2e-3
     weight_decay: float = 0.0  # Adam's L2 penalty, the tutorial's remedy for exploding weights
     clip_grad: float = 1.0  # max global gradient norm; 0 disables clipping
-    patience: int = 10  # epochs without validation improvement before stopping
+    # epochs without validation improvement before stopping: long enough for the plateau schedule to
+    # halve the learning rate three times first (bench/accuracy.py: 10 stopped fits still improving)
+    patience: int = 20
     device: str = "auto"
     seed: int = 0
     training: str = "windows"  # "windows": one encoder pass per origin; "forking": one pass per chunk, every step an origin
@@ -110,6 +129,10 @@ class TrainConfig:
     # series make millions of origins, and one pass over them all is hours of steps before validation speaks.
     epoch_size: int | None = None
     ensemble: int = 1  # members trained with seeds seed, seed+1, ...; their forecasts averaged (1: one model)
+    # "plateau": the learning rate halves after every PLATEAU_EPOCHS epochs without a better validation
+    # loss; "cosine": it falls from --lr to LR_FLOOR x --lr over --epochs (half a cosine); "constant":
+    # --lr throughout (models saved before the option trained so)
+    lr_schedule: str = "plateau"
 
     def validate(self) -> None:
         _positive("--epochs", self.epochs)
@@ -129,6 +152,8 @@ class TrainConfig:
             _positive("--chunk", self.chunk)
         if self.epoch_size is not None:
             _positive("--epoch-size", self.epoch_size)
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(f"--lr-schedule must be 'plateau', 'cosine' or 'constant', not {self.lr_schedule!r}.")
         if not 0 <= self.seed < MAX_SEED:  # NumPy refuses seeds of 2**32 and above
             raise ConfigError(f"--seed must be between 0 and {MAX_SEED - 1}, not {self.seed}.")
         _positive("--ensemble", self.ensemble)
@@ -190,6 +215,19 @@ def point_quantile(levels: tuple[float, ...]) -> int:
     return min(range(len(levels)), key=lambda index: (abs(levels[index] - 0.5), levels[index]))
 
 
+LR_SCHEDULES = ("plateau", "cosine", "constant")
+PLATEAU_EPOCHS = 5  # "plateau": epochs without a better validation loss before the learning rate halves
+LR_FLOOR = 0.1  # the cosine schedule's last learning rate, as a share of --lr
+
+
+def learning_rate(config: TrainConfig, epoch: int) -> float:
+    """The learning rate of 1-based `epoch` under config.lr_schedule ("plateau": its starting one)."""
+    if config.lr_schedule != "cosine" or config.epochs <= 1:
+        return config.lr
+    done = (min(epoch, config.epochs) - 1) / (config.epochs - 1)  # 0 in the first epoch, 1 in the last
+    return config.lr * (LR_FLOOR + (1 - LR_FLOOR) * 0.5 * (1 + math.cos(math.pi * done)))
+
+
 def _check_linear(model: ModelConfig) -> None:
     """What the linear cell has no use for: it has no hidden state to reverse, stack or decode from."""
     if model.bidirectional:
@@ -225,6 +263,12 @@ def check_task_fits_model(data: DataConfig, model: ModelConfig) -> None:
     if data.task == "classify" and model.decoder != "direct":
         raise ConfigError(f"--decoder {model.decoder} unrolls a forecast sequence; --task classify predicts one "
                           "label, so use --decoder direct.")
+    if data.norm == "seasonal" and data.task != "forecast":
+        raise ConfigError("--norm seasonal starts forecasts from the seasonal-naive ones; --task classify has "
+                          "no forecast to start, so use --norm window or global.")
+    if data.norm == "seasonal" and model.decoder != "direct":
+        raise ConfigError(f"--norm seasonal is not supported with --decoder {model.decoder} (its steps feed each "
+                          "other from the last value); use --decoder direct or --norm window.")
 
 
 TRAINING_MODES = ("windows", "forking")
@@ -259,9 +303,40 @@ def check_training_fits(data: DataConfig, model: ModelConfig, train: TrainConfig
     if data.id_col:
         raise ConfigError("--id-col is not supported with --training forking yet (a chunk would run from one series "
                           "into the next); use --training windows.")
-    if train.chunk is not None and train.chunk <= data.window:
+    if data.norm == "seasonal":
+        raise ConfigError("--norm seasonal is not supported with --training forking (its inputs are differences, "
+                          "with no window to read the season from); use --norm window or --training windows.")
+    if train.chunk is not None and data.window is not None and train.chunk <= data.window:
         raise ConfigError(f"--chunk {train.chunk} must be more than --window {data.window}: the first --window "
                           "rows of each chunk are its burn-in, which has no loss.")
+
+
+def parse_window(value: int | str | None) -> int | None:
+    """--window as given (auto, or a number of rows) -> DataConfig.window (None: auto)."""
+    if value is None or str(value).strip().lower() == "auto":
+        return None
+    return _whole("--window", value, "auto or a number of rows")
+
+
+def parse_season(value: int | str | None) -> int | None:
+    """--season as given (auto, none, or a period) -> DataConfig.season (None: detect, 0: none)."""
+    if value is None or str(value).strip().lower() == "auto":
+        return None
+    if str(value).strip().lower() == "none":
+        return 0
+    season = _whole("--season", value, "auto, none, or a number of rows per cycle")
+    if season < 1:
+        raise ConfigError(f"--season must be 1 or more, not {season} (or none for no season).")
+    return season
+
+
+def _whole(option: str, value: int | str, expected: str) -> int:
+    if isinstance(value, bool):
+        raise ConfigError(f"{option} must be {expected}, not {value!r}. See 'forecast fit --help'.")
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{option} must be {expected}, not {value!r}. See 'forecast fit --help'.") from None
 
 
 def _positive(option: str, value: int) -> None:

@@ -24,7 +24,7 @@ from forecast_cli.data.frame import Frame
 from forecast_cli.data.io import Table, read_source
 from forecast_cli.data.labels import build_task_frame, classification_record
 from forecast_cli.data.panel import build_panel
-from forecast_cli.data.timeindex import season_of
+from forecast_cli.data.recipe import Recipe, resolve
 from forecast_cli.data.windows import Scaler, Splits, column_statistics, origins_between, split_rows, targets_at
 from forecast_cli.errors import ConfigError, DataError, Interrupted
 from forecast_cli import ensemble
@@ -78,6 +78,8 @@ class Prepared:
     data: object  # nn.train.TrainingData
     spec: ModelSpec
     classification: Classification | None  # a classifier's classes (labels.py); None when forecasting
+    configs: Configs  # the options with every auto one resolved (recipe.py): what the manifest stores
+    recipe: Recipe
     many: ManyPrepared | None = None  # many series (--id-col): the kept series, splits and statistics
 
 
@@ -116,6 +118,7 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
     stage = "while reading and preparing the data"
     try:
         prepared = prepare(source, configs, warn)
+        configs = prepared.configs
         start = None
         if warm_start is not None and prepared.many is not None:
             raise ConfigError("--warm-start is not supported with --id-col yet (each series has its own scaler); "
@@ -172,6 +175,14 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
     for note in frame.notes:
         warn(note)
     values = frame.data.to_numpy(dtype="float64")
+    recipe = resolve(data_config, values[:, 0], frame.freq, _seasonal_refused(configs))
+    for note in recipe.notes:
+        warn(note)
+    configs = replace(configs, data=recipe.data)
+    data_config = configs.data
+    data_config.validate()
+    check_task_fits_model(data_config, configs.model)
+    check_training_fits(data_config, configs.model, configs.train)
     splits = split_rows(len(values), data_config.val_frac, data_config.test_frac,
                         data_config.window, data_config.horizon, table.name)
     scaler = fit_scaler(values, splits, frame, table.name, warn)
@@ -187,7 +198,18 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
                       if frame.labels else None)
     spec = derive_model_spec(configs, frame.spec, len(frame.labels.classes) if frame.labels else 0, scaler, frame.freq)
     check_size(spec)
-    return Prepared(table, frame, splits, scaler, data, spec, classification)
+    return Prepared(table, frame, splits, scaler, data, spec, classification, configs, recipe)
+
+
+def _seasonal_refused(configs: Configs) -> str | None:
+    """What rules the seasonal normalization out for --norm auto, in words; None when nothing does."""
+    if configs.data.task != "forecast":
+        return f"--task {configs.data.task} has no forecast to start from seasonal naive"
+    if configs.model.decoder != "direct":
+        return f"--decoder {configs.model.decoder} is not supported with --norm seasonal"
+    if configs.train.training == "forking":
+        return "--training forking is not supported with --norm seasonal"
+    return None
 
 
 def _prepare_many(table: Table, configs: Configs, warn: Callable[[str], None], started: float) -> Prepared:
@@ -200,6 +222,16 @@ def _prepare_many(table: Table, configs: Configs, warn: Callable[[str], None], s
     note_series_read(table.name, len(table.raw), len(panel.ids), time.perf_counter() - started, warn)
     for note in panel.notes:
         warn(note)
+    longest = max(panel.frames, key=lambda frame: len(frame.data))
+    # One recipe for every series (the longest one's: its season, norm and window); the model is shared.
+    recipe = resolve(config, longest.data.to_numpy(dtype="float64")[:, 0], panel.freq, _seasonal_refused(configs))
+    for note in recipe.notes:
+        warn(f"{note} (decided on the longest series, {panel.ids[panel.frames.index(longest)]!r})")
+    configs = replace(configs, data=recipe.data)
+    config = configs.data
+    config.validate()
+    check_task_fits_model(config, configs.model)
+    check_training_fits(config, configs.model, configs.train)
     many = prepare_many(panel, config.window, config.horizon, config.val_frac, config.test_frac, warn, table.name)
     columns = panel.frames[0].data.shape[1]  # the inputs, then the calendar's
     scaler = Scaler(np.zeros(columns), np.ones(columns))  # identity: each series' statistics are in many.stats
@@ -210,7 +242,7 @@ def _prepare_many(table: Table, configs: Configs, warn: Callable[[str], None], s
     longest = max(many.panel.frames, key=lambda frame: len(frame.data))
     splits = Splits(int(sum(s.train_end for s in many.splits)), int(sum(s.val_end for s in many.splits)),
                     int(sum(s.rows for s in many.splits)))
-    return Prepared(table, longest, splits, scaler, data, spec, None, many)
+    return Prepared(table, longest, splits, scaler, data, spec, None, configs, recipe, many)
 
 
 def _require_header(table: Table, target: str) -> None:
@@ -357,7 +389,7 @@ def _describe(source, prepared: Prepared, model, trained, configs: Configs, star
     if configs.model.quantiles:
         predictor.calibration = calibrate(predictor, prepared)
     target = frame.data.to_numpy(dtype="float64")[:, 0]
-    season = data_config.season or season_of(frame.freq)
+    season = prepared.recipe.baseline_season
     mase_scale = naive_scale(target[: splits.train_end])
     test_origins = origins_between(splits.val_end, splits.rows, data_config.window, data_config.horizon)
     tested = predictor.backtest(frame, test_origins, season, mase_scale) if len(test_origins) else None
@@ -371,7 +403,7 @@ def _describe(source, prepared: Prepared, model, trained, configs: Configs, star
     manifest = Manifest(
         configs=configs, data=_data_record(source, prepared), frame=frame.spec, scaler=prepared.scaler,
         frequency=frame.freq, season=season, mase_scale=mase_scale, training=training,
-        classification=prepared.classification, dtypes=frame.dtypes,
+        classification=prepared.classification, dtypes=frame.dtypes, choices=prepared.recipe.choices,
         metrics=report["metrics"] if report else None, baselines=report["baselines"] if report else None,
         notes=[without_name(note, prepared.table.name) for note in frame.notes], versions=_versions(),
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -408,7 +440,7 @@ def _describe_many(source, prepared: Prepared, model, trained, configs: Configs,
     """A many-series fit's test report (every series' test part, and their aggregate) and manifest."""
     config, many = configs.data, prepared.many
     forward = torch_forward(model)
-    season = config.season or season_of(many.panel.freq)
+    season = prepared.recipe.baseline_season
     test_origins = [origins_between(s.val_end, s.rows, config.window, config.horizon) for s in many.splits]
     report = None
     if any(len(o) for o in test_origins):
@@ -423,7 +455,7 @@ def _describe_many(source, prepared: Prepared, model, trained, configs: Configs,
         training=training, dtypes={}, metrics=report["metrics"] if report else None,
         baselines=report["baselines"] if report else None,
         notes=[without_name(note, prepared.table.name) for note in many.panel.notes], versions=_versions(),
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), choices=prepared.recipe.choices,
         series=SeriesRecord(count=len(many.stats.ids), skipped=many.skipped))
     name = prepared.table.name
     report_md = (markdown(report, f"Test part of {name} ({len(many.stats.ids):,} series, means)", "the test part")

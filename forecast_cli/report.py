@@ -5,6 +5,17 @@ from __future__ import annotations
 from forecast_cli.metrics import CLASS_METRICS, METRICS
 
 
+def recipe_line(manifest) -> str:
+    """One line on what the automatic options chose: "norm: seasonal (season 12; seasonal naive beat naive
+    on validation, MASE 0.61 vs 1.02); window 24 (two seasons of 12)"."""
+    data, choices = manifest.configs.data, manifest.choices
+    why = choices.get("norm", {}).get("reason")
+    inside = "; ".join(part for part in (f"season {data.season}" if data.norm == "seasonal" else "", why) if part)
+    window = choices.get("window", {}).get("reason")
+    return (f"norm: {data.norm}" + (f" ({inside})" if inside else "") + f"; window {data.window}"
+            + (f" ({window})" if window else ""))
+
+
 def _cell(value: float | None) -> str:
     """4 decimals, or thousands grouped; 4 significant digits for magnitudes where those say nothing
     (an error of 3e-300 is not 0.0000) or run to hundreds of digits (3e+300)."""

@@ -149,7 +149,8 @@ def fit(
     time_col: Annotated[Optional[str], typer.Option(help="Time column, or several to combine "
                         "(year,month,day,hour), or none for rows in file order. Default: detected.")] = None,
     cell: Annotated[str, typer.Option(help="lstm, gru, or linear (one layer from the window to the horizon: a baseline).")] = ModelConfig.cell,
-    window: Annotated[int, typer.Option(help="Rows of history per sample.")] = DataConfig.window,
+    window: Annotated[str, typer.Option(help="Rows of history per sample, or auto: two seasons (one for a season "
+                      "over 50 rows), 20 without one, shortened to fit short series.")] = "auto",
     horizon: Annotated[int, typer.Option(help="Future steps forecast at once.")] = DataConfig.horizon,
     hidden: Annotated[int, typer.Option(help="Hidden units per layer.")] = ModelConfig.hidden_size,
     layers: Annotated[int, typer.Option(help="Stacked recurrent layers.")] = ModelConfig.num_layers,
@@ -157,19 +158,25 @@ def fit(
     bidirectional: Annotated[bool, typer.Option("--bidirectional", help="Read windows both ways.")] = False,
     decoder: Annotated[str, typer.Option(help="direct: one linear head for all horizon steps; seq2seq: a second "
                        "cell unrolls the horizon, fed its own previous output.")] = ModelConfig.decoder,
+    highway: Annotated[bool, typer.Option("--highway/--no-highway", help="With --decoder direct: add a linear "
+                       "layer from the window's target column to the forecasts (zero at first) to the recurrent head's.")] = ModelConfig.highway,
     epochs: Annotated[int, typer.Option(help="Maximum training epochs.")] = TrainConfig.epochs,
     batch_size: Annotated[int, typer.Option(help="Forecast origins per training step (forking: whole chunks, "
                           "at least one).")] = TrainConfig.batch_size,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = TrainConfig.lr,
+    lr_schedule: Annotated[str, typer.Option(help="plateau: the learning rate halves after every 5 epochs without "
+                           "a better validation loss; cosine: it falls from --lr to a tenth over --epochs; "
+                           "constant: --lr throughout.")] = TrainConfig.lr_schedule,
     weight_decay: Annotated[float, typer.Option(help="L2 weight decay.")] = TrainConfig.weight_decay,
     clip_grad: Annotated[float, typer.Option(help="Max gradient norm; 0 turns clipping off.")] = TrainConfig.clip_grad,
     patience: Annotated[int, typer.Option(help="Epochs without validation gain before stopping.")] = TrainConfig.patience,
     val_frac: Annotated[float, typer.Option(help="Share of rows for validation (after train).")] = DataConfig.val_frac,
     test_frac: Annotated[float, typer.Option(help="Share of rows for the test report (last).")] = DataConfig.test_frac,
-    season: Annotated[Optional[int], typer.Option(help="Season length for the seasonal-naive baseline. "
-                      "Default: from the frequency.")] = None,
-    norm: Annotated[str, typer.Option(help="window: relative to each window's last value; global: plain "
-                    "z-score.")] = DataConfig.norm,
+    season: Annotated[str, typer.Option(help="Rows per cycle (seasonal naive, --norm seasonal), none, or auto: "
+                      "the frequency's cycles confirmed on the training part by autocorrelation.")] = "auto",
+    norm: Annotated[str, typer.Option(help="window: relative to each window's last value; seasonal: so too, each "
+                    "forecast step an offset from the value one season before it; global: plain z-score; auto: "
+                    "seasonal where seasonal naive beats naive on the validation part, else window.")] = DataConfig.norm,
     device: Annotated[str, typer.Option(help="auto (CUDA, then MPS, else CPU), cpu, cuda or mps.")] = TrainConfig.device,
     seed: Annotated[int, typer.Option(help="Seed for every random source.")] = TrainConfig.seed,
     out: Annotated[Path, typer.Option("--out", "--model", "-m", help="Model directory to write (--out, --model "
@@ -288,11 +295,12 @@ def _old_out(old_out: Optional[Path], out: Path, quiet: bool) -> Path:
 
 
 def _fit_summary(model, out: Path, quiet: bool) -> None:
-    from forecast_cli.report import interval_line, summary_line, verdict_line
+    from forecast_cli.report import interval_line, recipe_line, summary_line, verdict_line
 
     training = model.manifest.training
     say(f"trained on {training.device} in {training.seconds:.1f}s; best epoch {training.best_epoch} "
         f"of {training.epochs_run}", quiet)
+    say(recipe_line(model.manifest), quiet)
     if model.report:
         say(summary_line(model.report), quiet)
         if "warm_start" in model.report:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast_cli.config import DataConfig
+from forecast_cli.config import ASEASONAL_WINDOW, DataConfig
 from forecast_cli.data.windows import minimum_rows
 from forecast_cli.data.parquet import is_parquet, read_parquet
 from forecast_cli.errors import DataError
@@ -225,9 +225,10 @@ def _refuse_too_few_rows(text: str, name: str, rows: int | None = None) -> None:
         raise DataError(f"{name}: has a header but no rows of data.")
     if rows == 1:
         defaults = DataConfig(target="")
-        needed = minimum_rows(defaults.val_frac, defaults.test_frac, defaults.window, defaults.horizon)
-        raise DataError(f"{name}: has a header and only one row of data; fit needs at least {needed} rows with the "
-                        f"default --window {defaults.window} and --horizon {defaults.horizon} (never fewer than 2), "
+        window = defaults.window or ASEASONAL_WINDOW
+        needed = minimum_rows(defaults.val_frac, defaults.test_frac, window, defaults.horizon)
+        raise DataError(f"{name}: has a header and only one row of data; fit needs at least {needed} rows with "
+                        f"--window {window} and --horizon {defaults.horizon} (never fewer than 2), "
                         "predict at least the model's --window. Add rows.")
 
 

@@ -48,19 +48,25 @@ class Forecaster(nn.Module):
                 # Start as the naive forecast (offset 0): training moves away from it only where that helps.
                 nn.init.zeros_(self.head.weight)
                 nn.init.zeros_(self.head.bias)
+            if spec.highway:  # (spec.highway): zero too, so the untrained model is still the baseline
+                self.highway = nn.Linear(spec.window, spec.outputs)  # the target column only (others overfit)
+                nn.init.zeros_(self.highway.weight)
+                nn.init.zeros_(self.highway.bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        anchor = x[:, -1, : self.spec.relative]  # (B, L, F) -> (B, R)
-        x = self.make_relative(x, anchor)  # (B, L, F)
+    def forward(self, x_in: torch.Tensor) -> torch.Tensor:
+        anchor = x_in[:, -1, : self.spec.relative]  # (B, L, F) -> (B, R)
+        x = self.make_relative(x_in, anchor)  # (B, L, F)
         if self.spec.decoder == "seq2seq":
             _, state = self.encoder(x)  # h_n, or (h_n, c_n): each (N*K, B, D)
             forecast = self.decoder(state, x[:, -1, :1])  # start token (B, 1) -> (B, H*Q)
         else:
             forecast = self.head(self.encode(x))  # (B, K*D) -> (B, H*Q), or (B, C) logits
+            if self.spec.highway:
+                forecast = forecast + self.highway(x[:, :, 0])  # (B, L) -> (B, H*Q)
         if self.spec.quantiles:
             forecast = ordered_quantiles(forecast, self.spec.per_step)  # (B, H*Q), no crossing
         if self.spec.relative and self.spec.task != "classify":
-            forecast = forecast + anchor[:, :1]  # offsets from the last target value -> levels
+            forecast = forecast + self.levels(x_in)  # offsets from the last (or the seasonal) target value -> levels
         return forecast
 
     def shift_levels(self, offsets: torch.Tensor) -> None:
@@ -68,6 +74,16 @@ class Forecaster(nn.Module):
         (train.start_levels gives the training part's residual quantiles)."""
         with torch.no_grad():
             self.head.bias += offsets.to(self.head.bias)
+
+    def levels(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, L, F) -> (B, H*Q): the target values the head's offsets start from, the naive forecast
+        (the last value, repeated) or with spec.season the seasonal-naive one; each step's for all its
+        Q quantile levels."""
+        if not self.spec.season:
+            anchor = x[:, -1, :1].expand(-1, self.spec.horizon)  # (B, H)
+        else:
+            anchor = x[:, self.spec.anchor_offsets, 0]  # (B, H), rows counted from the window's end
+        return anchor.repeat_interleave(self.spec.per_step, dim=1) if self.spec.per_step > 1 else anchor
 
     def make_relative(self, x: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
         """Subtract each relative column's last value (or, with spec.differences, its previous row's),

@@ -25,18 +25,21 @@ def numpy_forward(spec: ModelSpec, weights: dict[str, np.ndarray]) -> Callable[[
     params = {name: np.asarray(array, dtype=np.float64) for name, array in weights.items()}
 
     def forward(batch: np.ndarray) -> np.ndarray:
-        x = np.asarray(batch, dtype=np.float64)
+        levels = np.asarray(batch, dtype=np.float64)
         relative = spec.relative
-        anchor = x[:, -1, :relative]  # (B, L, F) -> (B, R)
-        x = _make_relative(x, anchor, relative, spec.differences)
+        anchor = levels[:, -1, :relative]  # (B, L, F) -> (B, R)
+        x = _make_relative(levels, anchor, relative, spec.differences)
         if spec.decoder == "seq2seq" and spec.task != "classify":
             output = _decode(spec, params, _run_encoder(spec, params, x), x[:, -1, :1])  # start token (B, 1)
         else:
             output = _head(spec, params, _encode(spec, params, x))  # (B, K*D) -> (B, H*Q), or (B, C) logits
+            if spec.highway:
+                output = output + x[:, :, 0] @ params["highway.weight"].T + params["highway.bias"]  # (B, L) -> (B, H*Q)
             if spec.quantiles:
                 output = ordered_quantiles(output, spec.per_step)
         if relative and spec.task != "classify":
-            output = output + anchor[:, :1]  # offsets from the last target value -> levels
+            anchor = levels[:, spec.anchor_offsets, 0]  # (B, H): the last (or the seasonal) target value
+            output = output + np.repeat(anchor, spec.per_step, axis=1)  # offsets -> levels, each step's Q alike
         return output
 
     return forward

@@ -43,6 +43,13 @@ class ModelSpec:
     differences: tuple[float, ...] = ()
     window: int = 0  # L: sets the "linear" cell's input width (L*F); the recurrent cells read any length
     quantiles: tuple[float, ...] = ()  # Q levels, sorted: each step forecasts Q values; () = one point per step
+    # --norm seasonal: the forecast for step k is an offset from the target one season (S) before it,
+    # the seasonal-naive forecast (seasonal_offsets), instead of from the last value; 0: the last value.
+    season: int = 0
+    # A linear "highway" from the window's (normalized) target column to the forecasts, added to the recurrent
+    # head's output (zero at first, like the head): the model learns at least what the linear baseline
+    # does, from the first step, while the head's gradient is still 0. Direct forecasting heads only.
+    highway: bool = False
 
     @property
     def per_step(self) -> int:
@@ -64,11 +71,22 @@ class ModelSpec:
         """The linear baseline on the same inputs and normalization, one point forecast per step (MSE),
         fitted beside every forecaster."""
         return replace(self, cell="linear", hidden_size=1, num_layers=1, dropout=0.0, bidirectional=False,
-                       decoder="direct", quantiles=())
+                       decoder="direct", quantiles=(), highway=False)
+
+    @property
+    def anchor_offsets(self) -> list[int]:
+        """Per forecast step, the window row (counted from the end, -1 the last) its forecast is an offset from."""
+        return seasonal_offsets(self.horizon, self.season) if self.season else [-1] * self.horizon
 
     @property
     def directions(self) -> int:
         return 2 if self.bidirectional else 1
+
+
+def seasonal_offsets(horizon: int, season: int) -> list[int]:
+    """Step k's (0-based) seasonal-naive source, from the window's end: the target one season before it,
+    or whole seasons before that for steps beyond the first season: k - S * (k // S + 1), in [-S, -1]."""
+    return [step - season * (step // season + 1) for step in range(horizon)]
 
 
 def check_size(spec: ModelSpec) -> None:
@@ -122,6 +140,9 @@ def expected_shapes(spec: ModelSpec) -> dict[str, tuple[int, ...]]:
     width = spec.directions * spec.hidden_size
     if spec.task == "classify" or spec.decoder != "seq2seq":
         shapes.update({"head.weight": (spec.outputs, width), "head.bias": (spec.outputs,)})
+        if spec.highway:
+            shapes.update({"highway.weight": (spec.outputs, spec.window),
+                           "highway.bias": (spec.outputs,)})
         return shapes
     shapes.update(_recurrent_shapes("decoder.cell.", spec.cell, 1, spec.hidden_size, spec.num_layers, False))
     shapes.update({"decoder.out.weight": (spec.per_step, spec.hidden_size), "decoder.out.bias": (spec.per_step,)})

@@ -21,12 +21,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from forecast_cli.config import EPOCH_SIZE, TrainConfig, auto_chunk
+from forecast_cli.config import EPOCH_SIZE, PLATEAU_EPOCHS, TrainConfig, auto_chunk, learning_rate
 from forecast_cli.errors import ConfigError
 from forecast_cli.nn import distributed
 from forecast_cli.nn.optim import adam
 
 EVAL_BATCH = 4096  # windows per forward pass when only scoring
+# Windowed training takes fewer than --batch-size origins per step where that would leave under
+# MIN_STEPS steps an epoch (a short series otherwise gets one Adam step per epoch), never under MIN_BATCH.
+MIN_STEPS = 8
+MIN_BATCH = 16
 
 
 @dataclass
@@ -227,6 +231,9 @@ def train_model(model: nn.Module, data: TrainingData, config: TrainConfig,
                          history=progress.history, device=str(device))
     while progress.epoch <= config.epochs:
         started = time.perf_counter()
+        if config.lr_schedule == "cosine":
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(config, progress.epoch)
         if not _train_epoch(trained, source, optimizer, config, generator, progress, should_stop):
             result.interrupted = _snapshot(model, optimizer, progress)
             return result
@@ -235,6 +242,7 @@ def train_model(model: nn.Module, data: TrainingData, config: TrainConfig,
         val_loss = evaluate_loss(model, validation) if validation is not None else None
         stats = EpochStats(progress.epoch, train_loss, val_loss, time.perf_counter() - started)
         _end_epoch(model, progress, stats, config, generator)
+        on_plateau(optimizer, config, progress)
         result.state_dict, result.best_epoch = progress.best_state, progress.best_epoch
         if on_epoch_end:
             on_epoch_end(stats)
@@ -246,6 +254,14 @@ def train_model(model: nn.Module, data: TrainingData, config: TrainConfig,
             return result
     model.load_state_dict(result.state_dict)
     return result
+
+
+def on_plateau(optimizer: torch.optim.Optimizer, config: TrainConfig, progress: TrainProgress) -> None:
+    """--lr-schedule plateau: halve the learning rate after every PLATEAU_EPOCHS epochs without a better
+    validation loss (kept in the optimizer's state, so a resumed run goes on from it)."""
+    if config.lr_schedule == "plateau" and progress.stale and progress.stale % PLATEAU_EPOCHS == 0:
+        for group in optimizer.param_groups:
+            group["lr"] /= 2
 
 
 def _end_epoch(model: nn.Module, progress: TrainProgress, stats: EpochStats, config: TrainConfig,
@@ -274,7 +290,7 @@ def _train_epoch(model: nn.Module, source, optimizer: torch.optim.Optimizer,
     items = source.items
     order = items[torch.randperm(len(items), generator=generator).to(items.device)]
     order = order[: epoch_items(source, config)]  # a fresh random draw each epoch when there are more
-    size = source.per_batch(config.batch_size)
+    size = source.per_batch(step_size(config, len(order)))
     starts = range(0, len(order), size)
     _, world = distributed.rank_and_world()
     for start in starts[progress.batches_done:]:
@@ -315,6 +331,13 @@ def epoch_items(source, config: TrainConfig) -> int:
     origins = config.epoch_size or EPOCH_SIZE
     per_item = getattr(source, "origins_per_chunk", 1)
     return max(1, math.ceil(origins / per_item))
+
+
+def step_size(config: TrainConfig, items: int) -> int:
+    """Origins per windowed training step: --batch-size, or fewer so an epoch has MIN_STEPS steps."""
+    if config.training != "windows":
+        return config.batch_size
+    return min(config.batch_size, max(MIN_BATCH, math.ceil(items / MIN_STEPS)))
 
 
 def _snapshot(model: nn.Module, optimizer: torch.optim.Optimizer, progress: TrainProgress) -> TrainProgress:

@@ -113,6 +113,9 @@ class Manifest:
     metrics: dict[str, float | None] | None = None  # the test part's, as in report.json
     baselines: dict[str, dict] | None = None
     notes: list[str] = field(default_factory=list)
+    # What the automatic options (--season, --norm, --window, a dropped validation part) resolved to and
+    # why (data/recipe.py): each option -> {"chosen": ..., "reason": ..., ...}. Empty in older models.
+    choices: dict[str, dict] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     created_at: str = ""
     # sha256 of model.safetensors, filled in by artifact.save: a load refuses weights it was not saved
@@ -162,6 +165,7 @@ class Manifest:
             "metrics": self.metrics,
             "baselines": self.baselines,
             "notes": list(self.notes),
+            "choices": self.choices,
             "weights_sha256": self.weights_sha256,
             "calibration": None if self.calibration is None else vars(self.calibration).copy(),
             "series": None if self.series is None else vars(self.series).copy(),
@@ -187,7 +191,7 @@ class Manifest:
             classification=_record(Classification, raw["classification"], "classification", where)
             if raw.get("classification") is not None else None,
             dtypes=dict(raw["frame"].get("dtypes", {})), metrics=raw.get("metrics"), baselines=raw.get("baselines"),
-            notes=list(raw.get("notes") or []), versions=dict(raw["versions"]), created_at=str(raw.get("created_at", "")),
+            notes=list(raw.get("notes") or []), choices=dict(raw.get("choices") or {}), versions=dict(raw["versions"]), created_at=str(raw.get("created_at", "")),
             weights_sha256=raw.get("weights_sha256"),
             calibration=_record(Calibration, raw["calibration"], "calibration", where)
             if raw.get("calibration") is not None else None,
@@ -204,18 +208,22 @@ class Manifest:
 def derive_model_spec(configs: Configs, frame: FrameSpec, n_classes: int, scaler: Scaler,
                       frequency: str | None = None) -> ModelSpec:
     """The network's sizes: options as given, inputs from the frame's columns (target first) and the
-    calendar columns `frequency` implies (data/calendar.py); with
-    forking training and window normalization, the spread of the differences the inputs are divided by."""
-    model = configs.model
-    relative = len(frame.numeric) if configs.data.norm == "window" else 0
+    calendar columns `frequency` implies (data/calendar.py); with forking training and window
+    normalization, the spread of the differences the inputs are divided by; with seasonal
+    normalization, the season the forecasts start from."""
+    model, data = configs.model, configs.data
+    relative = len(frame.numeric) if data.norm in ("window", "seasonal") else 0
     forking = configs.train.training == "forking" and relative and scaler.difference_scale is not None
-    return ModelSpec(n_features=len(frame.input_columns) + calendar_width(configs.data.calendar, frequency), horizon=configs.data.horizon, cell=model.cell,
+    return ModelSpec(n_features=len(frame.input_columns) + calendar_width(data.calendar, frequency),
+                     horizon=data.horizon, cell=model.cell,
                      hidden_size=model.hidden_size, num_layers=model.num_layers, dropout=model.dropout,
-                     bidirectional=model.bidirectional,
-                     relative=len(frame.numeric) if configs.data.norm == "window" else 0,
-                     decoder=model.decoder, task=configs.data.task, n_classes=n_classes,
+                     bidirectional=model.bidirectional, relative=relative,
+                     decoder=model.decoder, task=data.task, n_classes=n_classes,
                      differences=tuple(float(v) for v in scaler.difference_scale) if forking else (),
-                     window=configs.data.window, quantiles=tuple(model.quantiles))
+                     window=data.window or 0, season=(data.season or 0) if data.norm == "seasonal" else 0,
+                     highway=(model.highway and model.cell != "linear" and model.decoder == "direct"
+                              and data.task == "forecast" and configs.train.training == "windows"),
+                     quantiles=tuple(model.quantiles))
 
 
 def _is_int(value: Any) -> bool:
@@ -304,6 +312,8 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("baselines", _optional(lambda v: isinstance(v, dict) and all(_scores(x) for x in v.values())),
      "an object of baseline -> metric -> number or null"),
     ("notes", _texts, "a list of text"),
+    ("choices", lambda v: isinstance(v, dict) and all(isinstance(x, dict) for x in v.values()),
+     "an object of option -> choice"),
     ("decoder", _is_object, "an object"),
     ("weights_sha256", _optional(_sha256), "null or the sha256 of model.safetensors (64 hexadecimal digits)"),
     ("calibration", _optional(_is_object), "null or an object"),
@@ -328,7 +338,7 @@ FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     *((f"classification.{name}", _optional(lambda v: isinstance(v, str)), "text or null")
       for name in ("derived_from", "rule")),
 )
-OPTIONAL = {"calibration", "calibration.offsets", "calibration.part", "calibration.origins", "series",
+OPTIONAL = {"calibration", "calibration.offsets", "calibration.part", "calibration.origins", "series", "choices",
             "scaler.difference_scale", "data.path", "data.relative_path", "classification", "frame.dtypes", "training", "metrics", "baselines", "notes", "decoder",
             "weights_sha256", *(dotted for dotted, _, _ in FIELDS if dotted.split(".")[0] in ("training", "classification")),
             *(f"data.{name}" for name in ("rows", "rows_used", "dropped_leading_rows", "filled_values", "first_timestamp",
@@ -338,11 +348,12 @@ COMPARED_WITH = {"forecast": ("naive",), "classify": ("majority", "persistence")
 # the default (the behaviour of the version that wrote it).
 # Options added after format 2 was fixed, each with the behaviour of the versions before it: a manifest
 # saved before an option existed loads with that value.
-LATER_OPTIONS = {"ensemble": 1, "calendar": "off", "quantiles": (), "epoch_size": None, "id_col": None}
+LATER_OPTIONS = {"ensemble": 1, "calendar": "off", "quantiles": (), "epoch_size": None, "id_col": None,
+                 "lr_schedule": "constant", "highway": False}
 CONFIG_NULLABLE: dict[str, tuple[Callable[[Any], bool], str]] = {
     "features": (_texts, "a list of column names or null"),
     "time_col": (_texts, "a list of column names or null"),
-    "season": (_positive_int, "an integer of 1 or more, or null"),
+    "season": (_count, "an integer of 0 (none) or more, or null"),
     "target_from": (lambda v: isinstance(v, str), "a column name or null"),
     "chunk": (_positive_int, "an integer of 1 or more, or null"),
     "epoch_size": (_positive_int, "an integer of 1 or more, or null"),
@@ -353,6 +364,14 @@ CONFIG_NULLABLE: dict[str, tuple[Callable[[Any], bool], str]] = {
 CONFIG_TYPED: dict[str, tuple[Callable[[Any], bool], str]] = {
     "quantiles": (lambda v: isinstance(v, list) and all(_is_number(item) for item in v),
                   "a list of quantile levels between 0 and 1"),
+}
+
+
+# Options added after models were saved without them: the value those models were trained with.
+# Options whose default is decided from the data ("auto"): a saved model holds what they resolved to.
+CONFIG_RESOLVED: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "window": (_is_int, "an integer"),
+    "norm": (lambda v: v in ("window", "seasonal", "global"), "'window', 'seasonal' or 'global'"),
 }
 
 
@@ -411,7 +430,8 @@ def _config(kind: type, raw: dict, section: str, where: Path):
         if name not in raw:
             raise broken(where, f"field {dotted!r} is missing")
         value = raw[name]
-        check, expected = CONFIG_TYPED.get(name) or CONFIG_NULLABLE.get(name, _typed_like(spec.default))
+        check, expected = (CONFIG_TYPED.get(name) or CONFIG_NULLABLE.get(name) or CONFIG_RESOLVED.get(name)
+                           or _typed_like(spec.default))
         if not ((name in CONFIG_NULLABLE and value is None) or check(value)):
             raise broken(where, f"field {dotted!r} is {_shown(value)}, expected {expected}")
         values[name] = tuple(value) if isinstance(value, list) else value

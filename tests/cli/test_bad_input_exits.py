@@ -215,7 +215,7 @@ def test_option_out_of_range_is_refused_before_anything_is_written(tmp_path, opt
 
 @pytest.mark.parametrize("args, needle", [
     (["fit", "x.csv", "--target", "v", "--bogus"], "No such option: --bogus"),
-    (["fit", "x.csv", "--target", "v", "--window", "abc"], "Invalid value for '--window'"),
+    (["fit", "x.csv", "--target", "v", "--window", "abc"], "--window must be auto or a number of rows, not 'abc'"),
     (["fit", "x.csv"], "--target is missing"),
     (["nosuch"], "No such command 'nosuch'"),
 ])

@@ -30,7 +30,8 @@ def fitted_weekly(tmp_path_factory):
     folder = tmp_path_factory.mktemp("weekly")
     data, out = weekly_csv(folder / "weekly.csv"), folder / "model"
     result = runner.invoke(app, ["fit", str(data), "--target", "value", "--out", str(out), "--epochs", "1",
-                                 "--hidden", "4", "--window", "10", "--seed", "0"])
+                                 "--hidden", "4", "--window", "10", "--seed", "0",
+                                 "--norm", "window"])  # from naive: --norm auto would start at seasonal naive
     assert result.exit_code == 0, result.stderr
     return out, result.stderr, json.loads((out / "report.json").read_text())
 

@@ -55,7 +55,7 @@ def test_a_header_and_one_row_is_refused_with_the_rows_needed(tmp_path, ending):
     with pytest.raises(DataError) as raised:
         read_table(str(path))
     assert str(raised.value) == (
-        f"{path}: has a header and only one row of data; fit needs at least 30 rows with the default --window 20 "
+        f"{path}: has a header and only one row of data; fit needs at least 30 rows with --window 20 "
         "and --horizon 1 (never fewer than 2), predict at least the model's --window. Add rows.")
 
 
