@@ -67,7 +67,7 @@ class Prepared:
     frame: Frame
     splits: Splits
     scaler: Scaler
-    data: object  # nn.train.TrainingData
+    data: object  # nn.training_data.TrainingData
     spec: ModelSpec
     classification: Classification | None  # a classifier's classes (labels.py); None when forecasting
 
@@ -125,7 +125,7 @@ def _safe_points(should_stop: Callable[[], bool] | None):
 
 def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
     """CSV -> frame -> splits -> train-only scaler -> scaled windows and the model's sizes."""
-    from forecast_cli.nn.train import TrainingData
+    from forecast_cli.nn.training_data import TrainingData
 
     data_config = configs.data
     started = time.perf_counter()
@@ -133,6 +133,7 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
     _require_header(table, data_config.target_from or data_config.target)
     frame = build_task_frame(table, data_config)
     note_read(table.name, *table.raw.shape, time.perf_counter() - started, warn)
+    table.release_rows()  # from here on only the frame is needed
     for note in frame.notes:
         warn(note)
     values = frame.data.to_numpy(dtype="float64")
@@ -325,7 +326,7 @@ def _data_record(source, prepared: Prepared) -> DataRecord:
     path = str(Path(source).resolve()) if isinstance(source, (str, Path)) and str(source) != "-" else None
     return DataRecord(
         path=path, sha256=prepared.table.sha256, val_end=_stamp(frame, splits.val_end - 1),
-        rows=len(prepared.table.raw), rows_used=splits.rows, dropped_leading_rows=frame.dropped_leading,
+        rows=prepared.table.rows, rows_used=splits.rows, dropped_leading_rows=frame.dropped_leading,
         filled_values=frame.filled, first_timestamp=_stamp(frame, 0), last_timestamp=_stamp(frame, splits.rows - 1),
         train_end=_stamp(frame, splits.train_end - 1),
         splits={"train": splits.train_end, "val": splits.val_end - splits.train_end, "test": splits.rows - splits.val_end})

@@ -22,6 +22,7 @@ from forecast_cli.data.windows import minimum_rows
 from forecast_cli.errors import DataError
 
 SNIFF_BYTES = 64 * 1024
+HEADER_BYTES = 8 * 1024 * 1024  # the head decoded for the header checks: a header of 100,000 columns fits
 DELIMITERS = ",;\t|"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 MAX_FIELD_CHARS = 1024 * 1024  # no date, number or name is near 1 MiB: a field that long is a broken file
@@ -44,6 +45,11 @@ def read_bytes(source: str) -> tuple[bytes, str]:
         with open(path, "rb") as handle:
             head = handle.read(SNIFF_BYTES + 1)  # one more: whether the head is the whole file
             refuse_binary(head, source)  # before reading the rest: a 2 GB binary file, /dev/zero
+            if len(head) <= SNIFF_BYTES:
+                return head, source
+            if handle.seekable():  # read once whole: head + rest would hold the file twice
+                handle.seek(0)
+                return handle.read(), source
             return head + handle.read(), source
     except OSError as exc:
         raise DataError(f"{source}: cannot be read ({exc.strerror}); check its permissions.") from exc
@@ -59,24 +65,47 @@ def strip_trailing_junk(data: bytes) -> bytes:
         text = trimmed.decode("utf-16", errors="ignore")
         kept = text.rstrip("\x00\x1a\r\n")
         return data if kept == text.rstrip("\r\n") else (kept + "\n").encode("utf-16")
-    kept = data.rstrip(b"\x00\x1a\r\n")
-    return data if kept == data.rstrip(b"\r\n") else kept + b"\n"
+    end = _end_without(data, b"\x00\x1a\r\n")
+    if end == _end_without(data, b"\r\n"):
+        return data  # no junk: the bytes as they are, not a copy
+    return data[:end] + b"\n"
+
+
+def _end_without(data: bytes, junk: bytes) -> int:
+    """len(data.rstrip(junk)), looking at the end only (rstrip copies the whole file)."""
+    step = 4096
+    while step < len(data):
+        kept = len(data[-step:].rstrip(junk))
+        if kept:
+            return len(data) - step + kept
+        step *= 16  # all junk so far (NUL padding): look further back
+    return len(data.rstrip(junk))
 
 
 def decode(data: bytes, name: str) -> str:
     """Decode as UTF-8 (BOM dropped), UTF-16 with a BOM (Excel's "Unicode text"), else Latin-1;
     refuse binary files."""
+    data, encoding = utf8_or_latin1(data, name)
+    return data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+
+
+def utf8_or_latin1(data: bytes, name: str) -> tuple[bytes, str]:
+    """The bytes pandas parses and their encoding: UTF-8 (ASCII included, checked without decoding
+    when ASCII), Latin-1 when not UTF-8, and UTF-16 with a BOM re-encoded as UTF-8; binary refused."""
     if data[:2] in UTF16_BOMS:
         try:
-            return data.decode("utf-16")
+            return data.decode("utf-16").encode("utf-8"), "utf-8"
         except UnicodeDecodeError as exc:
             raise DataError(f"{name}: starts like UTF-16 text but cannot be decoded as it "
                             f"(byte {exc.start}); save it as UTF-8 CSV.") from exc
     refuse_binary(data, name)
+    if data.isascii():
+        return data, "utf-8"
     try:
-        return data.decode("utf-8-sig")
+        data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("latin-1")
+        return data, "latin-1"
+    return data, "utf-8"
 
 
 def refuse_binary(data: bytes, name: str) -> None:
@@ -110,6 +139,15 @@ class Table:
     raw: pd.DataFrame
     name: str
     sha256: str
+    rows: int = -1  # rows read: len(raw), kept when the rows are let go (`release_rows`)
+
+    def __post_init__(self):
+        if self.rows < 0:
+            self.rows = len(self.raw)
+
+    def release_rows(self) -> None:
+        """Let the raw rows go once the frame is built (the header stays): they are the largest thing held."""
+        self.raw = self.raw.iloc[:0]
 
 
 DATAFRAME_NAME = "<DataFrame>"
@@ -144,23 +182,26 @@ def read_table(source: str) -> Table:
 
 
 def _parse(data: bytes, name: str) -> pd.DataFrame:
-    data = strip_trailing_junk(data)
-    text = decode(data, name)
-    if not text.strip():
+    """Checked bytes -> read_csv. The checks look at the head or scan the bytes; the file is never held as text
+    (a str and a StringIO of it cost five times the file)."""
+    data, encoding = utf8_or_latin1(strip_trailing_junk(data), name)
+    data = data[3:] if encoding == "utf-8" and data[:3] == b"\xef\xbb\xbf" else data
+    head = data[:HEADER_BYTES].decode(encoding, errors="ignore")  # a cut multi-byte character is dropped
+    if not head.strip():
         raise DataError(f"{name}: the file is empty; it needs a header line and rows of data.")
-    _refuse_other_formats(text.lstrip(), name)
-    delimiter = sniff_delimiter(text, name)
-    _refuse_huge_fields(data if data[:2] not in UTF16_BOMS else text.encode("utf-8"), delimiter, name)
-    _refuse_too_few_rows(text, name)
-    _refuse_duplicate_names(text, delimiter, name)
+    _refuse_other_formats(head.lstrip(), name)
+    delimiter = sniff_delimiter(head, name)
+    _refuse_huge_fields(data, delimiter, name)
+    _refuse_too_few_rows(data, name)
+    _refuse_duplicate_names(head, delimiter, name)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, skipinitialspace=True)
+        frame = pd.read_csv(io.BytesIO(data), sep=delimiter, skipinitialspace=True, encoding=encoding)
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "malformed CSV"
         raise DataError(f"{name}: cannot be parsed as CSV ({reason}); every line needs as many "
                         f"{_delimiter_name(delimiter)}-separated fields as the header, and text holding "
                         "the separator must be in double quotes.") from exc
-    _refuse_too_few_rows(text, name, len(frame))
+    _refuse_too_few_rows(data, name, len(frame))
     frame.columns = [str(column).strip() for column in frame.columns]
     return frame
 
@@ -185,11 +226,10 @@ def _refuse_duplicate_names(text: str, delimiter: str, name: str) -> None:
 def _refuse_huge_fields(data: bytes, delimiter: str, name: str) -> None:
     """Refuse a field over MAX_FIELD_CHARS (a lost line break or quote) before pandas, whose date
     guessing on a 200 MB cell takes a quarter of an hour. Only lines longer than that are split."""
-    codes = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero((codes == 10) | (codes == 13))  # \n, \r
-    starts = np.concatenate(([0], ends + 1))
-    lengths = np.concatenate((ends, [len(codes)])) - starts
-    for start in starts[lengths > MAX_FIELD_CHARS]:
+    if len(data) <= MAX_FIELD_CHARS:
+        return
+    starts = _long_line_starts(data)
+    for start in starts:
         fields = _line_at(data, int(start)).split(delimiter)
         longest = max(range(len(fields)), key=lambda i: len(fields[i]))
         if len(fields[longest]) <= MAX_FIELD_CHARS:
@@ -204,16 +244,34 @@ def _refuse_huge_fields(data: bytes, delimiter: str, name: str) -> None:
                         "is probably missing. Fix or remove that line.")
 
 
+def _long_line_starts(data: bytes) -> list[int]:
+    """Where the lines over MAX_FIELD_CHARS bytes start, scanning line ends a block at a time (a mask of
+    the whole file would cost three times its size)."""
+    codes = np.frombuffer(data, dtype=np.uint8)
+    found, line_start, block = [], 0, 8 * 1024 * 1024
+    for offset in range(0, len(codes), block):
+        piece = codes[offset: offset + block]
+        ends = np.flatnonzero((piece == 10) | (piece == 13)) + offset  # \n, \r
+        if not len(ends):
+            continue
+        starts = np.concatenate(([line_start], ends[:-1] + 1))
+        found.extend(int(start) for start in starts[ends - starts > MAX_FIELD_CHARS])
+        line_start = int(ends[-1]) + 1
+    if len(codes) - line_start > MAX_FIELD_CHARS:
+        found.append(line_start)
+    return found
+
+
 def _line_at(data: bytes, start: int) -> str:
     end = min((i for i in (data.find(b"\n", start), data.find(b"\r", start)) if i >= 0), default=len(data))
     return data[start:end].decode("utf-8", errors="replace")
 
 
-def _refuse_too_few_rows(text: str, name: str, rows: int | None = None) -> None:
+def _refuse_too_few_rows(text: bytes, name: str, rows: int | None = None) -> None:
     """A header alone, or a header and one row, cannot be a series: say so at once with the rows needed.
     Before parsing, `rows` is None and the non-blank lines are counted (when there are at most two)."""
     if rows is None:
-        if text.count("\n") + text.count("\r") > 4:
+        if text.count(b"\n", 0, 4096) + text.count(b"\r", 0, 4096) > 4 or text.count(b"\n") + text.count(b"\r") > 4:
             return
         rows = len([line for line in text.splitlines() if line.strip()]) - 1
     if rows <= 0:

@@ -13,6 +13,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from forecast_cli.errors import DataError
 
+TRANSFORM_ROWS = 65_536  # rows scaled at a time
 HEADROOM = 16.0  # values up to float64's max / 16: forecasts a few spreads out and their errors stay finite
 
 
@@ -57,8 +58,13 @@ class Scaler:
 
     def transform(self, values: np.ndarray) -> np.ndarray:
         """(T, F) original units -> (T, F) float32 z-scores; values beyond float32 become inf (callers check)."""
+        values = np.asarray(values)
+        scaled = np.empty(values.shape, dtype=np.float32)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return ((values - self.mean) / self.scale).astype(np.float32)
+            for start in range(0, max(len(values), 1), TRANSFORM_ROWS):  # float64 temporaries a block at a time
+                block = slice(start, start + TRANSFORM_ROWS)
+                scaled[block] = (values[block] - self.mean) / self.scale
+        return scaled
 
     def target_to_original(self, scaled: np.ndarray) -> np.ndarray:
         """Target z-scores of any shape -> original units (float64)."""

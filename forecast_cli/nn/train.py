@@ -23,21 +23,9 @@ from torch import nn
 from forecast_cli.config import TrainConfig, auto_chunk
 from forecast_cli.errors import ConfigError
 from forecast_cli.nn.optim import adam
+from forecast_cli.nn.training_data import TrainingData  # re-exported: train_model's input
 
 EVAL_BATCH = 4096  # windows per forward pass when only scoring
-
-
-@dataclass
-class TrainingData:
-    """The scaled series and which origins train and validate; shapes (T, F) and (T,)."""
-
-    values: np.ndarray  # (T, F) float32 z-scores
-    target: np.ndarray  # (T,) float32 z-scores of the target
-    train_origins: np.ndarray  # first forecast row of each training window
-    val_origins: np.ndarray
-    window: int
-    horizon: int
-    classify: bool = False  # target holds class codes: cross-entropy on the label `horizon` rows ahead
 
 
 @dataclass
