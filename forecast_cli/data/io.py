@@ -209,7 +209,7 @@ def _parse(data: bytes, name: str) -> pd.DataFrame:
 def _refuse_duplicate_names(text: str, delimiter: str, name: str) -> None:
     """Two columns of one name: pandas would rename the second `y.1` silently, so refuse it, naming both places.
     The header is read with the csv module, as pandas reads it (quotes, leading spaces, blank lines before)."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
+    reader = csv.reader(_lines(text), delimiter=delimiter, skipinitialspace=True)
     try:
         header = next((row for row in reader if row), [])
     except csv.Error:  # a header field past the csv module's 128 KiB limit: pandas will say what is wrong
@@ -223,10 +223,21 @@ def _refuse_duplicate_names(text: str, delimiter: str, name: str) -> None:
             seen[column] = position
 
 
+def _lines(text: str):
+    """The lines of `text` with their ends, one at a time, as io.StringIO splits them (only the header's
+    lines are asked for, out of a head of megabytes)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
 def _refuse_huge_fields(data: bytes, delimiter: str, name: str) -> None:
     """Refuse a field over MAX_FIELD_CHARS (a lost line break or quote) before pandas, whose date
     guessing on a 200 MB cell takes a quarter of an hour. Only lines longer than that are split."""
-    if len(data) <= MAX_FIELD_CHARS:
+    if len(data) <= MAX_FIELD_CHARS or not _may_hold_long_lines(data):
         return
     starts = _long_line_starts(data)
     for start in starts:
@@ -242,6 +253,14 @@ def _refuse_huge_fields(data: bytes, delimiter: str, name: str) -> None:
         raise DataError(f"{name}: line {number} holds a field of {len(fields[longest]):,} characters in {where}, "
                         "over the 1 MiB (1,048,576 characters) a field may hold; a line break or closing quote "
                         "is probably missing. Fix or remove that line.")
+
+
+def _may_hold_long_lines(data: bytes) -> bool:
+    """Whether some block of MAX_FIELD_CHARS / 2 bytes holds no line end: a line over MAX_FIELD_CHARS
+    covers a whole such block. Each search stops at the block's first line end, so this costs nothing."""
+    size = MAX_FIELD_CHARS // 2
+    return any(data.find(b"\n", start, start + size) < 0 and data.find(b"\r", start, start + size) < 0
+               for start in range(0, len(data) - size + 1, size))
 
 
 def _long_line_starts(data: bytes) -> list[int]:
