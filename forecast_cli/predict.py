@@ -13,5 +13,5 @@ from forecast_cli.loaded import LoadedModel, Source
 
 def predict(model: LoadedModel, data: Source | None, warn: Callable[[str], None]) -> pd.DataFrame:
     """Read `data` (default: the training data) and forecast after its last row."""
-    frame, _, _ = model.read(data, warn)
+    frame, _, _ = model.read(data, warn, last_rows=model.manifest.window)  # a file's tail is enough
     return model.predictor.ahead(frame, model.manifest.frequency)

@@ -13,6 +13,7 @@ import io
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -138,12 +139,19 @@ class Table:
 
     raw: pd.DataFrame
     name: str
-    sha256: str
+    digest: str | Callable[[], str]  # sha256 of the bytes, or how to get it when first asked (a tail read)
     rows: int = -1  # rows read: len(raw), kept when the rows are let go (`release_rows`)
+    partial: bool = False  # only the file's last rows were read (tail.py)
 
     def __post_init__(self):
         if self.rows < 0:
             self.rows = len(self.raw)
+
+    @property
+    def sha256(self) -> str:
+        if callable(self.digest):
+            self.digest = self.digest()
+        return self.digest
 
     def release_rows(self) -> None:
         """Let the raw rows go once the frame is built (the header stays): they are the largest thing held."""
@@ -181,16 +189,17 @@ def read_table(source: str) -> Table:
     return Table(_parse(data, name), name, hashlib.sha256(data).hexdigest())
 
 
-def _parse(data: bytes, name: str) -> pd.DataFrame:
+def _parse(data: bytes, name: str, delimiter: str | None = None) -> pd.DataFrame:
     """Checked bytes -> read_csv. The checks look at the head or scan the bytes; the file is never held as text
-    (a str and a StringIO of it cost five times the file)."""
+    (a str and a StringIO of it cost five times the file). `delimiter`: as sniffed from the whole file's head
+    (a tail read), else sniffed here."""
     data, encoding = utf8_or_latin1(strip_trailing_junk(data), name)
     data = data[3:] if encoding == "utf-8" and data[:3] == b"\xef\xbb\xbf" else data
     head = data[:HEADER_BYTES].decode(encoding, errors="ignore")  # a cut multi-byte character is dropped
     if not head.strip():
         raise DataError(f"{name}: the file is empty; it needs a header line and rows of data.")
     _refuse_other_formats(head.lstrip(), name)
-    delimiter = sniff_delimiter(head, name)
+    delimiter = delimiter or sniff_delimiter(head, name)
     _refuse_huge_fields(data, delimiter, name)
     _refuse_too_few_rows(data, name)
     _refuse_duplicate_names(head, delimiter, name)
