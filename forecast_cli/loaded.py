@@ -59,15 +59,16 @@ class LoadedModel:
             return self.training_data
         return recorded_source(self.manifest, self.directory)
 
-    def read(self, data: Source | None, warn: Callable[[str], None],
-             last_rows: int | None = None) -> tuple[Frame, Table, Source]:
+    def read(self, data: Source | None, warn: Callable[[str], None], last_rows: int | None = None,
+             enough: Callable[[Frame], bool] | None = None) -> tuple[Frame, Table, Source]:
         """Read the data and rebuild the model's inputs from it; notes go through `warn`. With `last_rows`,
-        a file's tail alone where that gives the same last rows (data/tail.py), so at least those."""
+        a file's tail alone where that gives the same last rows (data/tail.py): at least those, or as many
+        as `enough` accepts."""
         source = self.data_source(data)
         started = time.perf_counter()
         manifest = self.manifest
         read = tail_frame(source, last_rows, manifest.frame, manifest.classification, manifest.horizon,
-                          manifest.dtypes) if last_rows else None
+                          manifest.dtypes, enough) if last_rows else None
         if read is not None:
             table, frame = read
         else:

@@ -47,7 +47,7 @@ def plot(model: LoadedModel, data: Source | None, out: Path, warn: Callable[[str
             raise ConfigError(f"--out {out}: is a folder; give a file name ending in .png, .svg or .pdf.")
     except OSError as exc:  # a name too long for the filesystem
         raise ConfigError(f"--out {out}: cannot write there ({exc.strerror}); choose another path.") from exc
-    evaluation = evaluate(model, data, warn, require_origins=False)
+    evaluation = evaluate(model, data, warn, require_origins=False, whole=True)  # it draws every row
     frame = evaluation.frame
     ahead = model.predictor.ahead(frame, model.manifest.frequency)
     title = f"{frame.labels.name if frame.labels else frame.spec.target} — {evaluation.table.name}"

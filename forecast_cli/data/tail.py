@@ -16,6 +16,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -90,7 +91,7 @@ def _last_lines(handle, size: int, header_end: int, rows: int, head: bytes) -> b
     """The whole lines at the end of the file holding at least `rows` non-blank lines, read back in growing
     steps; None when that would take the file back to its header, or the lines are not plainly separable."""
     lines_in_head = max(head.count(b"\n"), 1)
-    want = int((rows + 2) * len(head) / lines_in_head * 1.5) + 4096  # bytes, from the head's line length
+    want = int((rows + 2) * len(head) / lines_in_head * 1.2) + 4096  # bytes, from the head's line length
     while True:
         start = size - want
         if start <= header_end:  # the whole file: read it whole instead
@@ -116,36 +117,37 @@ def _file_digest(path) -> str:
     return digest.hexdigest()
 
 
-def tail_frame(source, rows: int, spec: FrameSpec, classification, horizon: int,
-               dtypes: dict[str, str]) -> tuple[Table, Frame] | None:
-    """The model's frame rebuilt from the file's tail, holding at least `rows` rows whose values are those
-    a whole read gives (blanks interpolated from the same neighbours: the frame starts at a complete row);
-    None where only a whole read is safe. Beyond read_tail's conditions: the columns read with the dtypes
-    fit saw (`dtypes`, from the manifest), the first and last rows in time order, no row dropped at the
-    end for a blank target (its note names a line number), and no error (the whole read reports it)."""
+def tail_frame(source, rows: int, spec: FrameSpec, classification, horizon: int, dtypes: dict[str, str],
+               enough: Callable[[Frame], bool] | None = None) -> tuple[Table, Frame] | None:
+    """The model's frame rebuilt from the file's tail: at least `rows` rows (or, with `enough`, as many as
+    it accepts; the tail grows fourfold until it does), whose values are those a whole read gives (blanks
+    interpolated from the same neighbours: the frame starts at a complete row); None where only a whole
+    read is safe. Beyond read_tail's conditions: the columns read with the dtypes fit saw (`dtypes`, from
+    the manifest), the first and last rows in time order, no row dropped at the end for a blank target
+    (its note names a line number), and no error (the whole read reports it, with its line)."""
     if not dtypes:
         return None
-    wanted = rows + max(rows, TAIL_MARGIN)
-    for _ in range(4):
-        tail = read_tail(source, wanted)
-        if tail is None:
+    enough = enough or (lambda frame: len(frame.data) >= rows)
+    wanted = rows + max(rows // 8, TAIL_MARGIN)
+    while True:
+        found = read_tail(source, wanted)
+        if found is None:
             return None
-        raw = tail.table.raw
+        raw = found.table.raw
         if any(column not in raw.columns or str(raw[column].dtype) != dtype for column, dtype in dtypes.items()):
             return None
         try:
-            if spec.time_cols and not _runs_forward(tail, spec.time_cols):
+            if spec.time_cols and not _runs_forward(found, spec.time_cols):
                 return None
-            frame = rebuild_task_frame(tail.table, spec, classification, horizon)
+            frame = rebuild_task_frame(found.table, spec, classification, horizon)
         except DataError:
             return None
         if frame.dropped_trailing:
             return None
-        if len(frame.data) >= rows:
+        if enough(frame):
             frame.notes = [note for note in frame.notes if "leading row(s)" not in note]  # where the tail began
-            return tail.table, frame
+            return found.table, frame
         wanted *= 4
-    return None
 
 
 def _runs_forward(tail: Tail, time_cols: tuple[str, ...]) -> bool:

@@ -130,3 +130,31 @@ def test_predict_from_stdin_reads_it_whole(models, tails):
     assert result.exit_code == 0, result.output
     assert tails == [False]
     assert "2021-02-04" in result.stdout  # the day after the last row
+
+
+def _whole_scores(monkeypatch, model, path):
+    with monkeypatch.context() as patched:
+        patched.setattr(tail, "TAIL_MIN_BYTES", 10 ** 15)
+        return model.evaluate(str(path))
+
+
+def test_evaluate_from_the_validation_end_gives_the_whole_reads_scores(models, tails, monkeypatch, tmp_path):
+    home, timed, _ = models
+    longer = _frame(ROWS + 40)  # rows appended after fit: scored too
+    paths = {"training file": str(home / "train.csv"), **_variants(tmp_path),
+             "appended rows": _write(tmp_path / "longer.csv", longer)}
+    for kind, path in paths.items():
+        tails.clear()
+        scores = timed.evaluate(path)
+        assert tails == [True], kind
+        assert scores == _whole_scores(monkeypatch, timed, path), kind
+        assert scores["windows"] > 0
+
+
+def test_evaluate_without_a_time_column_or_on_newer_data_reads_whole(models, tails, monkeypatch, tmp_path):
+    home, timed, steps = models
+    assert steps.evaluate(str(home / "steps.csv")) == _whole_scores(monkeypatch, steps, home / "steps.csv")
+    newer = _frame(ROWS + 200).iloc[ROWS:]  # wholly after the validation end: every origin scored
+    path = _write(tmp_path / "newer.csv", newer)
+    assert timed.evaluate(path) == _whole_scores(monkeypatch, timed, path)
+    assert tails[-1] is False
