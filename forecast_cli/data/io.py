@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import pandas as pd
 
 from forecast_cli.config import DataConfig
+from forecast_cli.data.longlines import refuse_huge_fields
 from forecast_cli.data.windows import minimum_rows
 from forecast_cli.errors import DataError
 
@@ -26,7 +26,6 @@ SNIFF_BYTES = 64 * 1024
 HEADER_BYTES = 8 * 1024 * 1024  # the head decoded for the header checks: a header of 100,000 columns fits
 DELIMITERS = ",;\t|"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-MAX_FIELD_CHARS = 1024 * 1024  # no date, number or name is near 1 MiB: a field that long is a broken file
 
 
 def read_bytes(source: str) -> tuple[bytes, str]:
@@ -186,10 +185,10 @@ def table_from_frame(frame: pd.DataFrame) -> Table:
 def read_table(source: str) -> Table:
     """Read `source` (a path or `-`) and fingerprint it (sha256 of the bytes as read)."""
     data, name = read_bytes(source)
-    return Table(_parse(data, name), name, hashlib.sha256(data).hexdigest())
+    return Table(parse_bytes(data, name), name, hashlib.sha256(data).hexdigest())
 
 
-def _parse(data: bytes, name: str, delimiter: str | None = None) -> pd.DataFrame:
+def parse_bytes(data: bytes, name: str, delimiter: str | None = None) -> pd.DataFrame:
     """Checked bytes -> read_csv. The checks look at the head or scan the bytes; the file is never held as text
     (a str and a StringIO of it cost five times the file). `delimiter`: as sniffed from the whole file's head
     (a tail read), else sniffed here."""
@@ -200,7 +199,7 @@ def _parse(data: bytes, name: str, delimiter: str | None = None) -> pd.DataFrame
         raise DataError(f"{name}: the file is empty; it needs a header line and rows of data.")
     _refuse_other_formats(head.lstrip(), name)
     delimiter = delimiter or sniff_delimiter(head, name)
-    _refuse_huge_fields(data, delimiter, name)
+    refuse_huge_fields(data, delimiter, name)
     _refuse_too_few_rows(data, name)
     _refuse_duplicate_names(head, delimiter, name)
     try:
@@ -241,58 +240,6 @@ def _lines(text: str):
         end = len(text) if end < 0 else end + 1
         yield text[start:end]
         start = end
-
-
-def _refuse_huge_fields(data: bytes, delimiter: str, name: str) -> None:
-    """Refuse a field over MAX_FIELD_CHARS (a lost line break or quote) before pandas, whose date
-    guessing on a 200 MB cell takes a quarter of an hour. Only lines longer than that are split."""
-    if len(data) <= MAX_FIELD_CHARS or not _may_hold_long_lines(data):
-        return
-    starts = _long_line_starts(data)
-    for start in starts:
-        fields = _line_at(data, int(start)).split(delimiter)
-        longest = max(range(len(fields)), key=lambda i: len(fields[i]))
-        if len(fields[longest]) <= MAX_FIELD_CHARS:
-            continue  # a wide line of ordinary fields
-        newline = b"\n" if b"\n" in data else b"\r"
-        number = data.count(newline, 0, int(start)) + 1
-        header = _line_at(data, 0).lstrip("\ufeff").split(delimiter)
-        where = ("the header" if number == 1 else f"column {header[longest].strip().strip(chr(34))[:60]!r}"
-                 if longest < len(header) else f"field {longest + 1}, past the header's {len(header)} columns")
-        raise DataError(f"{name}: line {number} holds a field of {len(fields[longest]):,} characters in {where}, "
-                        "over the 1 MiB (1,048,576 characters) a field may hold; a line break or closing quote "
-                        "is probably missing. Fix or remove that line.")
-
-
-def _may_hold_long_lines(data: bytes) -> bool:
-    """Whether some block of MAX_FIELD_CHARS / 2 bytes holds no line end: a line over MAX_FIELD_CHARS
-    covers a whole such block. Each search stops at the block's first line end, so this costs nothing."""
-    size = MAX_FIELD_CHARS // 2
-    return any(data.find(b"\n", start, start + size) < 0 and data.find(b"\r", start, start + size) < 0
-               for start in range(0, len(data) - size + 1, size))
-
-
-def _long_line_starts(data: bytes) -> list[int]:
-    """Where the lines over MAX_FIELD_CHARS bytes start, scanning line ends a block at a time (a mask of
-    the whole file would cost three times its size)."""
-    codes = np.frombuffer(data, dtype=np.uint8)
-    found, line_start, block = [], 0, 8 * 1024 * 1024
-    for offset in range(0, len(codes), block):
-        piece = codes[offset: offset + block]
-        ends = np.flatnonzero((piece == 10) | (piece == 13)) + offset  # \n, \r
-        if not len(ends):
-            continue
-        starts = np.concatenate(([line_start], ends[:-1] + 1))
-        found.extend(int(start) for start in starts[ends - starts > MAX_FIELD_CHARS])
-        line_start = int(ends[-1]) + 1
-    if len(codes) - line_start > MAX_FIELD_CHARS:
-        found.append(line_start)
-    return found
-
-
-def _line_at(data: bytes, start: int) -> str:
-    end = min((i for i in (data.find(b"\n", start), data.find(b"\r", start)) if i >= 0), default=len(data))
-    return data[start:end].decode("utf-8", errors="replace")
 
 
 def _refuse_too_few_rows(text: bytes, name: str, rows: int | None = None) -> None:

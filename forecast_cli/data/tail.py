@@ -21,7 +21,7 @@ from typing import Callable
 import pandas as pd
 
 from forecast_cli.data.frame import Frame, FrameSpec
-from forecast_cli.data.io import SNIFF_BYTES, Table, _parse, refuse_binary, sniff_delimiter, strip_trailing_junk
+from forecast_cli.data.io import SNIFF_BYTES, Table, parse_bytes, refuse_binary, sniff_delimiter, strip_trailing_junk
 from forecast_cli.data.labels import rebuild_task_frame
 from forecast_cli.data.timeindex import parse_time
 from forecast_cli.errors import DataError
@@ -65,8 +65,8 @@ def read_tail(source, rows: int) -> Tail | None:
         return None
     first = head[len(header): head.rfind(b"\n", 0, len(head) - 1) + 1].split(b"\n")[:HEAD_ROWS]
     try:
-        table = Table(_parse(header + block, name, delimiter), name, lambda: _file_digest(source), partial=True)
-        first_rows = _parse(header + b"\n".join(first) + b"\n", name, delimiter) if len(first) >= 2 else None
+        table = Table(parse_bytes(header + block, name, delimiter), name, lambda: _file_digest(source), partial=True)
+        first_rows = parse_bytes(header + b"\n".join(first) + b"\n", name, delimiter) if len(first) >= 2 else None
     except DataError:
         return None
     if first_rows is None or not head.isascii():
