@@ -158,3 +158,13 @@ def test_evaluate_without_a_time_column_or_on_newer_data_reads_whole(models, tai
     path = _write(tmp_path / "newer.csv", newer)
     assert timed.evaluate(path) == _whole_scores(monkeypatch, timed, path)
     assert tails[-1] is False
+
+
+def test_a_tail_reads_fingerprint_is_the_whole_files(monkeypatch, tmp_path):
+    from forecast_cli.data.io import read_table
+
+    monkeypatch.setattr(tail, "TAIL_MIN_BYTES", 0)
+    path = _write(tmp_path / "plain.csv", _frame(), ending="\r\n")
+    found = tail.read_tail(path, 20)
+    assert found is not None and len(found.table.raw) >= 20
+    assert found.table.sha256 == read_table(path).sha256
