@@ -282,8 +282,7 @@ def fit_scaler(values: np.ndarray, splits: Splits, frame: Frame, name: str, warn
     """Z-score statistics from the training rows only; constant inputs get a warning."""
     train = values[: splits.train_end]
     columns = frame.data.columns
-    _require_scalable(train, columns, name)
-    scaler = Scaler.fit(train)
+    scaler = Scaler.fit(train, _require_scalable(train, columns, name))
     constant = [columns[index] for index in scaler.constant_columns(train)]
     if columns[0] in constant:
         raise DataError(f"{name}: target column {columns[0]!r} is constant in the training part; "
@@ -302,13 +301,15 @@ def training_target(frame: Frame, scaled: np.ndarray) -> np.ndarray:
     return scaled[:, 0].copy()
 
 
-def _require_scalable(train: np.ndarray, columns, name: str) -> None:
-    """Name the column too large to normalize (values beyond float64's max / 16: see column_statistics)."""
+def _require_scalable(train: np.ndarray, columns, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Name the column too large to normalize (values beyond float64's max / 16: see column_statistics);
+    return the statistics, which the scaler is made of."""
     mean, spread = column_statistics(train)
     for index in np.flatnonzero(~(np.isfinite(spread) & np.isfinite(mean))):
         largest = float(np.nanmax(np.abs(train[:, index])))
         raise DataError(f"{name}: column {columns[index]!r} holds values too large to normalize (up to "
                         f"{largest:.3g}); rescale it (for example to millions) and retry.")
+    return mean, spread
 
 
 def _stamp(frame: Frame, row: int):

@@ -149,7 +149,8 @@ def _index_by_time(raw: pd.DataFrame, time_cols: tuple[str, ...], name: str, not
     if not frame.index.is_monotonic_increasing:
         frame = frame.sort_index(kind="stable")
         notes.append(f"{name}: rows were not in time order; sorted by {', '.join(time_cols)}.")
-    duplicated = frame.index.duplicated()
+    stamps = frame.index.as_unit("ns").asi8  # sorted: a repeat is a step of zero (no hashing of a million stamps)
+    duplicated = np.concatenate(([False], stamps[1:] == stamps[:-1]))
     if duplicated.any():
         first = int(np.flatnonzero(duplicated)[0])
         series = _series_column(frame, time_cols)
@@ -254,7 +255,8 @@ def _find_leaks(frame: pd.DataFrame, target: str, numeric: list[str], horizon: i
     text = [c for c, dtype in block.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]  # a text target
     if text:
         block = block.assign(**{c: pd.to_numeric(block[c], errors="coerce") for c in text})
-    values = block.to_numpy(dtype="float64", na_value=np.nan)  # (T, N)
+    nan = {} if (block.dtypes == "float64").all() else {"na_value": np.nan}  # float64 alone: no copy to fill
+    values = block.to_numpy(dtype="float64", **nan)  # (T, N)
     max_shifts = np.array([max(horizon, 1) if c == target else min(max(horizon, 1), LEAK_SHIFTS) for c in numeric])
     return find_leaks(list(numeric), values, max_shifts, notes)
 

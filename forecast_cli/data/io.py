@@ -154,7 +154,7 @@ class Table:
 
     def release_rows(self) -> None:
         """Let the raw rows go once the frame is built (the header stays): they are the largest thing held."""
-        self.raw = self.raw.iloc[:0].copy()  # a copy: a slice would keep every row alive
+        self.raw = pd.DataFrame(columns=self.raw.columns)  # not a slice: that would keep every row alive
 
 
 DATAFRAME_NAME = "<DataFrame>"

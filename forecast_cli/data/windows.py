@@ -37,9 +37,10 @@ class Scaler:
     difference_scale: np.ndarray | None = None
 
     @classmethod
-    def fit(cls, train_values: np.ndarray) -> "Scaler":
-        """Fit on the training rows; a constant column gets scale 1 so it passes through unchanged."""
-        mean, scale = column_statistics(train_values)
+    def fit(cls, train_values: np.ndarray, statistics: tuple[np.ndarray, np.ndarray] | None = None) -> "Scaler":
+        """Fit on the training rows; a constant column gets scale 1 so it passes through unchanged.
+        `statistics`: column_statistics(train_values), when the caller has them already."""
+        mean, scale = statistics if statistics is not None else column_statistics(train_values)
         if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
             raise DataError("values are too large to normalize; rescale the data and retry.")
         scale = np.where(scale > 0, scale, 1.0)
@@ -90,7 +91,7 @@ def column_statistics(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     beyond float64's max / HEADROOM (their differences and forecasts would overflow)."""
     values = np.asarray(values, dtype="float64")
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        magnitude = np.abs(values).max(axis=0, initial=0.0)  # (F,)
+        magnitude = np.maximum(values.max(axis=0, initial=0.0), -values.min(axis=0, initial=0.0))  # (F,) max |v|
         unit = np.where((magnitude > 0) & np.isfinite(magnitude), magnitude, 1.0)
         ratios = values / unit  # (T, F) in [-1, 1]
         mean = ratios.mean(axis=0) * unit
