@@ -30,13 +30,17 @@ SCREEN_MIN = 1_000  # sampled rows both must hold before the screen rules a pair
 NAN, ZERO, POS_INF, NEG_INF = -1, -2, -3, -4  # bin codes of values without a logarithm
 
 
-def find_leaks(names: list[str], values: np.ndarray, max_shifts: np.ndarray, notes: list[str]) -> dict[str, str]:
+def find_leaks(names: list[str], values: np.ndarray | list[np.ndarray], max_shifts: np.ndarray,
+               notes: list[str]) -> dict[str, str]:
     """Input name -> why it leaks, for each input (never `names[0]`, the target) that equals another
     input k rows later, 1 <= k <= max_shifts[source]; the first such source in input order wins, at its
-    smallest k. `values` is (T, N) float64 with NaN for blanks, columns in `names` order."""
+    smallest k. `values` is (T, N) float64 with NaN for blanks, columns in `names` order, or the N (T,)
+    columns: then no (T, N) copy is made unless the look-alike search needs one."""
     columns = len(names)
     if columns < 2:
         return {}
+    if isinstance(values, list) and columns > EXHAUSTIVE_COLUMNS:
+        values = np.stack(values, axis=1)
     crowded = np.zeros(columns, dtype=bool)
     if columns <= EXHAUSTIVE_COLUMNS:
         column, source = np.divmod(np.arange(columns * columns), columns)
@@ -55,7 +59,7 @@ def find_leaks(names: list[str], values: np.ndarray, max_shifts: np.ndarray, not
             for i in first}
 
 
-def _matching_shifts(values: np.ndarray, column: np.ndarray, source: np.ndarray,
+def _matching_shifts(values: np.ndarray | list[np.ndarray], column: np.ndarray, source: np.ndarray,
                      max_shifts: np.ndarray) -> np.ndarray:
     """(P,) the smallest k in 1..max_shifts[source] with values[t, column] == values[t + k, source]
     on nearly every row both hold, per pair; 0 where there is none.
@@ -64,7 +68,7 @@ def _matching_shifts(values: np.ndarray, column: np.ndarray, source: np.ndarray,
     SCREEN_SHARE of the sampled rows both hold (with at least SCREEN_MIN such rows) cannot agree on
     LEAK_SHARE of all rows but by a chance below one in 10^60, so only the others are compared
     in full; the full comparison alone decides."""
-    rows = values.shape[0]
+    rows = len(values[0]) if isinstance(values, list) else values.shape[0]
     shifts = np.zeros(len(column), dtype=np.int64)
     sample = (np.sort(np.random.default_rng(0).choice(rows - int(max_shifts.max(initial=0)), SCREEN_ROWS, replace=False))
               if rows > 4 * SCREEN_ROWS else None)
@@ -78,19 +82,19 @@ def _matching_shifts(values: np.ndarray, column: np.ndarray, source: np.ndarray,
     return shifts
 
 
-def _agreement(values: np.ndarray, column: np.ndarray, source: np.ndarray, shift: int,
+def _agreement(values: np.ndarray | list[np.ndarray], column: np.ndarray, source: np.ndarray, shift: int,
                rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per pair, the rows t (all, or `rows`) where both values[t, column] and values[t + shift, source]
     are held, and the share of those where they are equal (within LEAK_RTOL)."""
-    length = values.shape[0] - shift if rows is None else len(rows)
+    total = len(values[0]) if isinstance(values, list) else values.shape[0]
+    length = total - shift if rows is None else len(rows)
     counted, agreeing = np.zeros(len(column), dtype=np.int64), np.zeros(len(column), dtype=np.int64)
     batch = max(1, BATCH_VALUES // max(length, 1))
     for start in range(0, len(column), batch):
         pairs = slice(start, start + batch)
-        if rows is None:
-            now, later = values[:-shift, column[pairs]], values[shift:, source[pairs]]  # (T - k, B) each
-        else:
-            now, later = values[rows][:, column[pairs]], values[rows + shift][:, source[pairs]]  # (S, B) each
+        now_rows, later_rows = (slice(None, total - shift), slice(shift, None)) if rows is None else (rows, rows + shift)
+        now = _take(values, now_rows, column[pairs])  # (T - k, B) or (S, B)
+        later = _take(values, later_rows, source[pairs])
         valid = ~(np.isnan(now) | np.isnan(later))
         with np.errstate(invalid="ignore"):  # inf - inf
             close = ((np.abs(now - later) <= LEAK_RTOL * np.abs(later)) & np.isfinite(later)
@@ -99,6 +103,13 @@ def _agreement(values: np.ndarray, column: np.ndarray, source: np.ndarray, shift
         counted[pairs], agreeing[pairs] = valid.sum(axis=0), close.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return counted, agreeing / counted
+
+
+def _take(values: np.ndarray | list[np.ndarray], rows, columns: np.ndarray) -> np.ndarray:
+    """values[rows][:, columns] of a (T, N) array or of a list of columns."""
+    if isinstance(values, list):
+        return np.stack([values[c][rows] for c in columns], axis=1) if len(columns) else np.empty((0, 0))
+    return values[rows][:, columns]
 
 
 def _look_alike_pairs(values: np.ndarray, max_shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
