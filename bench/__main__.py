@@ -34,6 +34,8 @@ def options() -> argparse.Namespace:
     parser.add_argument("--rows", help="comma-separated CSV sizes for the read section (default 1M,3M,5M)")
     parser.add_argument("--cache", type=Path, default=Path(__file__).resolve().parent / ".cache",
                         help="where generated CSVs are kept between runs")
+    parser.add_argument("--baseline", type=Path, help="read section: also run another checkout's tree (its root, "
+                        "put first on PYTHONPATH), in turn with this one, as the 'before' rows")
     parser.add_argument("--no-libraries", action="store_true", help="skip NeuralForecast and Darts")
     args = parser.parse_args()
     unknown = set(args.only.split(",")) - set(SECTIONS)
@@ -72,7 +74,7 @@ def main() -> None:
 
         sizes = [int(float(size.rstrip("Mm")) * (1e6 if size[-1] in "Mm" else 1)) for size in args.rows.split(",")] \
             if args.rows else ([20_000, 60_000] if quick else [1_000_000, 3_000_000, 5_000_000])
-        rows += reading.measure(sizes, args.cache)
+        rows += reading.measure(sizes, args.cache, args.baseline)
     note = measure.machine_note()
     print(f"`python -m bench{' --quick' if quick else ''}` on {note}; {time.perf_counter() - started:.0f} s\n")
     print(measure.markdown(rows))

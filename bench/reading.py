@@ -9,6 +9,7 @@ so fit's slope / read_csv's slope is what reading a row costs against pandas.
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -45,21 +46,31 @@ def generated_csv(rows: int, cache: Path) -> Path:
     return path
 
 
-def costs_at(path: Path, scratch: Path) -> dict[str, Cost]:
-    """One run of each command on `path`; read_csv twice (first and last) and its median kept."""
-    model = str(scratch / f"model_{path.stem}")
-    first = run_child(python(READ_CSV, str(path)))
-    costs = {"prepare (fit's read -> tensors)": run_child(python(PREPARE, str(path))),
-             "fit --epochs 1": run_child(forecast("fit", str(path), "--target", "close", *TINY, "--out", model,
-                                                  "--quiet")),
-             "predict": run_child(forecast("predict", "--model", model)),
-             "evaluate": run_child(forecast("evaluate", "--model", model, "--json"))}
-    last = run_child(python(READ_CSV, str(path)))
-    costs["read_csv"] = Cost((first.wall + last.wall) / 2, (first.cpu + last.cpu) / 2,
-                             max(first.rss_mb, last.rss_mb), max(first.rc, last.rc))
-    for name, cost in costs.items():  # progress, so a long run that is stopped still told something
-        print(f"{path.name}: {name}: {cost.wall:.1f} s wall, {cost.cpu:.1f} CPU-s, {cost.rss_mb:.0f} MB, "
-              f"exit {cost.rc}", file=sys.stderr, flush=True)
+def costs_at(path: Path, scratch: Path, trees: dict[str, dict | None]) -> dict[str, dict[str, Cost]]:
+    """Per tree (label -> children's env: a PYTHONPATH puts another checkout first), one run of each
+    command on `path`, the trees in turn for every command (A B, A B, ...); read_csv first and last, the
+    mean of the two kept."""
+    def model(label: str) -> str:
+        return str(scratch / f"model_{path.stem}{label.strip(' ()')}")
+
+    commands = {"read_csv first": lambda label: python(READ_CSV, str(path)),
+                "prepare (fit's read -> tensors)": lambda label: python(PREPARE, str(path)),
+                "fit --epochs 1": lambda label: forecast("fit", str(path), "--target", "close", *TINY, "--out",
+                                                         model(label), "--quiet"),
+                "predict": lambda label: forecast("predict", "--model", model(label)),
+                "predict --engine numpy": lambda label: forecast("predict", "--model", model(label), "--engine", "numpy"),
+                "evaluate": lambda label: forecast("evaluate", "--model", model(label), "--json"),
+                "read_csv last": lambda label: python(READ_CSV, str(path))}
+    costs: dict[str, dict[str, Cost]] = {label: {} for label in trees}
+    for name, command in commands.items():
+        for label, env in trees.items():
+            cost = costs[label][name] = run_child(command(label), env)
+            print(f"{path.name}{label}: {name}: {cost.wall:.1f} s wall, {cost.cpu:.1f} CPU-s, {cost.rss_mb:.0f} MB, "
+                  f"exit {cost.rc}", file=sys.stderr, flush=True)  # progress: a stopped run still told something
+    for label in trees:
+        first, last = costs[label].pop("read_csv first"), costs[label].pop("read_csv last")
+        costs[label]["read_csv"] = Cost((first.wall + last.wall) / 2, (first.cpu + last.cpu) / 2,
+                                        max(first.rss_mb, last.rss_mb), max(first.rc, last.rc))
     return costs
 
 
@@ -68,23 +79,30 @@ def slope(rows: list[int], values: list[float]) -> float:
     return float(np.polyfit(np.array(rows) / 1e6, values, 1)[0])
 
 
-def measure(sizes: list[int], cache: Path) -> list[Row]:
+def measure(sizes: list[int], cache: Path, baseline: Path | None = None) -> list[Row]:
+    """The table rows; with `baseline` (another checkout's root), every command is run on that tree too,
+    in turn with this one, and its rows are marked "before"."""
     torch_cpu = median(interleaved({"torch": python("import torch")}, 3)["torch"], "cpu")
-    results: dict[int, dict[str, Cost]] = {}
+    trees = {"": None}
+    if baseline is not None:
+        trees[" (before)"] = {**os.environ, "PYTHONPATH": str(Path(baseline).resolve())}
+    results: dict[str, dict[int, dict[str, Cost]]] = {label: {} for label in trees}
     with tempfile.TemporaryDirectory() as scratch:
         for rows in sizes:
-            results[rows] = costs_at(generated_csv(rows, cache), Path(scratch))
+            for label, costs in costs_at(generated_csv(rows, cache), Path(scratch), trees).items():
+                results[label][rows] = costs
     out = []
-    for rows, costs in results.items():
-        base = costs["read_csv"]
-        out.append(_row(rows, "pandas.read_csv", base, None, "", None))
-        for name, cost in costs.items():
-            if name == "read_csv":
-                continue
-            target, met = _target(name, rows, cost, base, torch_cpu)
-            out.append(_row(rows, name, cost, base, target, met))
-    if len(sizes) > 1:
-        out.extend(_slopes(results, sizes))
+    for label in trees:
+        for rows, costs in results[label].items():
+            base = costs["read_csv"]
+            out.append(_row(rows, "pandas.read_csv" + label, base, None, "", None))
+            for name, cost in costs.items():
+                if name == "read_csv":
+                    continue
+                target, met = _target(name, rows, cost, base, torch_cpu) if not label else ("", None)
+                out.append(_row(rows, name + label, cost, base, target, met))
+        if len(sizes) > 1:
+            out.extend(_slopes(results[label], sizes, label))
     return out
 
 
@@ -94,7 +112,7 @@ def _target(name: str, rows: int, cost: Cost, base: Cost, torch_cpu: float) -> t
         return "<= 2x read_csv CPU, <= 1.3x RSS", cost.cpu <= 2 * base.cpu and cost.rss_mb <= 1.3 * base.rss_mb
     if rows == 3_000_000 and name.startswith("fit"):
         return "peak RSS <= 1.5 GB at 3M", cost.rss_mb <= 1536
-    if rows == 3_000_000 and name == "predict":
+    if rows == 3_000_000 and name.startswith("predict"):
         return (f"<= 400 MB, <= import torch + 1.0 s ({torch_cpu + 1:.2f} CPU-s)",
                 cost.rss_mb <= 400 and cost.cpu <= torch_cpu + 1.0)
     return "", None
@@ -109,7 +127,7 @@ def _row(rows: int, name: str, cost: Cost, base: Cost | None, target: str, met: 
                {"rows": rows, "wall": cost.wall, "cpu": cost.cpu, "rss_mb": cost.rss_mb, "rc": cost.rc})
 
 
-def _slopes(results: dict[int, dict[str, Cost]], sizes: list[int]) -> list[Row]:
+def _slopes(results: dict[int, dict[str, Cost]], sizes: list[int], label: str = "") -> list[Row]:
     """CPU-s and MB per million rows of each command; the ratio is against read_csv's slope. With
     three or more sizes, how far the middle size lies from the straight line says if it is linear."""
     names = list(next(iter(results.values())))
@@ -124,7 +142,7 @@ def _slopes(results: dict[int, dict[str, Cost]], sizes: list[int]) -> list[Row]:
             middle = sizes[len(sizes) // 2]
             expected = np.interp(middle, ends, ys)
             line = f"; at {middle / 1e6:g}M {100 * (results[middle][name].cpu / expected - 1):+.0f}% off the line"
-        rows_out.append(Row("read", f"slope: {name}", f"{cpu[name]:.2f} CPU-s and {rss[name]:,.0f} MB per M rows{line}",
+        rows_out.append(Row("read", f"slope: {name}{label}", f"{cpu[name]:.2f} CPU-s and {rss[name]:,.0f} MB per M rows{line}",
                             "read_csv's slope (CPU)", cpu[name] / cpu["read_csv"] if cpu["read_csv"] > 0 else None,
                             "linear in rows" if line else "", None,
                             {"cpu_per_m_rows": cpu[name], "mb_per_m_rows": rss[name]}))

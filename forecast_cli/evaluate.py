@@ -35,14 +35,16 @@ class Evaluation:
 
 
 def evaluate(model: LoadedModel, data: Source | None, warn: Callable[[str], None],
-             require_origins: bool = True, statistical: bool = False) -> Evaluation:
+             require_origins: bool = True, statistical: bool = False, whole: bool = False) -> Evaluation:
     """Backtest `model` on `data` (default: the training data) from every origin outside the period
     it was fitted and tuned on. No origin to score is an error (the predictor says what is missing),
     or with `require_origins` False an Evaluation whose `backtest` is None (a plot still draws).
     `statistical`: also score AutoETS, AutoARIMA and AutoTheta when statsforecast is installed
-    (stats_baselines.py; `evaluate` asks for them, `plot` does not)."""
-    frame, table, source = model.read(data, warn)
+    (stats_baselines.py; `evaluate` asks for them, `plot` does not). A file is read from shortly before
+    the validation end where that scores the same (`scored_rows`), unless `whole` (a plot draws all of it)."""
     manifest = model.manifest
+    whole = whole or (statistical and manifest.task == "forecast" and stats_baselines.installed())  # they fit on all
+    frame, table, source = model.read(data, warn, **({} if whole else scored_rows(manifest)))
     training_data = model.is_training_data(source, table)
     origins = evaluation_origins(frame, manifest, training_data)
     if len(origins) == 0 and not require_origins:
@@ -92,6 +94,21 @@ def series_origins(panel, model: LoadedModel, training_data: bool) -> list[np.nd
         origins.append(origins_after(frame, boundary, manifest.window, manifest.horizon) if overlaps
                        else all_origins(frame, manifest.window, manifest.horizon))
     return origins
+
+
+def scored_rows(manifest: Manifest) -> dict:
+    """`model.read`'s arguments for a partial read: the rows after the validation end and, before them, the
+    context every score reads (a window, a season for seasonal naive, a horizon for a direction label);
+    none without a time column (the end is then a row count, which only a whole read can place)."""
+    if not isinstance(manifest.data.val_end, str):
+        return {}
+    val_end = pd.Timestamp(manifest.data.val_end)
+    context = max(manifest.window, manifest.season or 0, manifest.horizon) + 1
+
+    def enough(frame: Frame) -> bool:  # enough rows at or before the validation end
+        return int(frame.data.index.searchsorted(val_end, side="right")) >= context
+
+    return {"last_rows": manifest.data.splits.get("test", 0) + context, "enough": enough}
 
 
 def origins_after(frame: Frame, boundary, window: int, horizon: int) -> np.ndarray:

@@ -75,7 +75,7 @@ class Prepared:
     frame: Frame
     splits: Splits
     scaler: Scaler
-    data: object  # nn.train.TrainingData
+    data: object  # nn.training_data.TrainingData
     spec: ModelSpec
     classification: Classification | None  # a classifier's classes (labels.py); None when forecasting
     configs: Configs  # the options with every auto one resolved (recipe.py): what the manifest stores
@@ -161,7 +161,7 @@ def _safe_points(should_stop: Callable[[], bool] | None):
 
 def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
     """CSV -> frame -> splits -> train-only scaler -> scaled windows and the model's sizes."""
-    from forecast_cli.nn.train import TrainingData
+    from forecast_cli.nn.training_data import TrainingData
 
     data_config = configs.data
     started = time.perf_counter()
@@ -172,6 +172,7 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
     frame = build_task_frame(table, data_config)
     frame = with_calendar(frame, data_config.calendar, frame.freq, data_config.horizon)  # --calendar auto's inputs
     note_read(table.name, *table.raw.shape, time.perf_counter() - started, warn)
+    table.release_rows()  # from here on only the frame is needed
     for note in frame.notes:
         warn(note)
     values = frame.data.to_numpy(dtype="float64")
@@ -490,8 +491,7 @@ def fit_scaler(values: np.ndarray, splits: Splits, frame: Frame, name: str, warn
     """Z-score statistics from the training rows only; constant inputs get a warning."""
     train = values[: splits.train_end]
     columns = frame.data.columns
-    _require_scalable(train, columns, name)
-    scaler = Scaler.fit(train)
+    scaler = Scaler.fit(train, _require_scalable(train, columns, name))
     constant = [columns[index] for index in scaler.constant_columns(train)]
     if columns[0] in constant:
         raise DataError(f"{name}: target column {columns[0]!r} is constant in the training part; "
@@ -510,13 +510,15 @@ def training_target(frame: Frame, scaled: np.ndarray) -> np.ndarray:
     return scaled[:, 0].copy()
 
 
-def _require_scalable(train: np.ndarray, columns, name: str) -> None:
-    """Name the column too large to normalize (values beyond float64's max / 16: see column_statistics)."""
+def _require_scalable(train: np.ndarray, columns, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Name the column too large to normalize (values beyond float64's max / 16: see column_statistics);
+    return the statistics, which the scaler is made of."""
     mean, spread = column_statistics(train)
     for index in np.flatnonzero(~(np.isfinite(spread) & np.isfinite(mean))):
         largest = float(np.nanmax(np.abs(train[:, index])))
         raise DataError(f"{name}: column {columns[index]!r} holds values too large to normalize (up to "
                         f"{largest:.3g}); rescale it (for example to millions) and retry.")
+    return mean, spread
 
 
 def _stamp(frame: Frame, row: int):
@@ -534,7 +536,7 @@ def _data_record(source, prepared: Prepared) -> DataRecord:
     path = str(Path(source).resolve()) if isinstance(source, (str, Path)) and str(source) != "-" else None
     return DataRecord(
         path=path, sha256=prepared.table.sha256, val_end=_stamp(frame, splits.val_end - 1),
-        rows=len(prepared.table.raw), rows_used=splits.rows, dropped_leading_rows=frame.dropped_leading,
+        rows=prepared.table.rows, rows_used=splits.rows, dropped_leading_rows=frame.dropped_leading,
         filled_values=frame.filled, first_timestamp=_stamp(frame, 0), last_timestamp=_stamp(frame, splits.rows - 1),
         train_end=_stamp(frame, splits.train_end - 1),
         splits={"train": splits.train_end, "val": splits.val_end - splits.train_end, "test": splits.rows - splits.val_end})

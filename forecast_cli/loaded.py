@@ -23,6 +23,7 @@ from forecast_cli.data.frame import Frame
 from forecast_cli.data.io import Table, read_source
 from forecast_cli.data.labels import rebuild_task_frame
 from forecast_cli.data.panel import Panel, rebuild_panel
+from forecast_cli.data.tail import tail_frame
 from forecast_cli.data.numtext import is_number_text
 from forecast_cli.errors import DataError
 from forecast_cli.forward import build_ensemble, build_forward, split_baseline
@@ -62,14 +63,22 @@ class LoadedModel:
             return self.training_data
         return recorded_source(self.manifest, self.directory)
 
-    def read(self, data: Source | None, warn: Callable[[str], None]) -> tuple[Frame, Table, Source]:
-        """Read the data and rebuild the model's inputs from it; notes go through `warn`."""
+    def read(self, data: Source | None, warn: Callable[[str], None], last_rows: int | None = None,
+             enough: Callable[[Frame], bool] | None = None) -> tuple[Frame, Table, Source]:
+        """Read the data and rebuild the model's inputs from it; notes go through `warn`. With `last_rows`,
+        a file's tail alone where that gives the same last rows (data/tail.py): at least those, or as many
+        as `enough` accepts."""
         source = self.data_source(data)
         started = time.perf_counter()
-        table = read_source(source)
         manifest = self.manifest
-        _require_header(table, manifest)
-        frame = rebuild_task_frame(table, manifest.frame, manifest.classification, manifest.horizon)
+        read = tail_frame(source, last_rows, manifest.frame, manifest.classification, manifest.horizon,
+                          manifest.dtypes, enough) if last_rows else None
+        if read is not None:
+            table, frame = read
+        else:
+            table = read_source(source)
+            _require_header(table, manifest)
+            frame = rebuild_task_frame(table, manifest.frame, manifest.classification, manifest.horizon)
         frame = with_calendar(frame, manifest.configs.data.calendar, manifest.frequency, manifest.horizon)
         unasked = isinstance(source, str) and source is not data  # the recorded file: always say which
         note_read(table.name, *table.raw.shape, time.perf_counter() - started, warn,
@@ -104,12 +113,12 @@ class LoadedModel:
     def is_training_data(self, source: Source, table: Table) -> bool:
         """Whether `source` is the data fitted on: the same bytes, the same DataFrame, or the recorded
         training file (perhaps with rows appended since)."""
-        if table.sha256 == self.manifest.data.sha256 or source is self.training_data:
+        if source is self.training_data:
             return True
-        if not isinstance(source, (str, Path)) or str(source) == "-":
-            return False
-        return any(Path(source).resolve() == Path(path).resolve()
-                   for path in recorded_paths(self.manifest, self.directory))
+        if isinstance(source, (str, Path)) and str(source) != "-" and any(
+                Path(source).resolve() == Path(path).resolve() for path in recorded_paths(self.manifest, self.directory)):
+            return True
+        return table.sha256 == self.manifest.data.sha256  # last: after a tail read, it reads the whole file
 
 
 def _require_header(table: Table, manifest: Manifest) -> None:

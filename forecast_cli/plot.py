@@ -37,7 +37,7 @@ class Curves:
 def plot(model: LoadedModel, data: Source | None, out: Path, warn: Callable[[str], None]) -> Path:
     """Backtest and forecast `model` on `data` (default: the training data), then draw both to `out`."""
     out = check_image_path(Path(out))
-    evaluation = evaluate(model, data, warn, require_origins=False)
+    evaluation = evaluate(model, data, warn, require_origins=False, whole=True)  # it draws every row
     frame = evaluation.frame
     ahead = model.predictor.ahead(frame, model.manifest.frequency)
     title = f"{frame.labels.name if frame.labels else frame.spec.target} — {evaluation.table.name}"

@@ -24,7 +24,7 @@ def predict(model: LoadedModel, data: Source | None, warn: Callable[[str], None]
         return forecasts_ahead(panel, model.series, model.predictor.forward, manifest.window, manifest.horizon,
                                warn, table.name)
     refuse_ids(ids)
-    frame, _, _ = model.read(data, warn)
+    frame, _, _ = model.read(data, warn, last_rows=model.manifest.window)  # a file's tail is enough
     return model.predictor.ahead(frame, model.manifest.frequency)
 
 

@@ -112,9 +112,11 @@ def _finish(ordered: pd.DataFrame, spec: FrameSpec, name: str, notes: list[str],
         c: _as_numbers(ordered, c, name, FIX_TARGET if c == spec.target and fix == FIX_AT_FIT else fix)
         for c in spec.numeric}, index=ordered.index)
     numeric, gaps = _fill_gaps(numeric, spec.target, name)
-    onehot = _one_hot(ordered.loc[numeric.index], spec.categories, name, notes)
-    data = pd.concat([numeric, onehot], axis=1).astype("float64")
-    notes.extend(_gap_notes(gaps, ordered.loc[numeric.index], spec.target, name))
+    kept = ordered.iloc[gaps.leading: len(ordered) - gaps.trailing]  # the rows of `numeric`, by position
+    data = numeric.astype("float64")
+    if spec.categories:
+        data = pd.concat([data, _one_hot(kept, spec.categories, name, notes)], axis=1)
+    notes.extend(_gap_notes(gaps, kept, spec.target, name))
     freq = infer_frequency(data.index) if isinstance(data.index, pd.DatetimeIndex) else None
     if spec.time_cols and freq is None:
         notes.append("the time steps are irregular; forecasts carry step numbers instead of timestamps.")
@@ -137,7 +139,7 @@ def _note_gaps(index: pd.DatetimeIndex, freq: str, name: str, notes: list[str]) 
 def _index_by_time(raw: pd.DataFrame, time_cols: tuple[str, ...], name: str, notes: list[str],
                    in_file_order: str) -> pd.DataFrame:
     """Rows indexed and sorted by time, or numbered in file order (with the note `in_file_order`)."""
-    frame = raw.copy()
+    frame = raw.copy(deep=False)  # the columns stay shared: what follows replaces columns, never writes into them
     frame[ROW] = np.arange(len(frame)) + 2  # CSV line numbers: the header is line 1
     if not time_cols:
         notes.append(in_file_order)
@@ -147,7 +149,8 @@ def _index_by_time(raw: pd.DataFrame, time_cols: tuple[str, ...], name: str, not
     if not frame.index.is_monotonic_increasing:
         frame = frame.sort_index(kind="stable")
         notes.append(f"{name}: rows were not in time order; sorted by {', '.join(time_cols)}.")
-    duplicated = frame.index.duplicated()
+    stamps = frame.index.as_unit("ns").asi8  # sorted: a repeat is a step of zero (no hashing of a million stamps)
+    duplicated = np.concatenate(([False], stamps[1:] == stamps[:-1]))
     if duplicated.any():
         first = int(np.flatnonzero(duplicated)[0])
         series = _series_column(frame, time_cols)
@@ -252,7 +255,9 @@ def _find_leaks(frame: pd.DataFrame, target: str, numeric: list[str], horizon: i
     text = [c for c, dtype in block.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]  # a text target
     if text:
         block = block.assign(**{c: pd.to_numeric(block[c], errors="coerce") for c in text})
-    values = block.to_numpy(dtype="float64", na_value=np.nan)  # (T, N)
+    # The N (T,) columns, not a (T, N) copy: the leak guard compares sampled rows and few pairs in full.
+    values = [block[c].to_numpy(dtype="float64", **({} if block[c].dtype == "float64" else {"na_value": np.nan}))
+              for c in numeric]
     max_shifts = np.array([max(horizon, 1) if c == target else min(max(horizon, 1), LEAK_SHIFTS) for c in numeric])
     return find_leaks(list(numeric), values, max_shifts, notes)
 
@@ -321,9 +326,10 @@ def _fill_gaps(numeric: pd.DataFrame, target: str, name: str) -> tuple[pd.DataFr
     start = int(np.argmax(complete))
     end = len(numeric) - int(np.argmax(numeric[target].notna().to_numpy()[::-1]))  # after the last target value
     trimmed = numeric.iloc[start:end]
-    after_last = trimmed.notna().to_numpy()[::-1].cumsum(axis=0)[::-1] == 0  # (T, F) blank to the end
-    carried = {c: int(n) for c, n in zip(trimmed.columns, after_last.sum(axis=0)) if n}
-    interpolated = int(trimmed.isna().sum().sum()) - sum(carried.values())
+    held = trimmed.notna().to_numpy()  # (T, F); every column is held on the first row
+    after_last = np.argmax(held[::-1], axis=0)  # (F,) blanks after each column's last value
+    carried = {c: int(n) for c, n in zip(trimmed.columns, after_last) if n}
+    interpolated = int(held.size - held.sum()) - sum(carried.values())
     if interpolated or carried:
         method = "time" if isinstance(trimmed.index, pd.DatetimeIndex) else "linear"
         trimmed = trimmed.interpolate(method=method, limit_direction="forward")  # pads after the last value

@@ -13,19 +13,20 @@ import io
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
-import numpy as np
 import pandas as pd
 
 from forecast_cli.config import ASEASONAL_WINDOW, DataConfig
+from forecast_cli.data.longlines import refuse_huge_fields
 from forecast_cli.data.windows import minimum_rows
 from forecast_cli.data.parquet import is_parquet, read_parquet
 from forecast_cli.errors import DataError
 
 SNIFF_BYTES = 64 * 1024
+HEADER_BYTES = 8 * 1024 * 1024  # the head decoded for the header checks: a header of 100,000 columns fits
 DELIMITERS = ",;\t|"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-MAX_FIELD_CHARS = 1024 * 1024  # no date, number or name is near 1 MiB: a field that long is a broken file
 
 
 def read_bytes(source: str) -> tuple[bytes, str]:
@@ -45,6 +46,11 @@ def read_bytes(source: str) -> tuple[bytes, str]:
         with open(path, "rb") as handle:
             head = handle.read(SNIFF_BYTES + 1)  # one more: whether the head is the whole file
             refuse_binary(head, source)  # before reading the rest: a 2 GB binary file, /dev/zero
+            if len(head) <= SNIFF_BYTES:
+                return head, source
+            if handle.seekable():  # read once whole: head + rest would hold the file twice
+                handle.seek(0)
+                return handle.read(), source
             return head + handle.read(), source
     except OSError as exc:
         raise DataError(f"{source}: cannot be read ({exc.strerror}); check its permissions.") from exc
@@ -60,24 +66,47 @@ def strip_trailing_junk(data: bytes) -> bytes:
         text = trimmed.decode("utf-16", errors="ignore")
         kept = text.rstrip("\x00\x1a\r\n")
         return data if kept == text.rstrip("\r\n") else (kept + "\n").encode("utf-16")
-    kept = data.rstrip(b"\x00\x1a\r\n")
-    return data if kept == data.rstrip(b"\r\n") else kept + b"\n"
+    end = _end_without(data, b"\x00\x1a\r\n")
+    if end == _end_without(data, b"\r\n"):
+        return data  # no junk: the bytes as they are, not a copy
+    return data[:end] + b"\n"
+
+
+def _end_without(data: bytes, junk: bytes) -> int:
+    """len(data.rstrip(junk)), looking at the end only (rstrip copies the whole file)."""
+    step = 4096
+    while step < len(data):
+        kept = len(data[-step:].rstrip(junk))
+        if kept:
+            return len(data) - step + kept
+        step *= 16  # all junk so far (NUL padding): look further back
+    return len(data.rstrip(junk))
 
 
 def decode(data: bytes, name: str) -> str:
     """Decode as UTF-8 (BOM dropped), UTF-16 with a BOM (Excel's "Unicode text"), else Latin-1;
     refuse binary files."""
+    data, encoding = utf8_or_latin1(data, name)
+    return data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+
+
+def utf8_or_latin1(data: bytes, name: str) -> tuple[bytes, str]:
+    """The bytes pandas parses and their encoding: UTF-8 (ASCII included, checked without decoding
+    when ASCII), Latin-1 when not UTF-8, and UTF-16 with a BOM re-encoded as UTF-8; binary refused."""
     if data[:2] in UTF16_BOMS:
         try:
-            return data.decode("utf-16")
+            return data.decode("utf-16").encode("utf-8"), "utf-8"
         except UnicodeDecodeError as exc:
             raise DataError(f"{name}: starts like UTF-16 text but cannot be decoded as it "
                             f"(byte {exc.start}); save it as UTF-8 CSV.") from exc
     refuse_binary(data, name)
+    if data.isascii():
+        return data, "utf-8"
     try:
-        return data.decode("utf-8-sig")
+        data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("latin-1")
+        return data, "latin-1"
+    return data, "utf-8"
 
 
 def refuse_binary(data: bytes, name: str) -> None:
@@ -110,7 +139,23 @@ class Table:
 
     raw: pd.DataFrame
     name: str
-    sha256: str
+    digest: str | Callable[[], str]  # sha256 of the bytes, or how to get it when first asked (a tail read)
+    rows: int = -1  # rows read: len(raw), kept when the rows are let go (`release_rows`)
+    partial: bool = False  # only the file's last rows were read (tail.py)
+
+    def __post_init__(self):
+        if self.rows < 0:
+            self.rows = len(self.raw)
+
+    @property
+    def sha256(self) -> str:
+        if callable(self.digest):
+            self.digest = self.digest()
+        return self.digest
+
+    def release_rows(self) -> None:
+        """Let the raw rows go once the frame is built (the header stays): they are the largest thing held."""
+        self.raw = pd.DataFrame(columns=self.raw.columns)  # not a slice: that would keep every row alive
 
 
 DATAFRAME_NAME = "<DataFrame>"
@@ -145,27 +190,31 @@ def table_from_frame(frame: pd.DataFrame) -> Table:
 def read_table(source: str) -> Table:
     """Read `source` (a path or `-`) and fingerprint it (sha256 of the bytes as read)."""
     data, name = read_bytes(source)
-    return Table(_parse(data, name), name, hashlib.sha256(data).hexdigest())
+    return Table(parse_bytes(data, name), name, hashlib.sha256(data).hexdigest())
 
 
-def _parse(data: bytes, name: str) -> pd.DataFrame:
-    data = strip_trailing_junk(data)
-    text = decode(data, name)
-    if not text.strip():
+def parse_bytes(data: bytes, name: str, delimiter: str | None = None) -> pd.DataFrame:
+    """Checked bytes -> read_csv. The checks look at the head or scan the bytes; the file is never held as text
+    (a str and a StringIO of it cost five times the file). `delimiter`: as sniffed from the whole file's head
+    (a tail read), else sniffed here."""
+    data, encoding = utf8_or_latin1(strip_trailing_junk(data), name)
+    data = data[3:] if encoding == "utf-8" and data[:3] == b"\xef\xbb\xbf" else data
+    head = data[:HEADER_BYTES].decode(encoding, errors="ignore")  # a cut multi-byte character is dropped
+    if not head.strip():
         raise DataError(f"{name}: the file is empty; it needs a header line and rows of data.")
-    _refuse_other_formats(text.lstrip(), name)
-    delimiter = sniff_delimiter(text, name)
-    _refuse_huge_fields(data if data[:2] not in UTF16_BOMS else text.encode("utf-8"), delimiter, name)
-    _refuse_too_few_rows(text, name)
-    _refuse_duplicate_names(text, delimiter, name)
+    _refuse_other_formats(head.lstrip(), name)
+    delimiter = delimiter or sniff_delimiter(head, name)
+    refuse_huge_fields(data, delimiter, name)
+    _refuse_too_few_rows(data, name)
+    _refuse_duplicate_names(head, delimiter, name)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, skipinitialspace=True)
+        frame = pd.read_csv(io.BytesIO(data), sep=delimiter, skipinitialspace=True, encoding=encoding)
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "malformed CSV"
         raise DataError(f"{name}: cannot be parsed as CSV ({reason}); every line needs as many "
                         f"{_delimiter_name(delimiter)}-separated fields as the header, and text holding "
                         "the separator must be in double quotes.") from exc
-    _refuse_too_few_rows(text, name, len(frame))
+    _refuse_too_few_rows(data, name, len(frame))
     frame.columns = [str(column).strip() for column in frame.columns]
     return frame
 
@@ -173,7 +222,7 @@ def _parse(data: bytes, name: str) -> pd.DataFrame:
 def _refuse_duplicate_names(text: str, delimiter: str, name: str) -> None:
     """Two columns of one name: pandas would rename the second `y.1` silently, so refuse it, naming both places.
     The header is read with the csv module, as pandas reads it (quotes, leading spaces, blank lines before)."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
+    reader = csv.reader(_lines(text), delimiter=delimiter, skipinitialspace=True)
     try:
         header = next((row for row in reader if row), [])
     except csv.Error:  # a header field past the csv module's 128 KiB limit: pandas will say what is wrong
@@ -187,38 +236,22 @@ def _refuse_duplicate_names(text: str, delimiter: str, name: str) -> None:
             seen[column] = position
 
 
-def _refuse_huge_fields(data: bytes, delimiter: str, name: str) -> None:
-    """Refuse a field over MAX_FIELD_CHARS (a lost line break or quote) before pandas, whose date
-    guessing on a 200 MB cell takes a quarter of an hour. Only lines longer than that are split."""
-    codes = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero((codes == 10) | (codes == 13))  # \n, \r
-    starts = np.concatenate(([0], ends + 1))
-    lengths = np.concatenate((ends, [len(codes)])) - starts
-    for start in starts[lengths > MAX_FIELD_CHARS]:
-        fields = _line_at(data, int(start)).split(delimiter)
-        longest = max(range(len(fields)), key=lambda i: len(fields[i]))
-        if len(fields[longest]) <= MAX_FIELD_CHARS:
-            continue  # a wide line of ordinary fields
-        newline = b"\n" if b"\n" in data else b"\r"
-        number = data.count(newline, 0, int(start)) + 1
-        header = _line_at(data, 0).lstrip("\ufeff").split(delimiter)
-        where = ("the header" if number == 1 else f"column {header[longest].strip().strip(chr(34))[:60]!r}"
-                 if longest < len(header) else f"field {longest + 1}, past the header's {len(header)} columns")
-        raise DataError(f"{name}: line {number} holds a field of {len(fields[longest]):,} characters in {where}, "
-                        "over the 1 MiB (1,048,576 characters) a field may hold; a line break or closing quote "
-                        "is probably missing. Fix or remove that line.")
+def _lines(text: str):
+    """The lines of `text` with their ends, one at a time, as io.StringIO splits them (only the header's
+    lines are asked for, out of a head of megabytes)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
 
 
-def _line_at(data: bytes, start: int) -> str:
-    end = min((i for i in (data.find(b"\n", start), data.find(b"\r", start)) if i >= 0), default=len(data))
-    return data[start:end].decode("utf-8", errors="replace")
-
-
-def _refuse_too_few_rows(text: str, name: str, rows: int | None = None) -> None:
+def _refuse_too_few_rows(text: bytes, name: str, rows: int | None = None) -> None:
     """A header alone, or a header and one row, cannot be a series: say so at once with the rows needed.
     Before parsing, `rows` is None and the non-blank lines are counted (when there are at most two)."""
     if rows is None:
-        if text.count("\n") + text.count("\r") > 4:
+        if text.count(b"\n", 0, 4096) + text.count(b"\r", 0, 4096) > 4 or text.count(b"\n") + text.count(b"\r") > 4:
             return
         rows = len([line for line in text.splitlines() if line.strip()]) - 1
     if rows <= 0:

@@ -24,16 +24,23 @@ LOOK_ALIKE_LIMIT = 64  # look-alike sources compared per column, the first in in
 LOOK_ALIKE_PER_KEY = 8  # of which at most this many per sampled-row key, so crowds stay cheap
 LOG_STEPS = 100  # buckets per doubling when values are binned to find look-alikes (about 0.7% wide)
 BATCH_VALUES = 4_000_000  # values compared per numpy step, to bound memory
+SCREEN_ROWS = 20_000  # rows sampled to rule pairs out before the full comparison, on series over 4x longer
+SCREEN_SHARE = 0.9  # a pair agreeing on fewer sampled rows than this is no leak (see _matching_shifts)
+SCREEN_MIN = 1_000  # sampled rows both must hold before the screen rules a pair out
 NAN, ZERO, POS_INF, NEG_INF = -1, -2, -3, -4  # bin codes of values without a logarithm
 
 
-def find_leaks(names: list[str], values: np.ndarray, max_shifts: np.ndarray, notes: list[str]) -> dict[str, str]:
+def find_leaks(names: list[str], values: np.ndarray | list[np.ndarray], max_shifts: np.ndarray,
+               notes: list[str]) -> dict[str, str]:
     """Input name -> why it leaks, for each input (never `names[0]`, the target) that equals another
     input k rows later, 1 <= k <= max_shifts[source]; the first such source in input order wins, at its
-    smallest k. `values` is (T, N) float64 with NaN for blanks, columns in `names` order."""
+    smallest k. `values` is (T, N) float64 with NaN for blanks, columns in `names` order, or the N (T,)
+    columns: then no (T, N) copy is made unless the look-alike search needs one."""
     columns = len(names)
     if columns < 2:
         return {}
+    if isinstance(values, list) and columns > EXHAUSTIVE_COLUMNS:
+        values = np.stack(values, axis=1)
     crowded = np.zeros(columns, dtype=bool)
     if columns <= EXHAUSTIVE_COLUMNS:
         column, source = np.divmod(np.arange(columns * columns), columns)
@@ -52,28 +59,57 @@ def find_leaks(names: list[str], values: np.ndarray, max_shifts: np.ndarray, not
             for i in first}
 
 
-def _matching_shifts(values: np.ndarray, column: np.ndarray, source: np.ndarray,
+def _matching_shifts(values: np.ndarray | list[np.ndarray], column: np.ndarray, source: np.ndarray,
                      max_shifts: np.ndarray) -> np.ndarray:
     """(P,) the smallest k in 1..max_shifts[source] with values[t, column] == values[t + k, source]
-    on nearly every row both hold, per pair; 0 where there is none."""
-    rows = values.shape[0]
+    on nearly every row both hold, per pair; 0 where there is none.
+
+    A long series is screened first on SCREEN_ROWS random rows: a pair that agrees on under
+    SCREEN_SHARE of the sampled rows both hold (with at least SCREEN_MIN such rows) cannot agree on
+    LEAK_SHARE of all rows but by a chance below one in 10^60, so only the others are compared
+    in full; the full comparison alone decides."""
+    rows = len(values[0]) if isinstance(values, list) else values.shape[0]
     shifts = np.zeros(len(column), dtype=np.int64)
+    sample = (np.sort(np.random.default_rng(0).choice(rows - int(max_shifts.max(initial=0)), SCREEN_ROWS, replace=False))
+              if rows > 4 * SCREEN_ROWS else None)
     for shift in range(1, int(max_shifts.max(initial=0)) + 1):
         todo = np.flatnonzero((shifts == 0) & (max_shifts[source] >= shift))
-        batch = max(1, BATCH_VALUES // max(rows, 1))
-        for start in range(0, len(todo), batch):
-            pairs = todo[start: start + batch]
-            now, later = values[:-shift, column[pairs]], values[shift:, source[pairs]]  # (T - k, B) each
-            valid = ~(np.isnan(now) | np.isnan(later))
-            with np.errstate(invalid="ignore"):  # inf - inf
-                close = ((np.abs(now - later) <= LEAK_RTOL * np.abs(later)) & np.isfinite(later)
-                         | (now == later))
-            close &= valid  # np.isclose's test, written out: its generality costs three times the time
-            counted = valid.sum(axis=0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                share = close.sum(axis=0) / counted
-            shifts[pairs[(counted >= MIN_ROWS) & (share >= LEAK_SHARE)]] = shift
+        if sample is not None and len(todo):
+            counted, share = _agreement(values, column[todo], source[todo], shift, sample)
+            todo = todo[(counted < SCREEN_MIN) | (share >= SCREEN_SHARE)]
+        counted, share = _agreement(values, column[todo], source[todo], shift)
+        shifts[todo[(counted >= MIN_ROWS) & (share >= LEAK_SHARE)]] = shift
     return shifts
+
+
+def _agreement(values: np.ndarray | list[np.ndarray], column: np.ndarray, source: np.ndarray, shift: int,
+               rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair, the rows t (all, or `rows`) where both values[t, column] and values[t + shift, source]
+    are held, and the share of those where they are equal (within LEAK_RTOL)."""
+    total = len(values[0]) if isinstance(values, list) else values.shape[0]
+    length = total - shift if rows is None else len(rows)
+    counted, agreeing = np.zeros(len(column), dtype=np.int64), np.zeros(len(column), dtype=np.int64)
+    batch = max(1, BATCH_VALUES // max(length, 1))
+    for start in range(0, len(column), batch):
+        pairs = slice(start, start + batch)
+        now_rows, later_rows = (slice(None, total - shift), slice(shift, None)) if rows is None else (rows, rows + shift)
+        now = _take(values, now_rows, column[pairs])  # (T - k, B) or (S, B)
+        later = _take(values, later_rows, source[pairs])
+        valid = ~(np.isnan(now) | np.isnan(later))
+        with np.errstate(invalid="ignore"):  # inf - inf
+            close = ((np.abs(now - later) <= LEAK_RTOL * np.abs(later)) & np.isfinite(later)
+                     | (now == later))
+        close &= valid  # np.isclose's test, written out: its generality costs three times the time
+        counted[pairs], agreeing[pairs] = valid.sum(axis=0), close.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return counted, agreeing / counted
+
+
+def _take(values: np.ndarray | list[np.ndarray], rows, columns: np.ndarray) -> np.ndarray:
+    """values[rows][:, columns] of a (T, N) array or of a list of columns."""
+    if isinstance(values, list):
+        return np.stack([values[c][rows] for c in columns], axis=1) if len(columns) else np.empty((0, 0))
+    return values[rows][:, columns]
 
 
 def _look_alike_pairs(values: np.ndarray, max_shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -82,7 +82,10 @@ def _date_part_columns(raw: pd.DataFrame) -> tuple[str, ...]:
 def _parses_as_dates(series: pd.Series, share: float) -> bool:
     if pd.api.types.is_numeric_dtype(series):
         return False
-    sample = series.dropna().head(SAMPLE).astype(str)
+    sample = series.iloc[: 4 * SAMPLE].dropna().head(SAMPLE)  # the first SAMPLE values, without a pass over all
+    if len(sample) < SAMPLE < len(series):
+        sample = series.dropna().head(SAMPLE)
+    sample = sample.astype(str)
     if sample.empty:
         return False
     sample = sample.where(sample.str.len() <= MAX_DATE_CHARS, "")  # too long to be a date; parsing it is slow
@@ -126,6 +129,12 @@ def _parse_text_dates(values: pd.Series, label: str, name: str) -> pd.DatetimeIn
     if values.isna().any():
         row = int(np.flatnonzero(values.isna().to_numpy())[0])
         raise DataError(f"{name}: time column {label!r} is empty on line {row + 2}; fill or remove that row.")
+    parsed = _one_format_reading(values.astype(str))
+    if parsed is not None:  # every value read in the first value's format: nothing to strip or report
+        if getattr(parsed.dt, "tz", None) is not None:
+            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        _require_nanosecond_range(parsed, values, label, name)
+        return pd.DatetimeIndex(parsed)
     text = values.astype(str).str.strip()
     _refuse_long_values(text, label, name)
     parsed, formats = _best_reading(text)
@@ -141,6 +150,20 @@ def _parse_text_dates(values: pd.Series, label: str, name: str) -> pd.DatetimeIn
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     _require_nanosecond_range(parsed, text, label, name)
     return pd.DatetimeIndex(parsed)
+
+
+def _one_format_reading(text: pd.Series) -> pd.Series | None:
+    """Timestamps when the first format `_best_reading` would try (guessed from the first values) reads
+    every value as it is, unstripped; None otherwise, and `_best_reading` then goes the whole way. The
+    same answer, without stripping or measuring a million values first."""
+    head = text.head(SAMPLE * 2).str.strip()  # what _candidate_formats looks at
+    if head.head(SAMPLE).str.fullmatch(YEAR_MONTH).mean() >= PARSE_SHARE or head.str.len().max() > MAX_DATE_CHARS:
+        return None
+    first = _candidate_formats(head)[0]
+    if first is None:
+        return None
+    parsed = _to_datetime(text, first)
+    return parsed if parsed.notna().all() else None
 
 
 def _best_reading(text: pd.Series) -> tuple[pd.Series, list[str | None]]:
@@ -195,6 +218,8 @@ def _to_datetime(text: pd.Series, fmt: str | None) -> pd.Series:
 
 def _require_nanosecond_range(parsed: pd.Series, shown: pd.Series, label: str, name: str) -> None:
     """Refuse dates beyond what nanosecond timestamps (and so frequencies) can hold: 1678-2261."""
+    if len(parsed) and pd.Timestamp.min <= parsed.min() and parsed.max() <= pd.Timestamp.max:
+        return  # the extremes are inside: so is every value (one comparison each, not two a row)
     outside = ((parsed < pd.Timestamp.min) | (parsed > pd.Timestamp.max)).to_numpy()
     if outside.any():
         row = int(np.flatnonzero(outside)[0])

@@ -13,6 +13,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from forecast_cli.errors import DataError
 
+TRANSFORM_ROWS = 65_536  # rows scaled at a time
 HEADROOM = 16.0  # values up to float64's max / 16: forecasts a few spreads out and their errors stay finite
 
 
@@ -36,9 +37,10 @@ class Scaler:
     difference_scale: np.ndarray | None = None
 
     @classmethod
-    def fit(cls, train_values: np.ndarray) -> "Scaler":
-        """Fit on the training rows; a constant column gets scale 1 so it passes through unchanged."""
-        mean, scale = column_statistics(train_values)
+    def fit(cls, train_values: np.ndarray, statistics: tuple[np.ndarray, np.ndarray] | None = None) -> "Scaler":
+        """Fit on the training rows; a constant column gets scale 1 so it passes through unchanged.
+        `statistics`: column_statistics(train_values), when the caller has them already."""
+        mean, scale = statistics if statistics is not None else column_statistics(train_values)
         if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
             raise DataError("values are too large to normalize; rescale the data and retry.")
         scale = np.where(scale > 0, scale, 1.0)
@@ -58,8 +60,13 @@ class Scaler:
 
     def transform(self, values: np.ndarray) -> np.ndarray:
         """(T, F) original units -> (T, F) float32 z-scores; values beyond float32 become inf (callers check)."""
+        values = np.asarray(values)
+        scaled = np.empty(values.shape, dtype=np.float32)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return ((values - self.mean) / self.scale).astype(np.float32)
+            for start in range(0, max(len(values), 1), TRANSFORM_ROWS):  # float64 temporaries a block at a time
+                block = slice(start, start + TRANSFORM_ROWS)
+                scaled[block] = (values[block] - self.mean) / self.scale
+        return scaled
 
     def target_to_original(self, scaled: np.ndarray) -> np.ndarray:
         """Target z-scores of any shape -> original units (float64)."""
@@ -85,7 +92,7 @@ def column_statistics(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     beyond float64's max / HEADROOM (their differences and forecasts would overflow)."""
     values = np.asarray(values, dtype="float64")
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        magnitude = np.abs(values).max(axis=0, initial=0.0)  # (F,)
+        magnitude = np.maximum(values.max(axis=0, initial=0.0), -values.min(axis=0, initial=0.0))  # (F,) max |v|
         unit = np.where((magnitude > 0) & np.isfinite(magnitude), magnitude, 1.0)
         ratios = values / unit  # (T, F) in [-1, 1]
         mean = ratios.mean(axis=0) * unit

@@ -25,26 +25,13 @@ from forecast_cli.config import EPOCH_SIZE, PLATEAU_EPOCHS, TrainConfig, auto_ch
 from forecast_cli.errors import ConfigError
 from forecast_cli.nn import distributed
 from forecast_cli.nn.optim import adam
+from forecast_cli.nn.training_data import TrainingData  # re-exported: train_model's input
 
 EVAL_BATCH = 4096  # windows per forward pass when only scoring
 # Windowed training takes fewer than --batch-size origins per step where that would leave under
 # MIN_STEPS steps an epoch (a short series otherwise gets one Adam step per epoch), never under MIN_BATCH.
 MIN_STEPS = 8
 MIN_BATCH = 16
-
-
-@dataclass
-class TrainingData:
-    """The scaled series and which origins train and validate; shapes (T, F) and (T,)."""
-
-    values: np.ndarray  # (T, F) float32 z-scores
-    target: np.ndarray  # (T,) float32 z-scores of the target
-    train_origins: np.ndarray  # first forecast row of each training window
-    val_origins: np.ndarray
-    window: int
-    horizon: int
-    classify: bool = False  # target holds class codes: cross-entropy on the label `horizon` rows ahead
-    quantiles: tuple[float, ...] = ()  # the outputs are these levels per step: pinball loss instead of MSE
 
 
 @dataclass

@@ -104,3 +104,11 @@ def test_blank_column_names_may_repeat(tmp_path):
     path = tmp_path / "index.csv"
     path.write_text(",,value\n0,a,1\n1,b,2\n2,c,3\n")
     assert list(read_table(str(path)).raw.columns) == ["Unnamed: 0", "Unnamed: 1", "value"]
+
+
+def test_bytes_without_trailing_junk_are_kept_as_they_are():
+    from forecast_cli.data.io import strip_trailing_junk
+
+    data = _clean_series().encode() + b"\r\n\r\n"
+    assert strip_trailing_junk(data) is data  # no copy of a large file for nothing
+    assert strip_trailing_junk(b"a,b\n1,2\n" + b"\x00" * 100_000) == b"a,b\n1,2\n"

@@ -73,3 +73,18 @@ def test_many_look_alike_01_columns_get_a_note_not_hours():
     found = leaks.find_leaks(names, values, np.array([1] * 400), notes)
     assert found == {}
     assert len(notes) == 1 and notes[0].startswith("the leak guard compared ") and "0/1 columns" in notes[0]
+
+
+def test_on_a_long_series_the_sampled_screen_keeps_what_the_full_comparison_finds():
+    rows = 4 * leaks.SCREEN_ROWS + 1000  # long enough to be screened on sampled rows first
+    values = _walks(rows, 4, seed=5).to_numpy()
+    copy = np.roll(values[:, 0], -1)  # the target one row later: a leak
+    near = copy.copy()
+    near[:: 40] += 1.0  # equal on 97.5% of rows: under LEAK_SHARE, not a leak
+    sparse = np.full(rows, np.nan)
+    sparse[:: 50] = copy[:: 50]  # a leak held on 2% of rows: too few sampled rows to rule out, compared in full
+    names = ["x0", "x1", "x2", "x3", "copy", "near", "sparse"]
+    table = np.column_stack([values, copy, near, sparse])[:-1]
+    found = leaks.find_leaks(names, table, np.array([3] + [1] * 6), [])
+    assert found == {"copy": "it equals 'x0' 1 row(s) later, so it would leak the future",
+                     "sparse": "it equals 'x0' 1 row(s) later, so it would leak the future"}
