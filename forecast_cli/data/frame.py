@@ -79,17 +79,28 @@ def build_frame(raw: pd.DataFrame, name: str, target: str, features: tuple[str, 
     in_file_order = (f"{name}: --time-col none: rows are taken in file order." if time_col and not time_cols else
                      f"{name}: no time column found; rows are taken in file order (name one with --time-col).")
     ordered = _index_by_time(raw, time_cols, name, notes, in_file_order)
-    unreadable = _read_text_numbers(ordered, [c for c in raw.columns if c not in time_cols], name, notes)
-    numeric, categorical, excluded = _choose_inputs(ordered, name, target, features, time_cols, unreadable)
+    spec = decide_inputs(ordered, [c for c in raw.columns if c not in time_cols], (), name, target, features,
+                         time_cols, horizon, notes)
+    frame = _finish(ordered, spec, name, notes)
+    frame.dtypes = {c: str(ordered[c].dtype) for c in (*spec.numeric, *spec.categories)}
+    return frame
+
+
+def decide_inputs(ordered: pd.DataFrame, candidates: list, ids: tuple[str, ...], name: str, target: str,
+                  features: tuple[str, ...] | None, time_cols: tuple[str, ...], horizon: int,
+                  notes: list[str]) -> FrameSpec:
+    """The model's inputs (text numbers among `candidates` read in place; the `ids` columns of a
+    many-series file never inputs), with the columns left out and why, a note each: the FrameSpec fit
+    records, for one series or many."""
+    unreadable = _read_text_numbers(ordered, candidates, name, notes)
+    numeric, categorical, excluded = _choose_inputs(ordered.drop(columns=list(ids)) if ids else ordered, name,
+                                                    target, features, time_cols, unreadable)
     excluded.update(_find_leaks(ordered, target, numeric, horizon, notes))
     for column, reason in excluded.items():
         notes.append(f"{name}: column {column!r} is not used as an input: {reason}.")
     numeric = tuple(c for c in numeric if c not in excluded)
     categories = {c: sorted(ordered[c].dropna().astype(str).unique().tolist()) for c in categorical}
-    spec = FrameSpec(target, time_cols, numeric, categories, excluded)
-    frame = _finish(ordered, spec, name, notes)
-    frame.dtypes = {c: str(ordered[c].dtype) for c in (*numeric, *categories)}
-    return frame
+    return FrameSpec(target, time_cols, numeric, categories, excluded)
 
 
 def rebuild_frame(raw: pd.DataFrame, name: str, spec: FrameSpec) -> Frame:

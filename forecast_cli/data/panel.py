@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli.data.frame import (FIX_AT_FIT, FIX_AT_PREDICT, FIX_TARGET, ROW, Frame, FrameSpec, _as_numbers,
-                                     _choose_inputs, _find_leaks, _one_hot, _read_text_numbers, _require_target)
+                                     _one_hot, _read_text_numbers, _require_target, decide_inputs)
 from forecast_cli.data.calendar import calendar_columns, calendar_values
 from forecast_cli.data.timeindex import detect_time_columns, infer_frequency, parse_time
 from forecast_cli.errors import DataError
@@ -59,15 +59,7 @@ def build_panel(raw: pd.DataFrame, name: str, target: str, features: tuple[str, 
     time_cols = detect_time_columns(raw.drop(columns=list(id_cols)), time_col, name)
     ordered, labels = _sorted_by_series(raw, id_cols, time_cols, name, notes)
     others = [c for c in raw.columns if c not in (*time_cols, *id_cols)]
-    unreadable = _read_text_numbers(ordered, others, name, notes)
-    numeric, categorical, excluded = _choose_inputs(ordered.drop(columns=list(id_cols)), name, target, features,
-                                                    time_cols, unreadable)
-    excluded.update(_find_leaks(ordered, target, numeric, horizon, notes))
-    for column, reason in excluded.items():
-        notes.append(f"{name}: column {column!r} is not used as an input: {reason}.")
-    numeric = tuple(c for c in numeric if c not in excluded)
-    categories = {c: sorted(ordered[c].dropna().astype(str).unique().tolist()) for c in categorical}
-    spec = FrameSpec(target, time_cols, numeric, categories, excluded)
+    spec = decide_inputs(ordered, others, id_cols, name, target, features, time_cols, horizon, notes)
     return _split(ordered, labels, spec, id_cols, name, notes, FIX_AT_FIT, len(raw), calendar, horizon)
 
 
