@@ -134,6 +134,7 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
         out: str | Path | None = None, id_col: str | Sequence[str] | None = None, task: str = DataConfig.task, target_from: str | None = None,
         classify_direction: bool = False, training: str = TrainConfig.training, chunk: int | None = None,
         epoch_size: int | None = None, ensemble: int = TrainConfig.ensemble, calendar: str = DataConfig.calendar,
+        per_series: bool = TrainConfig.per_series, n_jobs: int = TrainConfig.n_jobs, backend: str = TrainConfig.backend,
         resume: bool = False, quantiles: str | Sequence[float] | None = None, warn: Callable[[str], None] | None = None,
         on_epoch_end: Callable | None = None, should_stop: Callable[[], bool] | None = None,
         warm_start: str | Path | bool | None = None) -> Model:
@@ -160,12 +161,13 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
     configs = Configs(data_config, ModelConfig(cell, hidden, layers, dropout, bidirectional, decoder,
                                                quantiles=parse_quantiles(quantiles), highway=highway),
                       TrainConfig(epochs, batch_size, lr, weight_decay, clip_grad, patience, device, seed,
-                                  training, chunk, epoch_size=epoch_size, ensemble=ensemble, lr_schedule=lr_schedule))
+                                  training, chunk, epoch_size=epoch_size, ensemble=ensemble, lr_schedule=lr_schedule,
+                                  per_series=per_series, n_jobs=n_jobs, backend=backend))
     outcome = run_fit(data, configs, Path(out) if out is not None else None, warn or _warn, on_epoch_end,
                       should_stop, resume, _warm_start_directory(warm_start, out))
     loaded = LoadedModel(outcome.manifest, outcome.predictor, Path(out) if out is not None else None,
                          training_data=data if isinstance(data, pd.DataFrame) else None, history=outcome.history,
-                         series=outcome.series)
+                         series=outcome.series, series_forwards=outcome.series_forwards)
     return Model(loaded, outcome, warn)
 
 

@@ -129,6 +129,9 @@ class TrainConfig:
     # series make millions of origins, and one pass over them all is hours of steps before validation speaks.
     epoch_size: int | None = None
     ensemble: int = 1  # members trained with seeds seed, seed+1, ...; their forecasts averaged (1: one model)
+    per_series: bool = False  # with --id-col: one model per series (per_series.py) instead of one global model
+    n_jobs: int = 1  # --per-series: series trained at once (joblib workers; -1: every core)
+    backend: str = "loky"  # --per-series: joblib backend (loky, threading, dask, ray)
     # "plateau": the learning rate halves after every PLATEAU_EPOCHS epochs without a better validation
     # loss; "cosine": it falls from --lr to LR_FLOOR x --lr over --epochs (half a cosine); "constant":
     # --lr throughout (models saved before the option trained so)
@@ -287,6 +290,13 @@ def check_training_fits(data: DataConfig, model: ModelConfig, train: TrainConfig
     if train.ensemble > 1 and data.task != "forecast":
         raise ConfigError(f"--ensemble {train.ensemble} averages forecasts; --task {data.task} predicts a label, "
                           "so use --ensemble 1.")
+    if train.per_series and not data.id_col:
+        raise ConfigError("--per-series trains one model per series of a long-format file; name the series column "
+                          "with --id-col.")
+    if train.per_series and train.ensemble > 1:
+        raise ConfigError("--per-series with --ensemble is not supported; leave out one of them.")
+    if not (train.n_jobs >= 1 or train.n_jobs == -1):
+        raise ConfigError(f"--n-jobs must be 1 or more (or -1 for every core), not {train.n_jobs}.")
     if train.training != "forking":
         return
     if model.cell == "linear":

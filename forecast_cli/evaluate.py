@@ -73,7 +73,7 @@ def evaluate_many(model: LoadedModel, data: Source | None, warn: Callable[[str],
     unknown = sum(series not in stats.position() for series in panel.ids)
     if unknown:
         warn(f"{table.name}: {unknown} series were not in the training data; they are not scored.")
-    return score_series(panel, stats, model.predictor.forward, manifest.window, manifest.horizon, origins,
+    return score_series(panel, stats, model.forward_of_series(), manifest.window, manifest.horizon, origins,
                         manifest.season, getattr(model.predictor, "baseline_models", {}), n_jobs, backend)
 
 

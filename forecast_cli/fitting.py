@@ -32,6 +32,7 @@ from forecast_cli.forward import LINEAR_PREFIX, check_weights, mean_forward, sca
 from forecast_cli.intervals import MIN_ORIGINS, fit_calibration
 from forecast_cli.loaded import header_looks_like_data, relative_data_path, shown_names
 from forecast_cli.many import ManyPrepared, prepare_many, score_series
+from forecast_cli.per_series import split_weights, train_per_series
 from forecast_cli.metrics import naive_scale
 from forecast_cli.nn.spec import ModelSpec, check_size
 from forecast_cli.notes import note_read, note_series_read, without_name
@@ -57,6 +58,7 @@ class FitOutcome:
     test: Backtest | None  # the test part's backtest (report is its result); None for many series
     seconds: float
     series: SeriesStats | None = None  # many series (--id-col): each one's statistics, saved beside the weights
+    series_forwards: list | None = None  # --per-series: each series' own forward function, in `series` order
 
     def save(self, out: Path) -> None:
         """Write the model directory `out` (staged and swapped in atomically, under its lock), recording
@@ -129,8 +131,12 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
         with lock.exclusive(out) if out is not None else contextlib.nullcontext():
             if out is not None:
                 _clean_leftovers(out, warn)
-            model, trained = _train(prepared, configs, out, warn, on_epoch_end, should_stop, resume,
-                                    start.weights if start is not None else None)
+            if configs.train.per_series:  # one model per series, through joblib (per_series.py)
+                model, trained = None, train_per_series(prepared, configs, configs.train.n_jobs,
+                                                        configs.train.backend)
+            else:
+                model, trained = _train(prepared, configs, out, warn, on_epoch_end, should_stop, resume,
+                                        start.weights if start is not None else None)
             stage = "in training the ensemble's other members"
             members = ensemble.train_members(prepared, configs, on_epoch_end, should_stop, warn)
             stage = "after training, before the model was saved"
@@ -327,7 +333,7 @@ def _train_linear_baseline(prepared: Prepared, configs: Configs):
     from forecast_cli.nn.model import Forecaster
     from forecast_cli.nn.train import seed_everything, train_model
 
-    if prepared.spec.task != "forecast" or prepared.spec.cell == "linear":
+    if prepared.spec.task != "forecast" or prepared.spec.cell == "linear" or configs.train.per_series:
         return None
     seed_everything(configs.train.seed)
     model = Forecaster(prepared.spec.linear())
@@ -440,14 +446,15 @@ def _describe_many(source, prepared: Prepared, model, trained, configs: Configs,
                    baseline_models: dict) -> FitOutcome:
     """A many-series fit's test report (every series' test part, and their aggregate) and manifest."""
     config, many = configs.data, prepared.many
-    forward = torch_forward(model)
+    forward = torch_forward(model) if model is not None else _series_forwards(prepared, trained)
     season = prepared.recipe.baseline_season
     test_origins = [origins_between(s.val_end, s.rows, config.window, config.horizon) for s in many.splits]
     report = None
     if any(len(o) for o in test_origins):
         report = score_series(many.panel, many.stats, forward, config.window, config.horizon, test_origins, season,
                               baseline_models)
-    predictor = make_predictor(forward, prepared.scaler, config.window, config.horizon, None, baseline_models)
+    shared = forward[0] if isinstance(forward, list) else forward  # --per-series: a list, one per series
+    predictor = make_predictor(shared, prepared.scaler, config.window, config.horizon, None, baseline_models)
     training = TrainingRecord(device=trained.device, best_epoch=trained.best_epoch, epochs_run=len(trained.history),
                               stopped_early=trained.stopped_early, seconds=round(time.perf_counter() - started, 3))
     manifest = Manifest(
@@ -466,7 +473,16 @@ def _describe_many(source, prepared: Prepared, model, trained, configs: Configs,
         weights.update({f"{LINEAR_PREFIX}{key}": tensor.detach().cpu().clone()
                         for key, tensor in linear.state_dict().items()})
     return FitOutcome(manifest, weights, [vars(stats) for stats in trained.history], report, report_md, predictor,
-                      None, time.perf_counter() - started, many.stats)
+                      None, time.perf_counter() - started, many.stats,
+                      forward if isinstance(forward, list) else None)
+
+
+def _series_forwards(prepared: Prepared, trained) -> list:
+    """--per-series: each series' own forward function, in the series file's order."""
+    from forecast_cli.forward import torch_module
+
+    models = split_weights(trained.state_dict, len(prepared.many.stats.ids))
+    return [torch_forward(torch_module(prepared.spec, weights, "the trained weights")) for weights in models]
 
 
 def _many_data_record(source, prepared: Prepared) -> DataRecord:

@@ -28,6 +28,7 @@ from forecast_cli.data.numtext import is_number_text
 from forecast_cli.errors import DataError
 from forecast_cli.forward import build_ensemble, build_forward, split_baseline
 from forecast_cli.notes import new_notes, note_read, note_series_read
+from forecast_cli.per_series import split_weights
 from forecast_cli.predictors import Predictor, make_predictor
 from forecast_cli.store import artifact
 from forecast_cli.store.manifest import Manifest
@@ -46,6 +47,11 @@ class LoadedModel:
     history: list[dict] | None = None  # one row per epoch, when in memory; else parsed from history_csv
     history_csv: bytes | None = None  # history.csv as read with the weights (the same directory handle)
     series: SeriesStats | None = None  # a many-series model's per-series statistics (--id-col)
+    series_forwards: list | None = None  # --per-series: each series' own model, in `series` order
+
+    def forward_of_series(self):
+        """What many.py runs each series through: one shared forward function, or (--per-series) a list."""
+        return self.series_forwards or self.predictor.forward
 
     def training_history(self) -> list[dict]:
         """The training curves (epoch, train_loss, val_loss, seconds), parsed on first use from the bytes
@@ -170,14 +176,20 @@ def open_model(directory: Path, engine: str = "torch") -> LoadedModel:
     manifest = loaded.manifest
     where = str(Path(directory) / artifact.WEIGHTS)
     own, linear = split_baseline(loaded.weights)
-    forward = build_ensemble(manifest.model_spec, own, manifest.configs.train.ensemble, engine, where)
+    series_forwards = None
+    if manifest.configs.train.per_series and manifest.series is not None:
+        series_forwards = [build_forward(manifest.model_spec, weights, engine, f"{where} (series {position})")
+                           for position, weights in enumerate(split_weights(own, manifest.series.count))]
+        forward = series_forwards[0]
+    else:
+        forward = build_ensemble(manifest.model_spec, own, manifest.configs.train.ensemble, engine, where)
     # The linear baseline, when the fit saved one: checked like the model's own weights (names, shapes, finite).
     baselines = ({"linear": build_forward(manifest.model_spec.linear(), linear, engine, f"{where} (linear baseline)")}
                  if linear else {})
     predictor = make_predictor(forward, manifest.scaler, manifest.window, manifest.horizon, manifest.classification,
                                baselines, manifest.configs.model.quantiles, manifest.calibration)
     return LoadedModel(manifest, predictor, Path(directory), history_csv=loaded.history_csv,
-                       series=loaded.series)
+                       series=loaded.series, series_forwards=series_forwards)
 
 
 def recorded_source(manifest: Manifest, directory: Path | None = None) -> str:

@@ -107,7 +107,10 @@ def forecasts_ahead(panel: Panel, stats: SeriesStats, forward: Forward, window: 
                         for i, r in zip(chosen, rows)]).astype(np.float32)  # (S, L, F)
     scaled = windows.reshape(-1, windows.shape[-1])
     origins = np.arange(len(chosen)) * window + window  # each series' window ends where the next begins
-    outputs = _forward_at(forward, scaled, origins, window, horizon)  # (S, H)
+    if isinstance(forward, list):  # --per-series: each window through its own series' model
+        outputs = np.concatenate([forward[r](windows[k: k + 1]) for k, r in enumerate(rows)])  # (S, H)
+    else:
+        outputs = _forward_at(forward, scaled, origins, window, horizon)  # (S, H)
     values = outputs.astype(np.float64) * stats.scale[rows, :1] + stats.mean[rows, :1]
     table = pd.DataFrame({"series": np.repeat([panel.ids[i] for i in chosen], horizon),
                           "timestamp": np.concatenate([ahead_stamps(panel.frames[i], panel.freq, horizon)
@@ -150,17 +153,23 @@ def score_series(panel: Panel, stats: SeriesStats, forward: Forward, window: int
                         "outside the period the model was fitted and tuned on; give more rows.")
     blocks = np.array_split(np.arange(len(work)), max(1, min(len(work), 4 * max(n_jobs, 1))))
     tasks = [[(panel.frames[work[k][0]], stats.scaler(work[k][1]), origins[work[k][0]],
-               float(stats.mase_scale[work[k][1]])) for k in block] for block in blocks if len(block)]
-    results = _run(_score_block, tasks, (forward, window, horizon, season, dict(baseline_models or {})), n_jobs, backend)
+               float(stats.mase_scale[work[k][1]]), series_forward(forward, work[k][1])) for k in block]
+             for block in blocks if len(block)]
+    results = _run(_score_block, tasks, (window, horizon, season, dict(baseline_models or {})), n_jobs, backend)
     scored = [result for block in results for result in block]
     names = [panel.ids[i] for i, _ in work]
     return aggregate(dict(zip(names, scored)), horizon)
 
 
-def _score_block(block, forward, window, horizon, season, baseline_models) -> list[dict]:
+def series_forward(forward, position: int):
+    """The forward function of the series at `position`: the shared one, or (--per-series) its own."""
+    return forward[position] if isinstance(forward, list) else forward
+
+
+def _score_block(block, window, horizon, season, baseline_models) -> list[dict]:
     """Backtests of one block of series (one joblib task): metrics, per step and baselines for each."""
     out = []
-    for frame, scaler, origins, mase_scale in block:
+    for frame, scaler, origins, mase_scale, forward in block:
         predictor = ValuePredictor(forward, scaler, window, horizon, baseline_models)
         result = predictor.backtest(frame, origins, season, mase_scale).result
         out.append({key: result[key] for key in ("metrics", "baselines", "per_step", "windows", "excluded_zero_targets")})

@@ -13,7 +13,7 @@ import numpy as np
 
 from forecast_cli.evaluate import evaluate_many, series_origins
 from forecast_cli.loaded import LoadedModel, Source
-from forecast_cli.many import forecasts_ahead
+from forecast_cli.many import forecasts_ahead, series_forward
 from forecast_cli.plot import CLOSE_UP_MIN_ROWS, Curves, _date_axis, _draw_losses, _pyplot, save_figure
 from forecast_cli.predictors import ValuePredictor
 
@@ -29,7 +29,7 @@ def plot_many(model: LoadedModel, data: Source | None, out: Path, warn: Callable
     panel = panel.select(chosen, table.name)
     manifest, stats = model.manifest, model.series
     origins = series_origins(panel, model, model.is_training_data(source, table))
-    ahead = forecasts_ahead(panel, stats, model.predictor.forward, manifest.window, manifest.horizon,
+    ahead = forecasts_ahead(panel, stats, model.forward_of_series(), manifest.window, manifest.horizon,
                             lambda message: None, table.name)
     position = stats.position()
     plt = _pyplot()
@@ -38,7 +38,8 @@ def plot_many(model: LoadedModel, data: Source | None, out: Path, warn: Callable
     grid = figure.add_gridspec(rows + 1, COLUMNS, height_ratios=[2.8] * rows + [2.0])
     for number, (series, frame, starts) in enumerate(zip(panel.ids, panel.frames, origins)):
         axis = figure.add_subplot(grid[number // COLUMNS, number % COLUMNS])
-        predictor = ValuePredictor(model.predictor.forward, stats.scaler(position[series]), manifest.window,
+        predictor = ValuePredictor(series_forward(model.forward_of_series(), position[series]),
+                                   stats.scaler(position[series]), manifest.window,
                                    manifest.horizon)
         tested = (predictor.backtest(frame, starts, manifest.season, float(stats.mase_scale[position[series]]))
                   if len(starts) else None)

@@ -21,7 +21,7 @@ def predict(model: LoadedModel, data: Source | None, warn: Callable[[str], None]
         panel, table, _ = model.read_panel(data, warn)
         panel = panel.select(ids, table.name)
         manifest = model.manifest
-        return forecasts_ahead(panel, model.series, model.predictor.forward, manifest.window, manifest.horizon,
+        return forecasts_ahead(panel, model.series, model.forward_of_series(), manifest.window, manifest.horizon,
                                warn, table.name)
     refuse_ids(ids)
     frame, _, _ = model.read(data, warn, last_rows=model.manifest.window)  # a file's tail is enough

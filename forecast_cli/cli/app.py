@@ -200,6 +200,12 @@ def fit(
                          "train them with the pinball loss; predict adds a <target>_p10... column per level (p2.5 "
                          "for 0.025) and <target> is the level nearest 0.5; evaluate adds their coverage.",
                          metavar="LEVELS")] = None,
+    per_series: Annotated[bool, typer.Option("--per-series", help="With --id-col: train one small model per series "
+                          "(each on its own windows) instead of one global model.")] = TrainConfig.per_series,
+    n_jobs: Annotated[int, typer.Option(help="With --per-series: series trained at once (joblib workers; -1: every "
+                      "core).")] = TrainConfig.n_jobs,
+    backend: Annotated[str, typer.Option(help="With --per-series: joblib backend for --n-jobs: loky, threading, "
+                       "dask or ray.")] = TrainConfig.backend,
     epoch_size: Annotated[Optional[int], typer.Option(help="Forecast origins drawn at random for each epoch. "
                           "Default: all of them, at most 200,000 (more are sampled anew each epoch).")] = None,
     calendar: Annotated[str, typer.Option(help="auto: sine/cosine of hour of day, day of week, day of year and "

@@ -178,3 +178,16 @@ def _recurrent_shapes(prefix: str, cell: str, input_size: int, hidden_size: int,
             shapes.update({f"{prefix}weight_ih{name}": (rows, width), f"{prefix}weight_hh{name}": (rows, hidden_size),
                            f"{prefix}bias_ih{name}": (rows,), f"{prefix}bias_hh{name}": (rows,)})
     return shapes
+
+
+SERIES_PREFIX = "series."  # --per-series: each series' model's tensors in model.safetensors, by its position
+
+
+def series_prefix(position: int) -> str:
+    return f"{SERIES_PREFIX}{position}."
+
+
+def per_series_shapes(spec: ModelSpec, count: int) -> dict[str, tuple[int, ...]]:
+    """Every tensor of `count` per-series models of shape `spec` (--per-series)."""
+    own = expected_shapes(spec)
+    return {series_prefix(position) + name: shape for position in range(count) for name, shape in own.items()}

@@ -20,7 +20,7 @@ from typing import Any, Callable, TypeVar
 
 from forecast_cli.errors import ArtifactError
 from forecast_cli.store.atomic import publish, real_path, remove_stale, staging_dir
-from forecast_cli.nn.spec import LINEAR_PREFIX, ensemble_shapes, expected_shapes
+from forecast_cli.nn.spec import LINEAR_PREFIX, ensemble_shapes, expected_shapes, per_series_shapes
 from forecast_cli.store import series as series_file
 from forecast_cli.store.manifest import FORMAT_VERSION, Manifest  # noqa: F401 (FORMAT_VERSION: re-exported)
 from forecast_cli.store.snapshot import MIB, Snapshot, open_snapshot
@@ -272,6 +272,8 @@ def saved_shapes(manifest: Manifest) -> dict[str, tuple[int, ...]]:
     count in config.train.ensemble), and the linear baseline's (under LINEAR_PREFIX) when the fit
     trained one, which its report's baselines say."""
     spec = manifest.model_spec
+    if manifest.configs.train.per_series and manifest.series is not None:
+        return per_series_shapes(spec, manifest.series.count)  # no linear baseline: each model is small
     shapes = ensemble_shapes(spec, manifest.configs.train.ensemble)
     if manifest.baselines and "linear" in manifest.baselines:
         shapes.update({LINEAR_PREFIX + name: shape for name, shape in expected_shapes(spec.linear()).items()})

@@ -349,7 +349,7 @@ COMPARED_WITH = {"forecast": ("naive",), "classify": ("majority", "persistence")
 # Options added after format 2 was fixed, each with the behaviour of the versions before it: a manifest
 # saved before an option existed loads with that value.
 LATER_OPTIONS = {"ensemble": 1, "calendar": "off", "quantiles": (), "epoch_size": None, "id_col": None,
-                 "lr_schedule": "constant", "highway": False}
+                 "lr_schedule": "constant", "highway": False, "per_series": False, "n_jobs": 1, "backend": "loky"}
 CONFIG_NULLABLE: dict[str, tuple[Callable[[Any], bool], str]] = {
     "features": (_texts, "a list of column names or null"),
     "time_col": (_texts, "a list of column names or null"),
