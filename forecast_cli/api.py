@@ -94,16 +94,19 @@ class Model:
         refuse_ids(_id_list(ids))
         return evaluate(self._loaded, data, self._warn, statistical=True).backtest.result
 
-    def plot(self, path: str | Path, data: Source | None = None, ids: Sequence[str] | None = None) -> Path:
+    def plot(self, path: str | Path, data: Source | None = None, ids: Sequence[str] | None = None,
+             n_jobs: int = 1, backend: str = "loky") -> Path:
         """Draw history, a close-up of the backtest and the forecast ahead, and the training curves to an
         image (PNG, SVG or PDF, by the name's extension); returns its path. A many-series model draws a
-        grid of the series in `ids` (default: its best and worst few by backtest MASE)."""
+        grid of the series in `ids` (default: its best and worst few by backtest MASE, every series
+        scored `n_jobs` at once on joblib's `backend` to choose them)."""
         from forecast_cli.plot import check_image_path, plot
 
         if self._loaded.series is not None:
             from forecast_cli.plot_many import plot_many
 
-            return plot_many(self._loaded, data, check_image_path(Path(path)), self._warn, _id_list(ids))
+            return plot_many(self._loaded, data, check_image_path(Path(path)), self._warn, _id_list(ids), n_jobs,
+                             backend)
         from forecast_cli.predict import refuse_ids
 
         refuse_ids(_id_list(ids))

@@ -22,9 +22,9 @@ COLUMNS = 2
 
 
 def plot_many(model: LoadedModel, data: Source | None, out: Path, warn: Callable[[str], None],
-              ids: list[str] | None) -> Path:
+              ids: list[str] | None, n_jobs: int = 1, backend: str = "loky") -> Path:
     """Draw the chosen series (all of `ids`, else the best and worst few) and the training curves to `out`."""
-    chosen = ids or _best_and_worst(evaluate_many(model, data, lambda message: None))
+    chosen = ids or _best_and_worst(evaluate_many(model, data, lambda message: None, None, n_jobs, backend))
     panel, table, source = model.read_panel(data, warn)
     panel = panel.select(chosen, table.name)
     manifest, stats = model.manifest, model.series

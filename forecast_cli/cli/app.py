@@ -74,6 +74,10 @@ Engine = Annotated[str, typer.Option(help="torch, or numpy: the same model in Nu
 Ids = Annotated[Optional[str], typer.Option(help="Many-series models (fitted with --id-col): only these series, "
                                             "comma-separated (several id columns: their values joined by /).",
                                             metavar="ID[,ID]")]
+NJobs = Annotated[int, typer.Option(help="Many-series models: series scored at once (joblib workers; -1: every "
+                                   "core).")]
+Backend = Annotated[str, typer.Option(help="joblib backend for --n-jobs: loky (processes), threading, dask or ray "
+                                      "(a cluster; see the README).")]
 DEFAULT_MODEL = Path("forecast_model")
 
 
@@ -377,10 +381,8 @@ def evaluate(
                           metavar="METRIC=VALUE")] = None,
     engine: Engine = "torch",
     ids: Ids = None,
-    n_jobs: Annotated[int, typer.Option(help="Many-series models: series scored at once (joblib workers; -1: "
-                      "every core).")] = 1,
-    backend: Annotated[str, typer.Option(help="joblib backend for --n-jobs: loky (processes), threading, dask "
-                       "or ray (a cluster; see the README).")] = "loky",
+    n_jobs: NJobs = 1,
+    backend: Backend = "loky",
     quiet: Quiet = False,
 ) -> None:
     """Backtest a saved model and report its errors beside naive baselines."""
@@ -413,13 +415,15 @@ def plot(
     out: Annotated[Path, typer.Option("--out", "--output", "-o", help="Image file to write: .png, .svg or .pdf.",
                                       metavar="FILE")] = Path("forecast.png"),
     ids: Ids = None,
+    n_jobs: NJobs = 1,
+    backend: Backend = "loky",
     quiet: Quiet = False,
 ) -> None:
     """Draw actual against predicted, the forecast ahead, and the training curves."""
     with exit_codes():
         import forecast_cli
 
-        forecast_cli.load(model, warn=_warner(quiet)).plot(out, _data(data), ids)
+        forecast_cli.load(model, warn=_warner(quiet)).plot(out, _data(data), ids, n_jobs, backend)
         say(f"plot written to {out}", quiet)
 
 
