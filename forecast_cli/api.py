@@ -134,7 +134,8 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
         clip_grad: float = TrainConfig.clip_grad, patience: int = TrainConfig.patience,
         val_frac: float = DataConfig.val_frac, test_frac: float = DataConfig.test_frac, season: int | str | None = "auto",
         norm: str = DataConfig.norm, device: str = TrainConfig.device, seed: int = TrainConfig.seed,
-        out: str | Path | None = None, id_col: str | Sequence[str] | None = None, task: str = DataConfig.task, target_from: str | None = None,
+        out: str | Path | None = None, id_col: str | Sequence[str] | None = None,
+        id_embedding: int = ModelConfig.id_embedding, task: str = DataConfig.task, target_from: str | None = None,
         classify_direction: bool = False, training: str = TrainConfig.training, chunk: int | None = None,
         epoch_size: int | None = None, ensemble: int = TrainConfig.ensemble, calendar: str = DataConfig.calendar,
         per_series: bool = TrainConfig.per_series, n_jobs: int = TrainConfig.n_jobs, backend: str = TrainConfig.backend,
@@ -151,6 +152,7 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
     test score before (`report["warm_start"]`).
     `quantiles` ("0.1,0.5,0.9" or [0.1, 0.5, 0.9]) trains those levels with the pinball loss: predict then
     adds a `<target>_p10`... column per level and evaluate "quantiles" and "intervals" scores.
+    `id_embedding` N (with `id_col`) learns N values per series, joined to the global model's inputs.
     """
     from forecast_cli.config import parse_quantiles
     from forecast_cli.fitting import fit as run_fit
@@ -162,7 +164,8 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
                              task="classify" if classify_direction else task, target_from=target_from,
                              classify_direction=classify_direction, id_col=_names(id_col), calendar=calendar)
     configs = Configs(data_config, ModelConfig(cell, hidden, layers, dropout, bidirectional, decoder,
-                                               quantiles=parse_quantiles(quantiles), highway=highway),
+                                               quantiles=parse_quantiles(quantiles), highway=highway,
+                                               id_embedding=id_embedding),
                       TrainConfig(epochs, batch_size, lr, weight_decay, clip_grad, patience, device, seed,
                                   training, chunk, epoch_size=epoch_size, ensemble=ensemble, lr_schedule=lr_schedule,
                                   per_series=per_series, n_jobs=n_jobs, backend=backend))

@@ -16,7 +16,8 @@ MAX_SEED = 2**32
 # (--hidden 9999999999999999999) is refused in one line instead of exhausting memory.
 MAX_SIZES = {"--window": 100_000, "--horizon": 10_000, "--hidden": 8_192, "--layers": 32,
              "--epochs": 1_000_000, "--batch-size": 10_000_000, "--patience": 1_000_000, "--season": 100_000,
-             "--chunk": 10_000_000, "--epoch-size": 1_000_000_000, "--ensemble": 100}
+             "--chunk": 10_000_000, "--epoch-size": 1_000_000_000, "--ensemble": 100,
+             "--id-embedding": 4_096}
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ class ModelConfig:
     # direct forecasts of a recurrent cell: add a linear layer from the window to the horizon (nn/spec.py);
     # off in models saved before the option
     highway: bool = True
+    # many series (--id-col): a learned vector of this many values per series, joined to the inputs; 0: none
+    id_embedding: int = 0
 
     def validate(self) -> None:
         check_quantiles(self.quantiles)
@@ -107,6 +110,10 @@ class ModelConfig:
         _positive("--layers", self.num_layers)
         if not 0.0 <= self.dropout < 1.0:  # also refuses nan
             raise ConfigError(f"--dropout must be in [0, 1), not {self.dropout}.")
+        if self.id_embedding < 0:
+            raise ConfigError(f"--id-embedding must be 0 (none) or more, not {self.id_embedding}.")
+        if self.id_embedding:
+            _positive("--id-embedding", self.id_embedding)
 
 
 @dataclass(frozen=True)
@@ -260,6 +267,9 @@ def check_task_fits_model(data: DataConfig, model: ModelConfig) -> None:
     if data.task == "classify" and model.quantiles:
         raise ConfigError("--quantiles gives forecast intervals; --task classify predicts class probabilities "
                           "already, so leave out --quantiles.")
+    if model.id_embedding and not data.id_col:
+        raise ConfigError(f"--id-embedding {model.id_embedding} learns one vector per series; it needs --id-col "
+                          "naming the series column(s), or leave it out.")
     if data.id_col and model.quantiles:
         raise ConfigError("--quantiles is not supported with --id-col yet (intervals are per series); leave out "
                           "one of them.")
@@ -293,6 +303,11 @@ def check_training_fits(data: DataConfig, model: ModelConfig, train: TrainConfig
     if train.per_series and not data.id_col:
         raise ConfigError("--per-series trains one model per series of a long-format file; name the series column "
                           "with --id-col.")
+    if data.id_col and train.ensemble > 1:
+        raise ConfigError("--ensemble is not supported with --id-col yet; leave out one of them.")
+    if train.per_series and model.id_embedding:
+        raise ConfigError("--id-embedding tells series apart inside one global model; with --per-series every "
+                          "series has its own model. Leave out one of them.")
     if train.per_series and train.ensemble > 1:
         raise ConfigError("--per-series with --ensemble is not supported; leave out one of them.")
     if not (train.n_jobs >= 1 or train.n_jobs == -1):
@@ -310,6 +325,9 @@ def check_training_fits(data: DataConfig, model: ModelConfig, train: TrainConfig
                           "the decoder at every origin); use --decoder direct or --training windows.")
     if data.task != "forecast":
         raise ConfigError(f"--task {data.task} is not supported with --training forking; use --training windows.")
+    if model.id_embedding:
+        raise ConfigError(f"--id-embedding {model.id_embedding} is not supported with --training forking; use "
+                          "--training windows or leave out --id-embedding.")
     if data.id_col:
         raise ConfigError("--id-col is not supported with --training forking yet (a chunk would run from one series "
                           "into the next); use --training windows.")

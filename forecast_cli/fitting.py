@@ -239,12 +239,13 @@ def _prepare_many(table: Table, configs: Configs, warn: Callable[[str], None], s
     config.validate()
     check_task_fits_model(config, configs.model)
     check_training_fits(config, configs.model, configs.train)
-    many = prepare_many(panel, config.window, config.horizon, config.val_frac, config.test_frac, warn, table.name)
+    many = prepare_many(panel, config.window, config.horizon, config.val_frac, config.test_frac, warn, table.name,
+                        coded=configs.model.id_embedding > 0)
     columns = panel.frames[0].data.shape[1]  # the inputs, then the calendar's
     scaler = Scaler(np.zeros(columns), np.ones(columns))  # identity: each series' statistics are in many.stats
     data = TrainingData(many.values, many.values[:, 0].copy(), many.train_origins, many.val_origins,
                         config.window, config.horizon)
-    spec = derive_model_spec(configs, panel.spec, 0, scaler, panel.freq)
+    spec = derive_model_spec(configs, panel.spec, 0, scaler, panel.freq, len(many.stats.ids))
     check_size(spec)
     longest = max(many.panel.frames, key=lambda frame: len(frame.data))
     splits = Splits(int(sum(s.train_end for s in many.splits)), int(sum(s.val_end for s in many.splits)),

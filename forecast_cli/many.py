@@ -42,8 +42,9 @@ class ManyPrepared:
 
 
 def prepare_many(panel: Panel, window: int, horizon: int, val_frac: float, test_frac: float,
-                 warn: Callable[[str], None], name: str) -> ManyPrepared:
-    """Split and scale each series; skip (with one warning counting them) those too short."""
+                 warn: Callable[[str], None], name: str, coded: bool = False) -> ManyPrepared:
+    """Split and scale each series; skip (with one warning counting them) those too short. `coded`
+    (--id-embedding): each row also carries its series' code as a last column (SeriesStats.scaler)."""
     kept, splits, scalers, scales, val_ends = [], [], [], [], []
     for position, frame in enumerate(panel.frames):
         try:
@@ -67,8 +68,9 @@ def prepare_many(panel: Panel, window: int, horizon: int, val_frac: float, test_
     panel = Panel([panel.frames[i] for i in kept], [panel.ids[i] for i in kept], panel.id_cols, panel.spec,
                   panel.freq, panel.notes, panel.rows)
     stats = SeriesStats(panel.ids, np.stack([s.mean for s in scalers]), np.stack([s.scale for s in scalers]),
-                        np.asarray(scales, dtype="float64"), np.asarray(val_ends, dtype="int64"))
-    values = np.concatenate([s.transform(f.data.to_numpy(dtype="float64")) for s, f in zip(scalers, panel.frames)])
+                        np.asarray(scales, dtype="float64"), np.asarray(val_ends, dtype="int64"), coded)
+    values = np.concatenate([stats.scaler(i).transform(f.data.to_numpy(dtype="float64"))
+                             for i, f in enumerate(panel.frames)])
     lengths = np.array([len(f.data) for f in panel.frames])
     offsets = np.r_[0, np.cumsum(lengths)]
     train = [origins_between(0, s.train_end, window, horizon) + o for s, o in zip(splits, offsets)]
@@ -105,6 +107,9 @@ def forecasts_ahead(panel: Panel, stats: SeriesStats, forward: Forward, window: 
     rows = [position[panel.ids[i]] for i in chosen]
     windows = np.stack([(panel.frames[i].data.to_numpy(dtype="float64")[-window:] - stats.mean[r]) / stats.scale[r]
                         for i, r in zip(chosen, rows)]).astype(np.float32)  # (S, L, F)
+    if stats.coded:  # each window's series code as its last column, as SeriesStats.scaler gives it
+        codes = np.broadcast_to(np.asarray(rows, dtype=np.float32)[:, None, None], (len(rows), window, 1))
+        windows = np.concatenate([windows, codes], axis=2)  # (S, L, F + 1)
     scaled = windows.reshape(-1, windows.shape[-1])
     origins = np.arange(len(chosen)) * window + window  # each series' window ends where the next begins
     if isinstance(forward, list):  # --per-series: each window through its own series' model

@@ -188,6 +188,9 @@ def fit(
     id_col: Annotated[Optional[str], typer.Option(help="Long format: the column(s) naming each row's series "
                       "(comma-separated); one global model across all series, each normalized on its own "
                       "training part.", metavar="COL[,COL]")] = None,
+    id_embedding: Annotated[int, typer.Option(help="With --id-col: learn N values per series (an embedding of its "
+                            "id), joined to the model's inputs at every step; 0: none.",
+                            metavar="N")] = ModelConfig.id_embedding,
     task: Annotated[str, typer.Option(help="forecast: the target's next values; classify: its class --horizon rows "
                     "ahead (softmax head, cross-entropy).")] = DataConfig.task,
     target_from: Annotated[Optional[str], typer.Option(help="With --classify-direction: the numeric column whose "

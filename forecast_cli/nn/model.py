@@ -22,15 +22,17 @@ class Forecaster(nn.Module):
     def __init__(self, spec: ModelSpec) -> None:
         super().__init__()
         self.spec = spec
+        if spec.id_embedding:  # one learned vector per series, read from the windows' code column
+            self.embedding = nn.Embedding(spec.n_series, spec.id_embedding)
         if spec.cell == "linear":  # no encoder: the head reads the whole (normalized) window
-            self.head = nn.Linear(spec.window * spec.n_features, spec.outputs)
+            self.head = nn.Linear(spec.window * spec.n_features + spec.id_embedding, spec.outputs)
             if spec.relative and spec.task != "classify":
                 nn.init.zeros_(self.head.weight)  # offset 0 from the last value: the naive forecast
                 nn.init.zeros_(self.head.bias)
             return
         recurrent = nn.LSTM if spec.cell == "lstm" else nn.GRU
         self.encoder = recurrent(
-            input_size=spec.n_features,
+            input_size=spec.encoder_inputs,
             hidden_size=spec.hidden_size,
             num_layers=spec.num_layers,
             dropout=spec.dropout if spec.num_layers > 1 else 0.0,
@@ -54,13 +56,14 @@ class Forecaster(nn.Module):
                 nn.init.zeros_(self.highway.bias)
 
     def forward(self, x_in: torch.Tensor) -> torch.Tensor:
+        x_in, embedded = self.split_code(x_in)  # (B, L, F+1) -> (B, L, F), and (B, E) or None
         anchor = x_in[:, -1, : self.spec.relative]  # (B, L, F) -> (B, R)
         x = self.make_relative(x_in, anchor)  # (B, L, F)
         if self.spec.decoder == "seq2seq":
-            _, state = self.encoder(x)  # h_n, or (h_n, c_n): each (N*K, B, D)
+            _, state = self.encoder(with_embedding(x, embedded))  # h_n, or (h_n, c_n): each (N*K, B, D)
             forecast = self.decoder(state, x[:, -1, :1])  # start token (B, 1) -> (B, H*Q)
         else:
-            forecast = self.head(self.encode(x))  # (B, K*D) -> (B, H*Q), or (B, C) logits
+            forecast = self.head(self.encode(x, embedded))  # (B, K*D) -> (B, H*Q), or (B, C) logits
             if self.spec.highway:
                 forecast = forecast + self.highway(x[:, :, 0])  # (B, L) -> (B, H*Q)
         if self.spec.quantiles:
@@ -117,11 +120,23 @@ class Forecaster(nn.Module):
             forecast = forecast + x[:, burn_in - 1:, :1]  # each origin's last target value: (B, P, 1)
         return forecast
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """The last layer's final hidden state, both directions joined; the linear cell's flattened window."""
+    def split_code(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """With a code column (spec.n_series): the windows without it, and the embedding of each window's
+        series (its last row's code), or None when the model has no embedding (the linear baseline)."""
+        if not self.spec.n_series:
+            return x, None
+        if not self.spec.id_embedding:
+            return x[:, :, :-1], None
+        codes = x[:, -1, -1].round().long()  # (B,): positions in the series file's ids
+        return x[:, :, :-1], self.embedding(codes)  # (B, L, F), (B, E)
+
+    def encode(self, x: torch.Tensor, embedded: torch.Tensor | None = None) -> torch.Tensor:
+        """The last layer's final hidden state, both directions joined; the linear cell's flattened window
+        (each with the series' embedding joined, when there is one)."""
         if self.spec.cell == "linear":
-            return x.reshape(x.shape[0], -1)  # (B, L, F) -> (B, L*F)
-        _, state = self.encoder(x)
+            flat = x.reshape(x.shape[0], -1)  # (B, L, F) -> (B, L*F)
+            return flat if embedded is None else torch.cat([flat, embedded], dim=1)  # (B, L*F + E)
+        _, state = self.encoder(with_embedding(x, embedded))
         h_n = state[0] if isinstance(state, tuple) else state  # (layers*K, B, D)
         directions = 2 if self.spec.bidirectional else 1
         last = h_n.view(self.spec.num_layers, directions, x.shape[0], self.spec.hidden_size)[-1]  # (K, B, D)
@@ -177,6 +192,13 @@ class Seq2SeqDecoder(nn.Module):
         if isinstance(state, tuple):
             return torch.tanh(self.bridge(_join_directions(state[0]))), self.bridge_cell(_join_directions(state[1]))
         return torch.tanh(self.bridge(_join_directions(state)))
+
+
+def with_embedding(x: torch.Tensor, embedded: torch.Tensor | None) -> torch.Tensor:
+    """(B, L, F) and (B, E) -> (B, L, F+E): the series' embedding joined to every time step's inputs."""
+    if embedded is None:
+        return x
+    return torch.cat([x, embedded.unsqueeze(1).expand(-1, x.shape[1], -1)], dim=2)
 
 
 def ordered_quantiles(forecast: torch.Tensor, levels: int) -> torch.Tensor:

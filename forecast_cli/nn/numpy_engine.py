@@ -26,13 +26,18 @@ def numpy_forward(spec: ModelSpec, weights: dict[str, np.ndarray]) -> Callable[[
 
     def forward(batch: np.ndarray) -> np.ndarray:
         levels = np.asarray(batch, dtype=np.float64)
+        embedded = None
+        if spec.n_series:  # the last column is the series' code: split off (Forecaster.split_code)
+            if spec.id_embedding:
+                embedded = params["embedding.weight"][np.rint(levels[:, -1, -1]).astype(np.int64)]  # (B, E)
+            levels = levels[:, :, :-1]
         relative = spec.relative
         anchor = levels[:, -1, :relative]  # (B, L, F) -> (B, R)
         x = _make_relative(levels, anchor, relative, spec.differences)
         if spec.decoder == "seq2seq" and spec.task != "classify":
-            output = _decode(spec, params, _run_encoder(spec, params, x), x[:, -1, :1])  # start token (B, 1)
+            output = _decode(spec, params, _run_encoder(spec, params, _with_embedding(x, embedded)), x[:, -1, :1])
         else:
-            output = _head(spec, params, _encode(spec, params, x))  # (B, K*D) -> (B, H*Q), or (B, C) logits
+            output = _head(spec, params, _encode(spec, params, x, embedded))  # (B, K*D) -> (B, H*Q), or (B, C) logits
             if spec.highway:
                 output = output + x[:, :, 0] @ params["highway.weight"].T + params["highway.bias"]  # (B, L) -> (B, H*Q)
             if spec.quantiles:
@@ -75,11 +80,21 @@ def _run_encoder(spec: ModelSpec, params: dict[str, np.ndarray], x: np.ndarray) 
     return (h_n,)
 
 
-def _encode(spec: ModelSpec, params: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
-    """The last layer's final hidden state, both directions joined: (B, K*D); the linear cell's flattened window."""
+def _with_embedding(x: np.ndarray, embedded: np.ndarray | None) -> np.ndarray:
+    """(B, L, F) and (B, E) -> (B, L, F+E), as model.with_embedding."""
+    if embedded is None:
+        return x
+    return np.concatenate([x, np.broadcast_to(embedded[:, None, :], (*x.shape[:2], embedded.shape[1]))], axis=2)
+
+
+def _encode(spec: ModelSpec, params: dict[str, np.ndarray], x: np.ndarray,
+            embedded: np.ndarray | None = None) -> np.ndarray:
+    """The last layer's final hidden state, both directions joined: (B, K*D); the linear cell's flattened
+    window; each with the series' embedding (B, E) joined when there is one."""
     if spec.cell == "linear":
-        return x.reshape(x.shape[0], -1)  # (B, L, F) -> (B, L*F)
-    h_n = _run_encoder(spec, params, x)[0]  # (layers*K, B, D)
+        flat = x.reshape(x.shape[0], -1)  # (B, L, F) -> (B, L*F)
+        return flat if embedded is None else np.concatenate([flat, embedded], axis=1)  # (B, L*F + E)
+    h_n = _run_encoder(spec, params, _with_embedding(x, embedded))[0]  # (layers*K, B, D)
     last = h_n.reshape(spec.num_layers, spec.directions, x.shape[0], spec.hidden_size)[-1]  # (K, B, D)
     return last.transpose(1, 0, 2).reshape(x.shape[0], spec.directions * spec.hidden_size)  # (B, K*D)
 

@@ -50,6 +50,11 @@ class ModelSpec:
     # head's output (zero at first, like the head): the model learns at least what the linear baseline
     # does, from the first step, while the head's gradient is still 0. Direct forecasting heads only.
     highway: bool = False
+    # Many series (--id-col) with --id-embedding: every window carries one more, last, column, the series'
+    # code (its position in series.safetensors' ids, as a float); the network splits it off and learns an
+    # embedding of id_embedding values per series (n_series of them). n_series 0: no code column.
+    n_series: int = 0
+    id_embedding: int = 0
 
     @property
     def per_step(self) -> int:
@@ -71,7 +76,12 @@ class ModelSpec:
         """The linear baseline on the same inputs and normalization, one point forecast per step (MSE),
         fitted beside every forecaster."""
         return replace(self, cell="linear", hidden_size=1, num_layers=1, dropout=0.0, bidirectional=False,
-                       decoder="direct", quantiles=(), highway=False)
+                       decoder="direct", quantiles=(), highway=False, id_embedding=0)  # drops the code column
+
+    @property
+    def encoder_inputs(self) -> int:
+        """Values the encoder reads per time step: the F inputs, then the series' embedding (E values)."""
+        return self.n_features + self.id_embedding
 
     @property
     def anchor_offsets(self) -> list[int]:
@@ -133,10 +143,13 @@ def decoder_record(spec: ModelSpec) -> dict:
 def expected_shapes(spec: ModelSpec) -> dict[str, tuple[int, ...]]:
     """Every weight the spec implies, with its shape, in torch's naming and layout (model.Forecaster's
     state_dict; a test pins the two together)."""
+    embedding = {"embedding.weight": (spec.n_series, spec.id_embedding)} if spec.id_embedding else {}
     if spec.cell == "linear":
-        return {"head.weight": (spec.outputs, spec.window * spec.n_features), "head.bias": (spec.outputs,)}
-    shapes = _recurrent_shapes("encoder.", spec.cell, spec.n_features, spec.hidden_size, spec.num_layers,
+        return {"head.weight": (spec.outputs, spec.window * spec.n_features + spec.id_embedding),
+                "head.bias": (spec.outputs,), **embedding}
+    shapes = _recurrent_shapes("encoder.", spec.cell, spec.encoder_inputs, spec.hidden_size, spec.num_layers,
                                spec.bidirectional)
+    shapes.update(embedding)
     width = spec.directions * spec.hidden_size
     if spec.task == "classify" or spec.decoder != "seq2seq":
         shapes.update({"head.weight": (spec.outputs, width), "head.bias": (spec.outputs,)})

@@ -222,8 +222,9 @@ def _load(path: Path, engine: str) -> Artifact:
         series_data = _series_bytes(snapshot, manifest)
     series = None
     if series_data is not None:
-        series = series_file.from_bytes(series_data, manifest.series.count, manifest.model_spec.n_features,
-                                        manifest.series.sha256, path / series_file.SERIES)
+        spec = manifest.model_spec
+        series = series_file.from_bytes(series_data, manifest.series.count, spec.n_features,
+                                        manifest.series.sha256, path / series_file.SERIES, coded=spec.n_series > 0)
     weights_path = path / WEIGHTS
     try:
         if engine == "numpy":

@@ -142,7 +142,7 @@ class Manifest:
     def model_spec(self) -> ModelSpec:
         """The network's sizes, from the options and the data's columns."""
         return derive_model_spec(self.configs, self.frame, len(self.classification.classes) if self.classification else 0,
-                                 self.scaler, self.frequency)
+                                 self.scaler, self.frequency, self.series.count if self.series else 0)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object written to manifest.json (JSON types only)."""
@@ -206,11 +206,12 @@ class Manifest:
 
 
 def derive_model_spec(configs: Configs, frame: FrameSpec, n_classes: int, scaler: Scaler,
-                      frequency: str | None = None) -> ModelSpec:
+                      frequency: str | None = None, n_series: int = 0) -> ModelSpec:
     """The network's sizes: options as given, inputs from the frame's columns (target first) and the
     calendar columns `frequency` implies (data/calendar.py); with forking training and window
     normalization, the spread of the differences the inputs are divided by; with seasonal
-    normalization, the season the forecasts start from."""
+    normalization, the season the forecasts start from; with --id-embedding, the `n_series` series
+    (of a many-series model) its embedding has a vector for."""
     model, data = configs.model, configs.data
     relative = len(frame.numeric) if data.norm in ("window", "seasonal") else 0
     forking = configs.train.training == "forking" and relative and scaler.difference_scale is not None
@@ -223,7 +224,8 @@ def derive_model_spec(configs: Configs, frame: FrameSpec, n_classes: int, scaler
                      window=data.window or 0, season=(data.season or 0) if data.norm == "seasonal" else 0,
                      highway=(model.highway and model.cell != "linear" and model.decoder == "direct"
                               and data.task == "forecast" and configs.train.training == "windows"),
-                     quantiles=tuple(model.quantiles))
+                     quantiles=tuple(model.quantiles),
+                     n_series=n_series if model.id_embedding else 0, id_embedding=model.id_embedding)
 
 
 def _is_int(value: Any) -> bool:
@@ -349,7 +351,8 @@ COMPARED_WITH = {"forecast": ("naive",), "classify": ("majority", "persistence")
 # Options added after format 2 was fixed, each with the behaviour of the versions before it: a manifest
 # saved before an option existed loads with that value.
 LATER_OPTIONS = {"ensemble": 1, "calendar": "off", "quantiles": (), "epoch_size": None, "id_col": None,
-                 "lr_schedule": "constant", "highway": False, "per_series": False, "n_jobs": 1, "backend": "loky"}
+                 "lr_schedule": "constant", "highway": False, "per_series": False, "n_jobs": 1, "backend": "loky",
+                 "id_embedding": 0}
 CONFIG_NULLABLE: dict[str, tuple[Callable[[Any], bool], str]] = {
     "features": (_texts, "a list of column names or null"),
     "time_col": (_texts, "a list of column names or null"),

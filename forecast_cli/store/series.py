@@ -33,12 +33,31 @@ class SeriesStats:
     scale: np.ndarray  # (S, F) training-part standard deviations (1 where constant)
     mase_scale: np.ndarray  # (S,) mean absolute one-step change in the training part
     val_end: np.ndarray  # (S,) int64: the last validation row's timestamp (ns), or its row number
+    # the model reads each series' code (its position here) as a last input column (--id-embedding):
+    # decided by the model (ModelSpec.n_series), not stored in the file
+    coded: bool = False
 
     def scaler(self, position: int) -> Scaler:
+        """The series' scaler; for a coded model, one that also appends the series' code column."""
+        if self.coded:
+            return CodedScaler(self.mean[position], self.scale[position], code=float(position))
         return Scaler(self.mean[position], self.scale[position])
 
     def position(self) -> dict[str, int]:
         return {series: i for i, series in enumerate(self.ids)}
+
+
+@dataclass(frozen=True)
+class CodedScaler(Scaler):
+    """A series' z-scores, then its code as one more, last, column, passed through unscaled (mean 0,
+    spread 1): what a model with --id-embedding reads its series' embedding from (nn/model.py)."""
+
+    code: float = 0.0
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        """(T, F) original units -> (T, F + 1) float32: the z-scores, then the code in every row."""
+        scaled = super().transform(values)
+        return np.concatenate([scaled, np.full((len(scaled), 1), self.code, dtype=np.float32)], axis=1)
 
 
 def to_bytes(stats: SeriesStats) -> bytes:
@@ -56,8 +75,9 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def from_bytes(data: bytes, count: int, columns: int, sha256: str | None, where: Path):
-    """The file's bytes -> SeriesStats, after checking them against the manifest's series record."""
+def from_bytes(data: bytes, count: int, columns: int, sha256: str | None, where: Path, coded: bool = False):
+    """The file's bytes -> SeriesStats, after checking them against the manifest's series record
+    (`coded`: the model reads each series' code, --id-embedding)."""
     from safetensors.numpy import load
 
     if sha256 is not None and digest(data) != sha256:
@@ -80,7 +100,7 @@ def from_bytes(data: bytes, count: int, columns: int, sha256: str | None, where:
         raise _broken(where, "it holds values that are not finite numbers of the expected type")
     if (arrays["scale"] <= 0).any() or (arrays["mase_scale"] < 0).any():
         raise _broken(where, "it holds a spread that is not above 0")
-    return SeriesStats(ids, arrays["mean"], arrays["scale"], arrays["mase_scale"], arrays["val_end"])
+    return SeriesStats(ids, arrays["mean"], arrays["scale"], arrays["mase_scale"], arrays["val_end"], coded)
 
 
 def _ids(data: bytes, where: Path) -> list[str]:

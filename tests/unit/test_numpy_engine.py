@@ -134,3 +134,32 @@ def test_linear_cell_weights_are_the_spec_shapes() -> None:
     spec = ModelSpec(n_features=3, horizon=4, cell="linear", window=7)
     assert expected_shapes(spec) == {"head.weight": (4, 21), "head.bias": (4,)}
     assert {name: tuple(t.shape) for name, t in Forecaster(spec).state_dict().items()} == expected_shapes(spec)
+
+
+EMBEDDED = {"lstm": {"cell": "lstm"}, "gru_bidirectional": {"cell": "gru", "bidirectional": True},
+            "seq2seq": {"cell": "lstm", "decoder": "seq2seq"}, "highway": {"cell": "gru", "highway": True},
+            "linear": {"cell": "linear"}, "baseline": {"cell": "lstm", "id_embedding": 0}}
+
+
+@pytest.mark.parametrize("shape", EMBEDDED, ids=list(EMBEDDED))
+def test_numpy_engine_matches_torch_with_a_series_embedding(shape: str) -> None:
+    """Windows of F inputs plus a last column holding the series' code: both engines split it off and
+    embed it alike (id_embedding 0 with n_series: the linear baseline, which only drops the column)."""
+    from forecast_cli.nn.spec import expected_shapes
+
+    options = {"id_embedding": 2, **EMBEDDED[shape]}
+    spec = ModelSpec(n_features=3, horizon=4, hidden_size=6, relative=2, window=7, n_series=5, **options)
+    model = _random_model(spec)
+    assert {name: tuple(t.shape) for name, t in model.state_dict().items()} == expected_shapes(spec)
+    windows = np.random.default_rng(4).normal(size=(6, 7, 4)).astype(np.float32)  # (B, L, F + 1)
+    windows[:, :, -1] = np.array([0, 1, 2, 3, 4, 1], dtype=np.float32)[:, None]  # each window's series code
+    with torch.no_grad():
+        expected = model(torch.from_numpy(windows)).numpy()
+    actual = numpy_forward(spec, _numpy_weights(model))(windows)
+    assert actual.shape == (6, 4)
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-5)
+    if spec.id_embedding:  # the same inputs read as another series forecast differently
+        other = windows.copy()
+        other[:, :, -1] = (other[:, :, -1] + 1) % 5
+        with torch.no_grad():
+            assert not np.allclose(model(torch.from_numpy(other)).numpy(), expected)
