@@ -172,7 +172,7 @@ def _configs(target: str | None, settings: dict) -> Configs:
                              task="classify" if direction else settings["task"], target_from=target_from,
                              classify_direction=direction, id_col=_names(settings["id_col"]),
                              calendar=settings["calendar"])
-    s = settings
+    s = settings  # short: the two records below take many of them
     model = ModelConfig(s["cell"], s["hidden"], s["layers"], s["dropout"], s["bidirectional"], s["decoder"],
                         quantiles=parse_quantiles(s["quantiles"]), highway=s["highway"])
     train = TrainConfig(s["epochs"], s["batch_size"], s["lr"], s["weight_decay"], s["clip_grad"], s["patience"],

@@ -28,6 +28,7 @@ from forecast_cli.config import DataConfig
 from forecast_cli.data.io import read_source
 from forecast_cli.data.panel import build_panel
 from forecast_cli.data.timeindex import parse_time
+from forecast_cli.data.windows import validation_rows
 from forecast_cli.errors import ConfigError, DataError
 from forecast_cli.notes import Info, without_name
 
@@ -86,7 +87,8 @@ def _fold_result(number: int, panel, outcome, start, end) -> dict:
         index = panel.frames[position[series]].data.index
         index = index[index < end] if end is not None else index
         test = int(index.searchsorted(start))
-        val = test - _val_rows(len(index), outcome)
+        config = outcome.manifest.configs.data
+        val = test - validation_rows(len(index), config.val_frac, config.horizon)
         parts["train"].append(index[:val])
         parts["validation"].append(index[val:test])
         parts["test"].append(index[test:])
@@ -95,13 +97,6 @@ def _fold_result(number: int, panel, outcome, start, end) -> dict:
     return {"fold": number, "task": report.get("task", "forecast"), **boundaries,
             "best_epoch": outcome.manifest.training.best_epoch, "epochs_run": outcome.manifest.training.epochs_run,
             "metrics": report["metrics"], "baselines": report["baselines"], "aggregate": report["aggregate"]}
-
-
-def _val_rows(rows: int, outcome) -> int:
-    """The validation rows of a series of `rows` fold rows, as fit's split_with_test counts them."""
-    config = outcome.manifest.configs.data
-    val = int(round(rows * config.val_frac))
-    return max(val, config.horizon) if config.val_frac > 0 else val
 
 
 def _part(pieces: list[pd.DatetimeIndex]) -> dict:
