@@ -154,27 +154,38 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
     adds a `<target>_p10`... column per level and evaluate "quantiles" and "intervals" scores.
     `id_embedding` N (with `id_col`) learns N values per series, joined to the global model's inputs.
     """
-    from forecast_cli.config import parse_quantiles
     from forecast_cli.fitting import fit as run_fit
 
-    data_config = DataConfig(target=target or (f"{target_from}_direction" if target_from else ""),
-                             features=_names(features), time_col=_names(time_col), window=parse_window(window),
-                             horizon=horizon,
-                             val_frac=val_frac, test_frac=test_frac, norm=norm, season=parse_season(season),
-                             task="classify" if classify_direction else task, target_from=target_from,
-                             classify_direction=classify_direction, id_col=_names(id_col), calendar=calendar)
-    configs = Configs(data_config, ModelConfig(cell, hidden, layers, dropout, bidirectional, decoder,
-                                               quantiles=parse_quantiles(quantiles), highway=highway,
-                                               id_embedding=id_embedding),
-                      TrainConfig(epochs, batch_size, lr, weight_decay, clip_grad, patience, device, seed,
-                                  training, chunk, epoch_size=epoch_size, ensemble=ensemble, lr_schedule=lr_schedule,
-                                  per_series=per_series, n_jobs=n_jobs, backend=backend))
+    configs = _configs(target, locals())
     outcome = run_fit(data, configs, Path(out) if out is not None else None, warn or _warn, on_epoch_end,
                       should_stop, resume, _warm_start_directory(warm_start, out))
     loaded = LoadedModel(outcome.manifest, outcome.predictor, Path(out) if out is not None else None,
                          training_data=data if isinstance(data, pd.DataFrame) else None, history=outcome.history,
                          series=outcome.series, series_forwards=outcome.series_forwards)
     return Model(loaded, outcome, warn)
+
+
+def _configs(target: str | None, settings: dict) -> Configs:
+    """The config records from fit's keyword options (`settings`: every one of fit's parameters by name)."""
+    from forecast_cli.config import parse_quantiles
+
+    target_from, direction = settings["target_from"], settings["classify_direction"]
+    data_config = DataConfig(target=target or (f"{target_from}_direction" if target_from else ""),
+                             features=_names(settings["features"]), time_col=_names(settings["time_col"]),
+                             window=parse_window(settings["window"]), horizon=settings["horizon"],
+                             val_frac=settings["val_frac"], test_frac=settings["test_frac"], norm=settings["norm"],
+                             season=parse_season(settings["season"]),
+                             task="classify" if direction else settings["task"], target_from=target_from,
+                             classify_direction=direction, id_col=_names(settings["id_col"]),
+                             calendar=settings["calendar"])
+    s = settings  # short: the two records below take many of them
+    model = ModelConfig(s["cell"], s["hidden"], s["layers"], s["dropout"], s["bidirectional"], s["decoder"],
+                        quantiles=parse_quantiles(s["quantiles"]), highway=s["highway"], id_embedding=s["id_embedding"])
+    train = TrainConfig(s["epochs"], s["batch_size"], s["lr"], s["weight_decay"], s["clip_grad"], s["patience"],
+                        s["device"], s["seed"], s["training"], s["chunk"], epoch_size=s["epoch_size"],
+                        ensemble=s["ensemble"], lr_schedule=s["lr_schedule"], per_series=s["per_series"],
+                        n_jobs=s["n_jobs"], backend=s["backend"])
+    return Configs(data_config, model, train)
 
 
 # fit's keywords a backtest does not take: where a model is written or continued from, and the callbacks.
@@ -200,14 +211,8 @@ def backtest(data: Source, target: str | None = None, *, folds: int = 5, out: st
                           f"{', '.join(accepted)}.")
     settings = {name: parameter.default for name, parameter in inspect.signature(fit).parameters.items()}
     settings.update(options)
-    target_from, direction = settings["target_from"], settings["classify_direction"]
-    data_config = DataConfig(target=target or (f"{target_from}_direction" if target_from else ""),
-                             features=_names(settings["features"]), time_col=_names(settings["time_col"]),
-                             window=parse_window(settings["window"]), horizon=settings["horizon"],
-                             val_frac=settings["val_frac"], test_frac=settings["test_frac"], norm=settings["norm"],
-                             season=parse_season(settings["season"]),
-                             task="classify" if direction else settings["task"], target_from=target_from,
-                             classify_direction=direction)
+    configs = _configs(target, settings)
+    data_config = configs.data
     data_config.validate()
     if out is not None:
         backtesting.check_out(Path(out))  # before any fold trains
@@ -215,7 +220,16 @@ def backtest(data: Source, target: str | None = None, *, folds: int = 5, out: st
     def fit_fold(rows: pd.DataFrame, test_frac: float, fold_warn: Callable[[str], None]):
         return fit(rows, target, **{**options, "test_frac": test_frac}, warn=fold_warn)._outcome
 
-    result = backtesting.backtest(data, data_config, folds, fit_fold, warn or _warn)
+    if data_config.id_col:
+        from forecast_cli import backtest_many
+        from forecast_cli.fitting import fit as run_fit
+
+        def fit_many_fold(rows: pd.DataFrame, test_from, fold_warn: Callable[[str], None]):
+            return run_fit(rows, configs, None, fold_warn, test_from=test_from)
+
+        result = backtest_many.backtest_many(data, data_config, folds, fit_many_fold, warn or _warn)
+    else:
+        result = backtesting.backtest(data, data_config, folds, fit_fold, warn or _warn)
     if out is not None:
         backtesting.save(result, Path(out))
     return result

@@ -205,6 +205,10 @@ def table_rows(result: dict) -> tuple[list[str], list[list[str]]]:
 
 
 def title(result: dict) -> str:
+    if "series" in result:  # many series (backtest_many.py): blocks cut in time, means over series per fold
+        return (f"Backtest of {result['data']} ({result['series']:,} series): {result['folds']} fold(s), test "
+                f"blocks of {result['block_rows']} steps (horizon {result['horizon']}); mean over series, "
+                "then mean ± std across folds")
     return (f"Backtest of {result['data']}: {result['folds']} fold(s), test blocks of {result['block_rows']} rows "
             f"(horizon {result['horizon']}); mean ± std across folds")
 
@@ -215,8 +219,14 @@ def text_table(result: dict) -> str:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header, *rows]]
     folds = [f"fold {f['fold']}: train {f['train']['first']} .. {f['train']['last']}, test {f['test']['first']} .. "
-             f"{f['test']['last']} ({f['test']['origins']} origins)" for f in result["per_fold"]]
+             f"{f['test']['last']} ({f['test']['origins']} origins){_beating(f)}" for f in result["per_fold"]]
     return "\n".join([title(result), "", *lines, "", *folds]) + "\n"
+
+
+def _beating(fold: dict) -> str:
+    """A many-series fold's share of series beating naive (by MASE), for its line; nothing for one series."""
+    share = fold.get("aggregate", {}).get("share_beating", {}).get("naive")
+    return "" if share is None else f", beats naive on {share:.0%} of {fold['aggregate']['series']} series"
 
 
 def markdown(result: dict) -> str:

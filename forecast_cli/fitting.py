@@ -87,7 +87,7 @@ class Prepared:
 
 def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
         on_epoch_end: Callable | None = None, should_stop: Callable[[], bool] | None = None,
-        resume: bool = False, warm_start: Path | None = None) -> FitOutcome:
+        resume: bool = False, warm_start: Path | None = None, test_from=None) -> FitOutcome:
     """Train on `source` (a path, `-`, or a pandas DataFrame); warnings go through `warn`.
 
     Bad options and data fail before anything is written. With `out`, training holds its lock and the
@@ -98,6 +98,8 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
     (cli/signals.StopRequest) is told where a stop request can wait for the next poll: training
     and the save; elsewhere its signals interrupt at once. `warm_start` names a saved model whose
     weights (and scaler) training starts from (warmstart.py); the report then holds its score before.
+    `test_from` (a timestamp; many series only) makes each series' test part its rows from that time
+    on: a many-series backtest fold's block (backtest_many.py).
     """
     from forecast_cli.nn import distributed
     from forecast_cli.nn.train import resolve_device
@@ -119,7 +121,7 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
     unchanged = f"{out} is unchanged" if out is not None else "nothing was saved"
     stage = "while reading and preparing the data"
     try:
-        prepared = prepare(source, configs, warn)
+        prepared = prepare(source, configs, warn, test_from)
         configs = prepared.configs
         start = None
         if warm_start is not None and prepared.many is not None:
@@ -165,7 +167,7 @@ def _safe_points(should_stop: Callable[[], bool] | None):
     return getattr(should_stop, "at_safe_points", contextlib.nullcontext)()
 
 
-def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
+def prepare(source, configs: Configs, warn: Callable[[str], None], test_from=None) -> Prepared:
     """CSV -> frame -> splits -> train-only scaler -> scaled windows and the model's sizes."""
     from forecast_cli.nn.training_data import TrainingData
 
@@ -174,7 +176,7 @@ def prepare(source, configs: Configs, warn: Callable[[str], None]) -> Prepared:
     table = read_source(source)
     _require_header(table, data_config.target_from or data_config.target)
     if data_config.id_col:
-        return _prepare_many(table, configs, warn, started)
+        return _prepare_many(table, configs, warn, started, test_from)
     frame = build_task_frame(table, data_config)
     frame = with_calendar(frame, data_config.calendar, frame.freq, data_config.horizon)  # --calendar auto's inputs
     note_read(table.name, *table.raw.shape, time.perf_counter() - started, warn)
@@ -219,7 +221,8 @@ def _seasonal_refused(configs: Configs) -> str | None:
     return None
 
 
-def _prepare_many(table: Table, configs: Configs, warn: Callable[[str], None], started: float) -> Prepared:
+def _prepare_many(table: Table, configs: Configs, warn: Callable[[str], None], started: float,
+                  test_from=None) -> Prepared:
     """Long format: every series split and scaled on its own, one set of training windows across them all."""
     from forecast_cli.nn.train import TrainingData
 
@@ -240,7 +243,7 @@ def _prepare_many(table: Table, configs: Configs, warn: Callable[[str], None], s
     check_task_fits_model(config, configs.model)
     check_training_fits(config, configs.model, configs.train)
     many = prepare_many(panel, config.window, config.horizon, config.val_frac, config.test_frac, warn, table.name,
-                        coded=configs.model.id_embedding > 0)
+                        test_from, coded=configs.model.id_embedding > 0)
     columns = panel.frames[0].data.shape[1]  # the inputs, then the calendar's
     scaler = Scaler(np.zeros(columns), np.ones(columns))  # identity: each series' statistics are in many.stats
     data = TrainingData(many.values, many.values[:, 0].copy(), many.train_origins, many.val_origins,

@@ -17,7 +17,8 @@ import pandas as pd
 
 from forecast_cli.data.frame import Frame
 from forecast_cli.data.panel import Panel
-from forecast_cli.data.windows import Scaler, Splits, input_windows, origins_between, split_rows
+from forecast_cli.data.windows import (Scaler, Splits, input_windows, origins_between, split_rows,
+                                       split_with_test)
 from forecast_cli.errors import DataError
 from forecast_cli.forward import PREDICT_BATCH, Forward
 from forecast_cli.metrics import naive_scale
@@ -42,13 +43,20 @@ class ManyPrepared:
 
 
 def prepare_many(panel: Panel, window: int, horizon: int, val_frac: float, test_frac: float,
-                 warn: Callable[[str], None], name: str, coded: bool = False) -> ManyPrepared:
-    """Split and scale each series; skip (with one warning counting them) those too short. `coded`
-    (--id-embedding): each row also carries its series' code as a last column (SeriesStats.scaler)."""
+                 warn: Callable[[str], None], name: str, test_from: pd.Timestamp | None = None,
+                 coded: bool = False) -> ManyPrepared:
+    """Split and scale each series; skip (with one warning counting them) those too short. With
+    `test_from` (a backtest fold's block start) each series' test part is its rows from that time on,
+    whatever --test-frac says. `coded` (--id-embedding): each row also carries its series' code as a
+    last column (SeriesStats.scaler)."""
     kept, splits, scalers, scales, val_ends = [], [], [], [], []
     for position, frame in enumerate(panel.frames):
         try:
-            split = split_rows(len(frame.data), val_frac, test_frac, window, horizon, name)
+            if test_from is None:
+                split = split_rows(len(frame.data), val_frac, test_frac, window, horizon, name)
+            else:
+                test = len(frame.data) - int(frame.data.index.searchsorted(test_from))
+                split = split_with_test(len(frame.data), test, val_frac, window, horizon, name)
         except DataError:
             continue
         values = frame.data.to_numpy(dtype="float64")

@@ -51,27 +51,38 @@ def train_per_series(prepared, configs, n_jobs: int = 1, backend: str = "loky") 
         tasks.append((many.values[start:stop], inside(prepared.data.train_origins), inside(prepared.data.val_origins)))
     size = max(1, -(-len(tasks) // (4 * max(n_jobs, 1))))  # about four tasks per worker
     blocks = [tasks[i: i + size] for i in range(0, len(tasks), size)]
-    results = [r for block in _run(_train_block, blocks, (prepared.spec, prepared.data.window, prepared.data.horizon,
-                                                          configs.train), n_jobs, backend) for r in block]
+    shared = (_initial_state(prepared.spec, configs.train.seed), prepared.spec, prepared.data.window,
+              prepared.data.horizon, configs.train)
+    results = [r for block in _run(_train_block, blocks, shared, n_jobs, backend) for r in block]
     weights = {prefix(position) + name: tensor for position, (state, _, _) in enumerate(results)
                for name, tensor in state.items()}
     return PerSeriesTraining(weights, _mean_history([history for _, history, _ in results]),
                              int(np.median([best for _, _, best in results])))
 
 
-def _train_block(block, spec: ModelSpec, window: int, horizon: int, train) -> list:
+def _initial_state(spec: ModelSpec, seed: int) -> dict:
+    """The weights every series' model starts from (--seed's), made once here: the threading backend's
+    workers share one global random state, so they must not draw their own."""
+    from forecast_cli.nn.model import Forecaster
+    from forecast_cli.nn.train import seed_everything
+
+    seed_everything(seed)
+    return Forecaster(spec).state_dict()
+
+
+def _train_block(block, initial: dict, spec: ModelSpec, window: int, horizon: int, train) -> list:
     """Train the series of one joblib task: (state dict, history rows, best epoch) for each."""
     import torch
 
     from forecast_cli.nn.model import Forecaster
-    from forecast_cli.nn.train import TrainingData, seed_everything, train_model
+    from forecast_cli.nn.train import TrainingData, train_model
 
     torch.set_num_threads(1)  # many small models: one thread each, the workers are the parallelism
     out = []
     for values, train_origins, val_origins in block:
         data = TrainingData(values, values[:, 0].copy(), train_origins, val_origins, window, horizon)
-        seed_everything(train.seed)
         model = Forecaster(spec)
+        model.load_state_dict(initial)
         result = train_model(model, data, replace(train, device="cpu"), None, None, None)
         out.append(({k: v.detach().cpu().clone() for k, v in result.state_dict.items()},
                     [vars(stats) for stats in result.history], result.best_epoch))

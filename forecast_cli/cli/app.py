@@ -258,7 +258,9 @@ BACKTEST_HELP = ("K expanding-window refits, each scored on the block of rows af
                  "the rows (each block at least 2 x --horizon - 1 rows) is cut into --folds equal blocks; fold k "
                  "fits on every row before its block (train, then validation, the scaler on its train part) as fit "
                  "would, and is scored on that block beside the baselines. Prints each metric's mean ± std across "
-                 "folds; writes nothing unless --out DIR (then DIR/backtest.json and DIR/backtest.md).")
+                 "folds; writes nothing unless --out DIR (then DIR/backtest.json and DIR/backtest.md). With --id-col the "
+                 "blocks are cut at the same times in every series (planned on the longest) and each fold trains one "
+                 "global model; each fold reports the mean over series and the share beating each baseline.")
 # fit's parameters a backtest does not take: where the model is written, resumed or warm-started from, how
 # fit's report is printed; the rest (every data, model and training option) are fit's own declarations.
 NOT_BACKTEST = ("data", "out", "resume", "warm_start", "fmt", "quiet", "old_out")

@@ -113,6 +113,23 @@ def split_rows(rows: int, val_frac: float, test_frac: float, window: int, horizo
     return Splits(train_end=train, val_end=train + val, rows=rows)
 
 
+def split_with_test(rows: int, test: int, val_frac: float, window: int, horizon: int, name: str) -> Splits:
+    """A split whose test part is given (the last `test` rows, a backtest fold's block); validation is
+    --val-frac of the rows as in split_rows; too few training rows is a DataError."""
+    val = validation_rows(rows, val_frac, horizon)
+    train = rows - val - test
+    if train < window + horizon:
+        raise DataError(f"{name}: --window {window} + --horizon {horizon} needs {window + horizon} training rows "
+                        f"before the last {test} (the test block) and {val} validation rows; the data has {rows}.")
+    return Splits(train_end=train, val_end=train + val, rows=rows)
+
+
+def validation_rows(rows: int, val_frac: float, horizon: int) -> int:
+    """--val-frac of `rows`, at least a horizon when not zero (as in split_rows)."""
+    val = int(round(rows * val_frac))
+    return max(val, horizon) if val_frac > 0 else val
+
+
 def _part_sizes(rows: int, val_frac: float, test_frac: float, horizon: int) -> tuple[int, int, int]:
     """Rows of (train, validation, test); a non-empty validation or test part holds at least a horizon."""
     test = int(round(rows * test_frac))
