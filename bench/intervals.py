@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 import forecast_cli
-from forecast_cli import fitting
+from forecast_cli import describing, preparing
 from forecast_cli.report import baseline_mase, best_baseline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,8 +70,8 @@ def measure(source, target: str, horizon: int, epochs: int | None, seed: int = 0
     outcome = model._outcome  # the in-memory fit: its predictor and test origins
     report = outcome.report
     bare = replace(outcome.predictor, calibration=None)
-    prepared = fitting.prepare(source, model.manifest.configs, lambda _: None)
-    two_sided = replace(bare, calibration=fitting.calibrate(bare, prepared, widen_only=False))
+    prepared = preparing.prepare(source, model.manifest.configs, lambda _: None)
+    two_sided = replace(bare, calibration=describing.calibrate(bare, prepared, widen_only=False))
     scored = [predictor.backtest(prepared.frame, outcome.test.origins, model.manifest.season,
                                  model.manifest.mase_scale).result for predictor in (bare, two_sided)]
     return report, scored[0], scored[1], model

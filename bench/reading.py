@@ -2,7 +2,7 @@
 `forecast fit --epochs 1` (a tiny model, so reading dominates), `forecast predict` and `forecast
 evaluate`, each beside `pandas.read_csv` of the same file: CPU seconds and peak RSS of each child.
 
-Also fit's own read -> tensors step alone (`fitting.prepare`), the fair match for read_csv, and the
+Also fit's own read -> tensors step alone (`preparing.prepare`), the fair match for read_csv, and the
 slope of each cost in rows (least squares over the sizes): the slopes leave out start-up (imports),
 so fit's slope / read_csv's slope is what reading a row costs against pandas.
 """
@@ -22,7 +22,7 @@ COLUMNS = ("close", "open", "volume", "rate", "temp", "load", "noise")
 TINY = ("--epochs", "1", "--hidden", "8", "--window", "24", "--batch-size", "4096")
 READ_CSV = "import sys, pandas; pandas.read_csv(sys.argv[1])"
 PREPARE = ("import sys\nfrom forecast_cli.config import DataConfig, ModelConfig, TrainConfig\n"
-           "from forecast_cli.fitting import prepare\nfrom forecast_cli.store.manifest import Configs\n"
+           "from forecast_cli.preparing import prepare\nfrom forecast_cli.store.manifest import Configs\n"
            "prepare(sys.argv[1], Configs(DataConfig(target='close', window=24), ModelConfig(hidden_size=8), "
            "TrainConfig()), lambda message: None)")
 

@@ -69,7 +69,7 @@ def training_modes() -> list[str]:
 def prepared(data: Path, target: str, size: Size):
     """fit's own preparation of `data` (same split, scaler and tensors as a fit with these sizes)."""
     from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
-    from forecast_cli.fitting import prepare
+    from forecast_cli.preparing import prepare
     from forecast_cli.store.manifest import Configs
 
     configs = Configs(DataConfig(target=target, window=size.window), ModelConfig(hidden_size=size.hidden,

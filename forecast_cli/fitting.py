@@ -1,5 +1,6 @@
-"""The `fit` recipe: CSV or DataFrame -> frame -> scaled arrays -> windows -> trained model -> test
-report -> manifest (and, given `out`, the model directory).
+"""The `fit` verb: `preparing.prepare` (CSV or DataFrame -> frame -> scaled windows), training here
+(one model, an ensemble, or one per series; from scratch, a checkpoint or a warm start), then
+`describing.describe` (test report -> manifest), and given `out`, the model directory.
 
 One straight line through the hops; each hop's logic lives in its own module. Around training, when
 writing to `out`: its lock, leftovers of killed fits removed, and an interrupted run's checkpoint.
@@ -8,81 +9,22 @@ writing to `out`: its lock, leftovers of killed fits removed, and an interrupted
 from __future__ import annotations
 
 import contextlib
-import platform
 import time
-from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
-from forecast_cli.version import __version__
 from forecast_cli.config import check_task_fits_model, check_training_fits
-from forecast_cli.data.calendar import with_calendar
-from forecast_cli.data.frame import Frame
-from forecast_cli.data.io import Table, read_source
-from forecast_cli.data.labels import build_task_frame, classification_record
-from forecast_cli.data.panel import build_panel
-from forecast_cli.data.recipe import Recipe, resolve
-from forecast_cli.data.windows import Scaler, Splits, column_statistics, origins_between, split_rows, targets_at
-from forecast_cli.errors import ConfigError, DataError, Interrupted
+from forecast_cli.errors import ConfigError, Interrupted
 from forecast_cli import ensemble
-from forecast_cli.forward import LINEAR_PREFIX, check_weights, mean_forward, scaled_values, torch_forward
-from forecast_cli.intervals import MIN_ORIGINS, fit_calibration
-from forecast_cli.loaded import header_looks_like_data, relative_data_path, shown_names
-from forecast_cli.many import ManyPrepared, prepare_many, score_series
-from forecast_cli.per_series import split_weights, train_per_series
-from forecast_cli.metrics import naive_scale
-from forecast_cli.nn.spec import ModelSpec, check_size
-from forecast_cli.notes import note_read, note_series_read, without_name
-from forecast_cli.predictors import Backtest, Predictor, make_predictor
-from forecast_cli.report import markdown
+from forecast_cli.forward import check_weights
+from forecast_cli.per_series import train_per_series
 from forecast_cli.store import artifact, checkpoint, lock
 from forecast_cli.store.atomic import real_path, remove_stale
-from forecast_cli.store.manifest import (Calibration, Classification, Configs, DataRecord, Manifest, SeriesRecord,
-                                        TrainingRecord, derive_model_spec)
-from forecast_cli.store.series import SeriesStats
-
-
-@dataclass
-class FitOutcome:
-    """A trained model in memory: everything the model directory holds, and the predictor it scored with."""
-
-    manifest: Manifest
-    weights: dict  # the best epoch's state_dict, CPU tensors
-    history: list[dict]  # one row per epoch: epoch, train_loss, val_loss, seconds
-    report: dict | None  # the test part's backtest, None without a test part
-    report_md: str
-    predictor: Predictor  # the in-memory trained model behind the report
-    test: Backtest | None  # the test part's backtest (report is its result); None for many series
-    seconds: float
-    series: SeriesStats | None = None  # many series (--id-col): each one's statistics, saved beside the weights
-    series_forwards: list | None = None  # --per-series: each series' own forward function, in `series` order
-
-    def save(self, out: Path) -> None:
-        """Write the model directory `out` (staged and swapped in atomically, under its lock), recording
-        the training file's path from `out` too when it lies below out's parent (loaded.relative_data_path);
-        the manifest becomes the one written, with the weights' sha256."""
-        data = replace(self.manifest.data, relative_path=relative_data_path(self.manifest.data.path, out))
-        self.manifest = artifact.save(out, replace(self.manifest, data=data), self.weights, self.history,
-                                      self.report or {}, self.report_md, self.series)
-
-
-@dataclass
-class Prepared:
-    """Everything decided from the data before training; every bad-input error is raised making it."""
-
-    table: Table
-    frame: Frame
-    splits: Splits
-    scaler: Scaler
-    data: object  # nn.training_data.TrainingData
-    spec: ModelSpec
-    classification: Classification | None  # a classifier's classes (labels.py); None when forecasting
-    configs: Configs  # the options with every auto one resolved (recipe.py): what the manifest stores
-    recipe: Recipe
-    many: ManyPrepared | None = None  # many series (--id-col): the kept series, splits and statistics
+from forecast_cli.store.manifest import Configs
+from forecast_cli import describing
+from forecast_cli.describing import FitOutcome
+from forecast_cli.preparing import Prepared, prepare, with_scaler
 
 
 def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
@@ -143,7 +85,7 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
             members = ensemble.train_members(prepared, configs, on_epoch_end, should_stop, warn)
             stage = "after training, before the model was saved"
             linear = _train_linear_baseline(prepared, configs)
-            outcome = _describe(source, prepared, model, trained, configs, started, linear, members)
+            outcome = describing.describe(source, prepared, model, trained, configs, started, linear, members)
             if start is not None:
                 _describe_warm_start(outcome, start, prepared)
             if out is not None:
@@ -165,103 +107,6 @@ def _safe_points(should_stop: Callable[[], bool] | None):
     """The block where a stop request may wait for the next poll (cli/signals.StopRequest.at_safe_points);
     a plain callable (the Python API's) has none."""
     return getattr(should_stop, "at_safe_points", contextlib.nullcontext)()
-
-
-def prepare(source, configs: Configs, warn: Callable[[str], None], test_from=None) -> Prepared:
-    """CSV -> frame -> splits -> train-only scaler -> scaled windows and the model's sizes."""
-    from forecast_cli.nn.training_data import TrainingData
-
-    data_config = configs.data
-    started = time.perf_counter()
-    table = read_source(source)
-    _require_header(table, data_config.target_from or data_config.target)
-    if data_config.id_col:
-        return _prepare_many(table, configs, warn, started, test_from)
-    frame = build_task_frame(table, data_config)
-    frame = with_calendar(frame, data_config.calendar, frame.freq, data_config.horizon)  # --calendar auto's inputs
-    note_read(table.name, *table.raw.shape, time.perf_counter() - started, warn)
-    table.release_rows()  # from here on only the frame is needed
-    for note in frame.notes:
-        warn(note)
-    values = frame.data.to_numpy(dtype="float64")
-    recipe = resolve(data_config, values[:, 0], frame.freq, _seasonal_refused(configs))
-    for note in recipe.notes:
-        warn(note)
-    configs = replace(configs, data=recipe.data)
-    data_config = configs.data
-    data_config.validate()
-    check_task_fits_model(data_config, configs.model)
-    check_training_fits(data_config, configs.model, configs.train)
-    splits = split_rows(len(values), data_config.val_frac, data_config.test_frac,
-                        data_config.window, data_config.horizon, table.name)
-    scaler = fit_scaler(values, splits, frame, table.name, warn)
-    if configs.train.training == "forking" and data_config.norm == "window":
-        scaler = scaler.with_differences(values[: splits.train_end], len(frame.spec.numeric))
-    scaled = scaled_values(frame, scaler, table.name)
-    data = TrainingData(scaled, training_target(frame, scaled),
-                        origins_between(0, splits.train_end, data_config.window, data_config.horizon),
-                        origins_between(splits.train_end, splits.val_end, data_config.window, data_config.horizon),
-                        data_config.window, data_config.horizon, classify=frame.labels is not None,
-                        quantiles=configs.model.quantiles)
-    classification = (Classification(**classification_record(frame.labels, data.train_origins, data.horizon))
-                      if frame.labels else None)
-    spec = derive_model_spec(configs, frame.spec, len(frame.labels.classes) if frame.labels else 0, scaler, frame.freq)
-    check_size(spec)
-    return Prepared(table, frame, splits, scaler, data, spec, classification, configs, recipe)
-
-
-def _seasonal_refused(configs: Configs) -> str | None:
-    """What rules the seasonal normalization out for --norm auto, in words; None when nothing does."""
-    if configs.data.task != "forecast":
-        return f"--task {configs.data.task} has no forecast to start from seasonal naive"
-    if configs.model.decoder != "direct":
-        return f"--decoder {configs.model.decoder} is not supported with --norm seasonal"
-    if configs.train.training == "forking":
-        return "--training forking is not supported with --norm seasonal"
-    return None
-
-
-def _prepare_many(table: Table, configs: Configs, warn: Callable[[str], None], started: float,
-                  test_from=None) -> Prepared:
-    """Long format: every series split and scaled on its own, one set of training windows across them all."""
-    from forecast_cli.nn.train import TrainingData
-
-    config = configs.data
-    panel = build_panel(table.raw, table.name, config.target, config.features, config.time_col, config.id_col,
-                        config.horizon, config.calendar)
-    note_series_read(table.name, len(table.raw), len(panel.ids), time.perf_counter() - started, warn)
-    for note in panel.notes:
-        warn(note)
-    longest = max(panel.frames, key=lambda frame: len(frame.data))
-    # One recipe for every series (the longest one's: its season, norm and window); the model is shared.
-    recipe = resolve(config, longest.data.to_numpy(dtype="float64")[:, 0], panel.freq, _seasonal_refused(configs))
-    for note in recipe.notes:
-        warn(f"{note} (decided on the longest series, {panel.ids[panel.frames.index(longest)]!r})")
-    configs = replace(configs, data=recipe.data)
-    config = configs.data
-    config.validate()
-    check_task_fits_model(config, configs.model)
-    check_training_fits(config, configs.model, configs.train)
-    many = prepare_many(panel, config.window, config.horizon, config.val_frac, config.test_frac, warn, table.name,
-                        test_from, coded=configs.model.id_embedding > 0)
-    columns = panel.frames[0].data.shape[1]  # the inputs, then the calendar's
-    scaler = Scaler(np.zeros(columns), np.ones(columns))  # identity: each series' statistics are in many.stats
-    data = TrainingData(many.values, many.values[:, 0].copy(), many.train_origins, many.val_origins,
-                        config.window, config.horizon)
-    spec = derive_model_spec(configs, panel.spec, 0, scaler, panel.freq, len(many.stats.ids))
-    check_size(spec)
-    longest = max(many.panel.frames, key=lambda frame: len(frame.data))
-    splits = Splits(int(sum(s.train_end for s in many.splits)), int(sum(s.val_end for s in many.splits)),
-                    int(sum(s.rows for s in many.splits)))
-    return Prepared(table, longest, splits, scaler, data, spec, None, configs, recipe, many)
-
-
-def _require_header(table: Table, target: str) -> None:
-    """A file whose header line is missing: the target is not a column and the names read as values."""
-    if target not in table.raw.columns and header_looks_like_data(table.raw.columns):
-        raise DataError(f"{table.name}: the first line looks like data, not a header "
-                        f"({shown_names(table.raw.columns)}); fit needs a header line naming the columns, "
-                        f"{target!r} among them. Add it.")
 
 
 def _train(prepared: Prepared, configs: Configs, out: Path | None, warn: Callable[[str], None], on_epoch_end: Callable | None,
@@ -307,15 +152,6 @@ def _warm_start(directory: Path, prepared: Prepared, configs: Configs):
     prepared = with_scaler(prepared, start.manifest.scaler, configs)
     warmstart.refuse_other_network(start, prepared.spec)
     return start, prepared
-
-
-def with_scaler(prepared: Prepared, scaler: Scaler, configs: Configs) -> Prepared:
-    """The same rows and splits scaled by another scaler (the training data's other fields kept)."""
-    scaled = scaled_values(prepared.frame, scaler, prepared.table.name)
-    data = replace(prepared.data, values=scaled, target=training_target(prepared.frame, scaled))
-    classes = len(prepared.frame.labels.classes) if prepared.frame.labels else 0
-    spec = derive_model_spec(configs, prepared.frame.spec, classes, scaler, prepared.frame.freq)
-    return replace(prepared, scaler=scaler, data=data, spec=spec)
 
 
 def _describe_warm_start(outcome: FitOutcome, start, prepared: Prepared) -> None:
@@ -383,188 +219,3 @@ def _clean_leftovers(out: Path, warn: Callable[[str], None]) -> None:
     removed = remove_stale(out) + remove_stale(checkpoint.location(out))
     if removed:
         warn(f"removed {len(removed)} temporary folder(s) left beside {out} by a fit that was killed.")
-
-
-def _describe(source, prepared: Prepared, model, trained, configs: Configs, started: float,
-              linear=None, members: list = ()) -> FitOutcome:
-    """The test-part backtest and the manifest, from the trained model (and its linear baseline, if any;
-    with --ensemble, the other members: the forecasts are their mean)."""
-    data_config = configs.data
-    frame, splits = prepared.frame, prepared.splits
-    baseline_models = {"linear": torch_forward(linear)} if linear is not None else {}
-    if prepared.many is not None:
-        return _describe_many(source, prepared, model, trained, configs, started, linear, baseline_models)
-    forwards = [torch_forward(model), *(torch_forward(member) for member, _ in members)]
-    predictor = make_predictor(mean_forward(forwards), prepared.scaler, data_config.window, data_config.horizon,
-                               prepared.classification, baseline_models, configs.model.quantiles)
-    if configs.model.quantiles:
-        predictor.calibration = calibrate(predictor, prepared)
-    target = frame.data.to_numpy(dtype="float64")[:, 0]
-    season = prepared.recipe.baseline_season
-    mase_scale = naive_scale(target[: splits.train_end])
-    test_origins = origins_between(splits.val_end, splits.rows, data_config.window, data_config.horizon)
-    tested = predictor.backtest(frame, test_origins, season, mase_scale) if len(test_origins) else None
-    report = tested.result if tested else None
-    if members and tested:  # the members' spread on the same origins, beside the ensemble's own scores
-        report["ensemble"] = ensemble.describe(
-            predictor, frame, tested, forwards, mase_scale, [configs.train.seed + i for i in range(len(forwards))],
-            [trained.best_epoch, *(result.best_epoch for _, result in members)])
-    training = TrainingRecord(device=trained.device, best_epoch=trained.best_epoch, epochs_run=len(trained.history),
-                              stopped_early=trained.stopped_early, seconds=round(time.perf_counter() - started, 3))
-    manifest = Manifest(
-        configs=configs, data=_data_record(source, prepared), frame=frame.spec, scaler=prepared.scaler,
-        frequency=frame.freq, season=season, mase_scale=mase_scale, training=training,
-        classification=prepared.classification, dtypes=frame.dtypes, choices=prepared.recipe.choices,
-        metrics=report["metrics"] if report else None, baselines=report["baselines"] if report else None,
-        notes=[without_name(note, prepared.table.name) for note in frame.notes], versions=_versions(),
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        calibration=getattr(predictor, "calibration", None))
-    name = prepared.table.name
-    report_md = markdown(report, f"Test part of {name}", "the test part") if report else "No test part (--test-frac 0).\n"
-    if report and "ensemble" in report:
-        report_md += ensemble.spread_markdown(report["ensemble"])
-    history = [vars(stats) for stats in trained.history]
-    weights = dict(trained.state_dict)
-    if linear is not None:  # saved beside the model's own tensors, under the prefix loaded.py splits off
-        weights.update({f"{LINEAR_PREFIX}{name}": tensor.detach().cpu().clone()
-                        for name, tensor in linear.state_dict().items()})
-    weights.update(ensemble.member_weights(members))  # members 1 .. N-1, each under its own prefix
-    return FitOutcome(manifest, weights, history, report, report_md, predictor, tested,
-                      time.perf_counter() - started)
-
-
-def calibrate(predictor, prepared: Prepared, widen_only: bool = True) -> Calibration:
-    """The intervals' conformal widening (intervals.py), from the validation origins, or from the training
-    and validation origins together when validation holds fewer than MIN_ORIGINS of them."""
-    data = prepared.data
-    origins, part = data.val_origins, "validation"
-    if len(origins) < MIN_ORIGINS:
-        origins = origins_between(0, prepared.splits.val_end, data.window, data.horizon)  # consecutive
-        part = "training+validation"
-    target = prepared.frame.data.to_numpy(dtype="float64")[:, 0]
-    levels = predictor.levels(prepared.frame, origins)  # uncalibrated: the predictor has none yet
-    return fit_calibration(levels, targets_at(target, origins, data.horizon), predictor.quantiles, part, widen_only)
-
-
-def _describe_many(source, prepared: Prepared, model, trained, configs: Configs, started: float, linear,
-                   baseline_models: dict) -> FitOutcome:
-    """A many-series fit's test report (every series' test part, and their aggregate) and manifest."""
-    config, many = configs.data, prepared.many
-    forward = torch_forward(model) if model is not None else _series_forwards(prepared, trained)
-    season = prepared.recipe.baseline_season
-    test_origins = [origins_between(s.val_end, s.rows, config.window, config.horizon) for s in many.splits]
-    report = None
-    if any(len(o) for o in test_origins):
-        report = score_series(many.panel, many.stats, forward, config.window, config.horizon, test_origins, season,
-                              baseline_models)
-    shared = forward[0] if isinstance(forward, list) else forward  # --per-series: a list, one per series
-    predictor = make_predictor(shared, prepared.scaler, config.window, config.horizon, None, baseline_models)
-    training = TrainingRecord(device=trained.device, best_epoch=trained.best_epoch, epochs_run=len(trained.history),
-                              stopped_early=trained.stopped_early, seconds=round(time.perf_counter() - started, 3))
-    manifest = Manifest(
-        configs=configs, data=_many_data_record(source, prepared), frame=many.panel.spec, scaler=prepared.scaler,
-        frequency=many.panel.freq, season=season, mase_scale=float(np.median(many.stats.mase_scale)),
-        training=training, dtypes={}, metrics=report["metrics"] if report else None,
-        baselines=report["baselines"] if report else None,
-        notes=[without_name(note, prepared.table.name) for note in many.panel.notes], versions=_versions(),
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), choices=prepared.recipe.choices,
-        series=SeriesRecord(count=len(many.stats.ids), skipped=many.skipped))
-    name = prepared.table.name
-    report_md = (markdown(report, f"Test part of {name} ({len(many.stats.ids):,} series, means)", "the test part")
-                 if report else "No test part (--test-frac 0).\n")
-    weights = dict(trained.state_dict)
-    if linear is not None:
-        weights.update({f"{LINEAR_PREFIX}{key}": tensor.detach().cpu().clone()
-                        for key, tensor in linear.state_dict().items()})
-    return FitOutcome(manifest, weights, [vars(stats) for stats in trained.history], report, report_md, predictor,
-                      None, time.perf_counter() - started, many.stats,
-                      forward if isinstance(forward, list) else None)
-
-
-def _series_forwards(prepared: Prepared, trained) -> list:
-    """--per-series: each series' own forward function, in the series file's order."""
-    from forecast_cli.forward import torch_module
-
-    models = split_weights(trained.state_dict, len(prepared.many.stats.ids))
-    return [torch_forward(torch_module(prepared.spec, weights, "the trained weights")) for weights in models]
-
-
-def _many_data_record(source, prepared: Prepared) -> DataRecord:
-    """The many-series data: where from, row counts over all series, the first and last timestamps of any,
-    and as `val_end` the latest series' (each series' own is in the series file)."""
-    import pandas as pd
-
-    many, splits = prepared.many, prepared.splits
-    path = str(Path(source).resolve()) if isinstance(source, (str, Path)) and str(source) != "-" else None
-    timed = bool(many.panel.spec.time_cols)
-    first = min(frame.data.index[0] for frame in many.panel.frames)
-    last = max(frame.data.index[-1] for frame in many.panel.frames)
-    latest = int(many.stats.val_end.max())
-    return DataRecord(
-        path=path, sha256=prepared.table.sha256, val_end=pd.Timestamp(latest).isoformat() if timed else latest,
-        rows=len(prepared.table.raw), rows_used=splits.rows,
-        first_timestamp=first.isoformat() if timed else None, last_timestamp=last.isoformat() if timed else None,
-        splits={"train": splits.train_end, "val": splits.val_end - splits.train_end, "test": splits.rows - splits.val_end})
-
-
-def fit_scaler(values: np.ndarray, splits: Splits, frame: Frame, name: str, warn: Callable[[str], None]) -> Scaler:
-    """Z-score statistics from the training rows only; constant inputs get a warning."""
-    train = values[: splits.train_end]
-    columns = frame.data.columns
-    scaler = Scaler.fit(train, _require_scalable(train, columns, name))
-    constant = [columns[index] for index in scaler.constant_columns(train)]
-    if columns[0] in constant:
-        raise DataError(f"{name}: target column {columns[0]!r} is constant in the training part; "
-                        "there is nothing to learn. Choose another --target.")
-    if constant:  # one line, however many (one-hot columns of categories seen only later are common)
-        shown = ", ".join(map(repr, constant[:5])) + (f" and {len(constant) - 5} more" if len(constant) > 5 else "")
-        warn(f"{'column' if len(constant) == 1 else 'columns'} {shown} "
-             f"{'is' if len(constant) == 1 else 'are'} constant in the training part; passed through unscaled.")
-    return scaler
-
-
-def training_target(frame: Frame, scaled: np.ndarray) -> np.ndarray:
-    """(T,) float32 per row: the target's z-scores, or a classifier's class codes (-1 where undefined)."""
-    if frame.labels is not None:
-        return frame.labels.codes.astype(np.float32)
-    return scaled[:, 0].copy()
-
-
-def _require_scalable(train: np.ndarray, columns, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Name the column too large to normalize (values beyond float64's max / 16: see column_statistics);
-    return the statistics, which the scaler is made of."""
-    mean, spread = column_statistics(train)
-    for index in np.flatnonzero(~(np.isfinite(spread) & np.isfinite(mean))):
-        largest = float(np.nanmax(np.abs(train[:, index])))
-        raise DataError(f"{name}: column {columns[index]!r} holds values too large to normalize (up to "
-                        f"{largest:.3g}); rescale it (for example to millions) and retry.")
-    return mean, spread
-
-
-def _stamp(frame: Frame, row: int):
-    """The timestamp (ISO text) of a row, or the row number when the data has no time column."""
-    index = frame.data.index
-    if row < 0:
-        return None
-    value = index[row]
-    return value.isoformat() if hasattr(value, "isoformat") else int(row + 1)
-
-
-def _data_record(source, prepared: Prepared) -> DataRecord:
-    """Where the data came from (None for stdin or a DataFrame) and how it was split."""
-    frame, splits = prepared.frame, prepared.splits
-    path = str(Path(source).resolve()) if isinstance(source, (str, Path)) and str(source) != "-" else None
-    return DataRecord(
-        path=path, sha256=prepared.table.sha256, val_end=_stamp(frame, splits.val_end - 1),
-        rows=prepared.table.rows, rows_used=splits.rows, dropped_leading_rows=frame.dropped_leading,
-        filled_values=frame.filled, first_timestamp=_stamp(frame, 0), last_timestamp=_stamp(frame, splits.rows - 1),
-        train_end=_stamp(frame, splits.train_end - 1),
-        splits={"train": splits.train_end, "val": splits.val_end - splits.train_end, "test": splits.rows - splits.val_end})
-
-
-def _versions() -> dict[str, str]:
-    import pandas as pd
-    import torch
-
-    return {"forecast": __version__, "torch": torch.__version__, "numpy": np.__version__, "pandas": pd.__version__,
-            "python": platform.python_version()}

@@ -12,7 +12,7 @@ Each point creates the file MARKS_DIR/<name> when reached, then (except `train`)
   checkpoint (with `train`'s slow steps) a checkpoint folder is complete, not yet published
   read       reading the data file (data/io.read_bytes) takes PAUSE seconds, in short sleeps that a signal
              can interrupt; MARKS_DIR/read appears when it starts (any command)
-  describe   training is over; the test part's backtest (fitting._describe) takes PAUSE seconds more
+  describe   training is over; the test part's backtest (describing.describe) takes PAUSE seconds more
 """
 
 from __future__ import annotations
@@ -75,9 +75,9 @@ def plant(point: str, marks: Path) -> None:
 
 def _pause(point: str, marks: Path) -> None:
     import forecast_cli.data.io
-    import forecast_cli.fitting
+    import forecast_cli.describing
 
-    module, name = (forecast_cli.data.io, "read_bytes") if point == "read" else (forecast_cli.fitting, "_describe")
+    module, name = (forecast_cli.data.io, "read_bytes") if point == "read" else (forecast_cli.describing, "describe")
     original = getattr(module, name)
 
     def slow(*args, **kwargs):
