@@ -71,17 +71,19 @@ class Model:
             return "<DataFrame>"
         return "<stdin>" if str(source) == "-" else str(source)
 
-    def predict(self, data: Source | None = None, ids: Sequence[str] | None = None) -> pd.DataFrame:
+    def predict(self, data: Source | None = None, ids: Sequence[str] | None = None,
+                id_col: str | Sequence[str] | None = None) -> pd.DataFrame:
         """The forecast after the data's last row: `timestamp, step, <target>`, then `<target>_p10`... per
         quantile level when fitted with quantiles (a classifier: `timestamp, step, class, p_<class>...`; a
         many-series model: `<id columns>, timestamp, step, <target>` for each series, or those in `ids`),
         the CLI's columns."""
         from forecast_cli.predict import predict
 
+        self._check_id_col(id_col)
         return predict(self._loaded, data, self._warn, _id_list(ids))
 
     def evaluate(self, data: Source | None = None, ids: Sequence[str] | None = None, n_jobs: int = 1,
-                 backend: str = "loky") -> dict:
+                 backend: str = "loky", id_col: str | Sequence[str] | None = None) -> dict:
         """Backtest scores beside the baselines: exactly what `forecast evaluate --json` prints (with the
         `stats` extra installed, AutoETS, AutoARIMA and AutoTheta among them). A many-series model scores
         each series (or those in `ids`), `n_jobs` at once on joblib's `backend`, and adds `series` and
@@ -89,19 +91,21 @@ class Model:
         from forecast_cli.evaluate import evaluate, evaluate_many
         from forecast_cli.predict import refuse_ids
 
+        self._check_id_col(id_col)
         if self._loaded.series is not None:
             return evaluate_many(self._loaded, data, self._warn, _id_list(ids), n_jobs, backend)
         refuse_ids(_id_list(ids))
         return evaluate(self._loaded, data, self._warn, statistical=True).backtest.result
 
     def plot(self, path: str | Path, data: Source | None = None, ids: Sequence[str] | None = None,
-             n_jobs: int = 1, backend: str = "loky") -> Path:
+             n_jobs: int = 1, backend: str = "loky", id_col: str | Sequence[str] | None = None) -> Path:
         """Draw history, a close-up of the backtest and the forecast ahead, and the training curves to an
         image (PNG, SVG or PDF, by the name's extension); returns its path. A many-series model draws a
         grid of the series in `ids` (default: its best and worst few by backtest MASE, every series
         scored `n_jobs` at once on joblib's `backend` to choose them)."""
         from forecast_cli.plot import check_image_path, plot
 
+        self._check_id_col(id_col)
         if self._loaded.series is not None:
             from forecast_cli.plot_many import plot_many
 
@@ -111,6 +115,18 @@ class Model:
 
         refuse_ids(_id_list(ids))
         return plot(self._loaded, data, Path(path), self._warn)
+
+    def _check_id_col(self, id_col: str | Sequence[str] | None) -> None:
+        """`--id-col` on predict, evaluate or plot: the model knows its own id columns (the manifest); one
+        given must be them, and a one-series model has none."""
+        given, known = _names(id_col), self.manifest.configs.data.id_col
+        if not given or tuple(given) == tuple(known or ()):
+            return
+        if not known:
+            raise ConfigError(f"--id-col {','.join(given)}: this model was fitted on one series (without "
+                              "--id-col); leave --id-col out, or fit a many-series model with it.")
+        raise ConfigError(f"--id-col {','.join(given)}: this model was fitted with --id-col {','.join(known)}; "
+                          "give that, or leave --id-col out (the model knows it).")
 
     def save(self, directory: str | Path) -> Path:
         """Write the model directory (the same files `forecast fit --out DIR` writes), atomically."""

@@ -71,6 +71,8 @@ DataArg = Annotated[Optional[str], typer.Argument(
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or notes on stderr; errors still show.")]
 Engine = Annotated[str, typer.Option(help="torch, or numpy: the same model in NumPy, without importing torch "
                                      "(faster to start).")]
+IdCol = Annotated[Optional[str], typer.Option(help="Many-series models: their id column(s), as fitted (the model "
+                                              "knows them; given, they are checked).", metavar="COL[,COL]")]
 Ids = Annotated[Optional[str], typer.Option(help="Many-series models (fitted with --id-col): only these series, "
                                             "comma-separated (several id columns: their values joined by /).",
                                             metavar="ID[,ID]")]
@@ -356,6 +358,7 @@ def predict(
                       "into a new or empty file, and a file with other columns is refused.")] = False,
     engine: Engine = "torch",
     ids: Ids = None,
+    id_col: IdCol = None,
     quiet: Quiet = False,
 ) -> None:
     """Forecast the next horizon steps after the end of the data, in original units."""
@@ -365,7 +368,7 @@ def predict(
 
         fmt = forecast_format(fmt, output)
         check_forecast_output(output, fmt, not no_header, append)
-        forecast = forecast_cli.load(model, engine=engine, warn=_warner(quiet)).predict(_data(data), ids)
+        forecast = forecast_cli.load(model, engine=engine, warn=_warner(quiet)).predict(_data(data), ids, id_col=id_col)
         write_forecast(forecast, output, fmt, not no_header, append)
 
 
@@ -386,6 +389,7 @@ def evaluate(
                           metavar="METRIC=VALUE")] = None,
     engine: Engine = "torch",
     ids: Ids = None,
+    id_col: IdCol = None,
     n_jobs: NJobs = 1,
     backend: Backend = "loky",
     quiet: Quiet = False,
@@ -404,7 +408,7 @@ def evaluate(
             check_file_target(report)
         loaded = forecast_cli.load(model, engine=engine, warn=_warner(quiet))
         refuse_thresholds_for_classifier(loaded.manifest.task, thresholds)
-        result = loaded.evaluate(_data(data), ids, n_jobs, backend)
+        result = loaded.evaluate(_data(data), ids, n_jobs, backend, id_col=id_col)
         name = loaded.data_name(_data(data))
         show_evaluation(result, name, fmt, report)
         verdict = verdict_line(result, "this backtest")
@@ -420,6 +424,7 @@ def plot(
     out: Annotated[Path, typer.Option("--out", "--output", "-o", help="Image file to write: .png, .svg or .pdf.",
                                       metavar="FILE")] = Path("forecast.png"),
     ids: Ids = None,
+    id_col: IdCol = None,
     n_jobs: NJobs = 1,
     backend: Backend = "loky",
     quiet: Quiet = False,
@@ -428,7 +433,7 @@ def plot(
     with exit_codes():
         import forecast_cli
 
-        forecast_cli.load(model, warn=_warner(quiet)).plot(out, _data(data), ids, n_jobs, backend)
+        forecast_cli.load(model, warn=_warner(quiet)).plot(out, _data(data), ids, n_jobs, backend, id_col=id_col)
         say(f"plot written to {out}", quiet)
 
 

@@ -219,3 +219,14 @@ def test_parquet_input_reads_like_the_same_table_as_csv(fitted, tmp_path):
     from_parquet = run_cli("predict", parquet, "--model", model)
     assert from_parquet.exit_code == 0, from_parquet.stderr
     assert from_parquet.stdout == from_csv.stdout
+
+
+def test_id_col_on_predict_evaluate_and_plot_is_checked_against_the_model(fitted, tmp_path):
+    csv, model, _ = fitted
+    assert run_cli("predict", "--model", model, "--id-col", "store").exit_code == 0
+    assert run_cli("evaluate", "--model", model, "--id-col", "store", "--json").exit_code == 0
+    wrong = run_cli("predict", "--model", model, "--id-col", "region")
+    assert wrong.exit_code != 0
+    assert "fitted with --id-col store" in wrong.stderr and "Traceback" not in wrong.stderr
+    plotted = run_cli("plot", "--model", model, "--id-col", "sales", "--out", tmp_path / "x.png")
+    assert plotted.exit_code != 0 and "--id-col" in plotted.stderr
