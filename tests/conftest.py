@@ -87,6 +87,26 @@ def make_long_frame(rows: int = 70, seed: int = 0) -> pd.DataFrame:
     return frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
 
 
+def assert_batched_forecasts_are_each_series_own(csv: Path, model: Path) -> None:
+    """A many-series model's predict runs every series' last window in shared batches; evaluate and plot
+    go through one predictor per series (its own scaler): both must give the same forecasts."""
+    import forecast_cli
+    from forecast_cli.data.io import read_source
+    from forecast_cli.data.panel import rebuild_panel
+    from forecast_cli.many import predictors
+
+    loaded = forecast_cli.load(model, warn=lambda message: None)
+    batched = loaded.predict()
+    inner = loaded._loaded
+    panel = rebuild_panel(read_source(str(csv)).raw, "long.csv", inner.manifest.frame, ("store",),
+                          inner.manifest.configs.data.calendar, inner.manifest.horizon)
+    own = predictors(inner.series, inner.predictor.forward, inner.manifest.window, inner.manifest.horizon)
+    for position, store in enumerate(inner.series.ids):
+        frame = panel.frames[panel.ids.index(store)]
+        single = own[position].ahead(frame, panel.freq)["sales"].to_numpy()
+        np.testing.assert_allclose(batched.loc[batched["store"] == store, "sales"].to_numpy(), single, rtol=1e-6)
+
+
 def write_tiny_csv(path: Path, rows: int = TINY_ROWS) -> Path:
     make_tiny_frame(rows).to_csv(path, index=False)
     return path

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import LONG_SERIES as SERIES, make_long_frame, run_cli
+from conftest import (LONG_SERIES as SERIES, assert_batched_forecasts_are_each_series_own, make_long_frame,
+                      run_cli)
 
 TINY = ["--epochs", "2", "--hidden", "4", "--window", "7", "--quiet", "--id-col", "store", "--target", "sales"]
 
@@ -42,22 +43,8 @@ def test_fit_saves_one_embedding_row_per_series(fitted):
 def test_evaluate_forecasts_of_each_series_equal_predicts_batched_ones(fitted):
     """predict runs every series' last window in one batch (codes appended there); evaluate and plot
     go through one predictor per series (codes appended by its scaler): the same numbers."""
-    import forecast_cli
-    from forecast_cli.data.io import read_source
-    from forecast_cli.data.panel import rebuild_panel
-    from forecast_cli.many import predictors
-
     csv, model = fitted
-    loaded = forecast_cli.load(model, warn=lambda message: None)
-    batched = loaded.predict()
-    inner = loaded._loaded
-    panel = rebuild_panel(read_source(str(csv)).raw, "long.csv", inner.manifest.frame, ("store",),
-                          inner.manifest.configs.data.calendar, inner.manifest.horizon)
-    own = predictors(inner.series, inner.predictor.forward, inner.manifest.window, inner.manifest.horizon)
-    for position, store in enumerate(inner.series.ids):
-        frame = panel.frames[panel.ids.index(store)]
-        single = own[position].ahead(frame, panel.freq)["sales"].to_numpy()
-        np.testing.assert_allclose(batched.loc[batched["store"] == store, "sales"].to_numpy(), single, rtol=1e-6)
+    assert_batched_forecasts_are_each_series_own(csv, model)
 
 
 def test_each_series_forecast_depends_on_its_own_embedding(fitted):

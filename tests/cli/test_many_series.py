@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import LONG_SERIES as SERIES, make_long_frame as long_frame, run_cli
+from conftest import (LONG_SERIES as SERIES, assert_batched_forecasts_are_each_series_own,
+                      make_long_frame as long_frame, run_cli)
 
 TINY = ["--epochs", "2", "--hidden", "4", "--window", "7", "--quiet"]
 
@@ -73,22 +74,8 @@ def test_predict_ids_picks_series_and_an_unknown_one_is_one_line(fitted):
 def test_batched_forecasts_equal_each_series_own_predictor(fitted):
     """predict runs all series' last windows in shared batches; evaluate scores through one predictor
     per series: both must give the same numbers."""
-    import forecast_cli
-    from forecast_cli.data.io import read_source
-    from forecast_cli.data.panel import rebuild_panel
-    from forecast_cli.many import predictors
-
     csv, model, _ = fitted
-    loaded = forecast_cli.load(model, warn=lambda message: None)
-    batched = loaded.predict()
-    inner = loaded._loaded
-    panel = rebuild_panel(read_source(str(csv)).raw, "long.csv", inner.manifest.frame, ("store",),
-                          inner.manifest.configs.data.calendar, inner.manifest.horizon)
-    own = predictors(inner.series, inner.predictor.forward, inner.manifest.window, inner.manifest.horizon)
-    for position, store in enumerate(inner.series.ids):
-        frame = panel.frames[panel.ids.index(store)]
-        single = own[position].ahead(frame, panel.freq)["sales"].to_numpy()
-        np.testing.assert_allclose(batched.loc[batched["store"] == store, "sales"].to_numpy(), single, rtol=1e-6)
+    assert_batched_forecasts_are_each_series_own(csv, model)
 
 
 def test_row_order_does_not_change_the_forecasts(fitted, tmp_path):
