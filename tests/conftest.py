@@ -107,6 +107,21 @@ def assert_batched_forecasts_are_each_series_own(csv: Path, model: Path) -> None
         np.testing.assert_allclose(batched.loc[batched["store"] == store, "sales"].to_numpy(), single, rtol=1e-6)
 
 
+def random_forecaster(spec):
+    """A Forecaster with weights drawn off the zero head init (seed 0), so the head and every gate matter
+    to the output: what the engine-agreement tests compare."""
+    import torch
+
+    from forecast_cli.nn.model import Forecaster
+
+    torch.manual_seed(0)
+    model = Forecaster(spec)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.normal_(0.0, 0.4)
+    return model.eval()
+
+
 def write_tiny_csv(path: Path, rows: int = TINY_ROWS) -> Path:
     make_tiny_frame(rows).to_csv(path, index=False)
     return path

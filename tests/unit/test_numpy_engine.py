@@ -9,19 +9,10 @@ from forecast_cli.nn.model import Forecaster
 from forecast_cli.nn.spec import ModelSpec
 from forecast_cli.forward import build_forward
 from forecast_cli.nn.numpy_engine import numpy_forward
+from conftest import random_forecaster as _random_model
 
 SHAPES = {"plain": {}, "bidirectional": {"bidirectional": True}, "two_layers": {"num_layers": 2},
           "bidirectional_two_layers": {"bidirectional": True, "num_layers": 2}}
-
-
-def _random_model(spec: ModelSpec) -> Forecaster:
-    """Weights drawn off the zero head init, so the head and every gate matter to the output."""
-    torch.manual_seed(0)
-    model = Forecaster(spec)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.normal_(0.0, 0.4)
-    return model.eval()
 
 
 def _numpy_weights(model: Forecaster) -> dict[str, np.ndarray]:

@@ -15,17 +15,9 @@ from forecast_cli.nn.model import Forecaster
 from forecast_cli.nn.numpy_engine import numpy_forward
 from forecast_cli.nn.spec import ModelSpec, expected_shapes
 from forecast_cli.nn.train import forecast_losses
+from conftest import random_forecaster as _random_model
 
 LEVELS = (0.1, 0.5, 0.9)
-
-
-def _random_model(spec: ModelSpec) -> Forecaster:
-    torch.manual_seed(0)
-    model = Forecaster(spec)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.normal_(0.0, 0.4)
-    return model.eval()
 
 
 def test_pinball_loss_matches_a_hand_computed_example():
