@@ -58,7 +58,7 @@ def costs_at(path: Path, scratch: Path, trees: dict[str, dict | None]) -> dict[s
                 "fit --epochs 1": lambda label: forecast("fit", str(path), "--target", "close", *TINY, "--out",
                                                          model(label), "--quiet"),
                 "predict": lambda label: forecast("predict", "--model", model(label)),
-                "predict --engine numpy": lambda label: forecast("predict", "--model", model(label), "--engine", "numpy"),
+                "predict --engine torch": lambda label: forecast("predict", "--model", model(label), "--engine", "torch"),
                 "evaluate": lambda label: forecast("evaluate", "--model", model(label), "--json"),
                 "read_csv last": lambda label: python(READ_CSV, str(path))}
     costs: dict[str, dict[str, Cost]] = {label: {} for label in trees}

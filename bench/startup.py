@@ -1,4 +1,4 @@
-"""Start-up: `forecast --help` and a cold `forecast predict` per engine against a cold `import torch`.
+"""Start-up: `forecast --help` and a cold `forecast predict` (default, then per engine) against a cold `import torch`.
 
 Every run is a fresh process (as cron or a shell pipeline starts them), all four interleaved; the
 figures are medians. The model is a small LSTM fitted on sample_data/sine.csv first.
@@ -22,6 +22,7 @@ def measure(runs: int) -> list[Row]:
         if fitted.rc:
             return [Row("start-up", "fit of the small model failed", f"exit {fitted.rc}")]
         costs = interleaved({"help": forecast("--help"), "torch": python("import torch"),
+                             "predict": forecast("predict", "--model", model),
                              "predict torch": forecast("predict", "--model", model, "--engine", "torch"),
                              "predict numpy": forecast("predict", "--model", model, "--engine", "numpy")}, runs)
     wall = {name: median(runs_, "wall") for name, runs_ in costs.items()}
@@ -37,6 +38,8 @@ def measure(runs: int) -> list[Row]:
     return [
         row("cold `python -c 'import torch'`", "torch", "", None, "", None),
         row("`forecast --help`", "help", "", None, "<= 0.3 s (CPU)", cpu["help"] <= 0.3),
+        row("cold `forecast predict` (default engine: numpy)", "predict", torch_note, cpu["predict"] / cpu["torch"],
+            "<= import torch + 0.4 s (CPU)", cpu["predict"] <= cpu["torch"] + 0.4),
         row("cold `forecast predict --engine torch`", "predict torch", torch_note, cpu["predict torch"] / cpu["torch"],
             "<= import torch + 0.4 s (CPU)", cpu["predict torch"] <= cpu["torch"] + 0.4),
         row("cold `forecast predict --engine numpy`", "predict numpy", torch_note,

@@ -71,7 +71,7 @@ def describe(source, prepared: Prepared, model, trained, configs: Configs, start
                                prepared.classification, baseline_models, configs.model.quantiles)
     if configs.model.quantiles:
         predictor.calibration = calibrate(predictor, prepared)
-    target = frame.data.to_numpy(dtype="float64")[:, 0]
+    target = frame.data.iloc[:, 0].to_numpy(dtype="float64")
     season = prepared.recipe.baseline_season
     mase_scale = naive_scale(target[: splits.train_end])
     test_origins = origins_between(splits.val_end, splits.rows, data_config.window, data_config.horizon)
@@ -113,7 +113,7 @@ def calibrate(predictor, prepared: Prepared, widen_only: bool = True) -> Calibra
     if len(origins) < MIN_ORIGINS:
         origins = origins_between(0, prepared.splits.val_end, data.window, data.horizon)  # consecutive
         part = "training+validation"
-    target = prepared.frame.data.to_numpy(dtype="float64")[:, 0]
+    target = prepared.frame.data.iloc[:, 0].to_numpy(dtype="float64")
     levels = predictor.levels(prepared.frame, origins)  # uncalibrated: the predictor has none yet
     return fit_calibration(levels, targets_at(target, origins, data.horizon), predictor.quantiles, part, widen_only)
 

@@ -66,8 +66,9 @@ def _best_and_worst(result: dict) -> list[str]:
 def _rows_of(ahead, panel, series: str) -> np.ndarray:
     """The forecast table's rows for one series (the id columns joined as the series name)."""
     from forecast_cli.data.panel import ID_SEPARATOR
+    from forecast_cli.data.timeindex import joined_text
 
-    names = ahead[list(panel.id_cols)].astype(str).agg(ID_SEPARATOR.join, axis=1)
+    names = joined_text(ahead, tuple(panel.id_cols), ID_SEPARATOR)
     return (names == series).to_numpy()
 
 

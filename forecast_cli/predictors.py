@@ -21,7 +21,7 @@ from forecast_cli.data.frame import Frame
 from forecast_cli.data.timeindex import future_timestamps
 from forecast_cli.data.windows import Scaler, targets_at
 from forecast_cli.errors import DataError
-from forecast_cli.forward import Forward, forward_windows, scaled_values
+from forecast_cli.forward import Forward, forward_windows, scaled_window_rows
 from forecast_cli.intervals import apply_calibration
 from forecast_cli.metrics import class_scores, confusion_matrix, per_class_scores, quantile_scores, score, score_per_step
 from forecast_cli.store.manifest import Calibration
@@ -57,7 +57,8 @@ class Predictor(ABC):
 
     def outputs(self, frame: Frame, origins: np.ndarray, width: int) -> np.ndarray:
         """(N, width) raw forward outputs for consecutive origins over the frame."""
-        return forward_windows(self.forward, scaled_values(frame, self.scaler), origins, self.window, width)
+        scaled, origins = scaled_window_rows(frame, self.scaler, origins, self.window)
+        return forward_windows(self.forward, scaled, origins, self.window, width)
 
 
 @dataclass
@@ -80,7 +81,7 @@ class ValuePredictor(Predictor):
         """Point forecasts (N, H) in original units for consecutive origins (by `forward`, default the model's)."""
         if forward is None and self.quantiles:
             return self.levels(frame, origins)[:, :, point_quantile(self.quantiles)]
-        scaled = scaled_values(frame, self.scaler)
+        scaled, origins = scaled_window_rows(frame, self.scaler, origins, self.window)
         outputs = forward_windows(forward or self.forward, scaled, origins, self.window, self.horizon)
         return self.scaler.target_to_original(outputs)
 
@@ -88,7 +89,8 @@ class ValuePredictor(Predictor):
         """The model's quantile forecasts (N, H, Q) in original units, ascending along the last axis,
         with the calibration's widening applied."""
         width = self.horizon * len(self.quantiles)
-        outputs = forward_windows(self.forward, scaled_values(frame, self.scaler), origins, self.window, width)
+        scaled, origins = scaled_window_rows(frame, self.scaler, origins, self.window)
+        outputs = forward_windows(self.forward, scaled, origins, self.window, width)
         levels = self.scaler.target_to_original(outputs).reshape(len(outputs), self.horizon, len(self.quantiles))
         return apply_calibration(levels, self.calibration, self.quantiles, point_quantile(self.quantiles))
 

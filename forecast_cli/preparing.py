@@ -75,7 +75,7 @@ def prepare(source, configs: Configs, warn: Callable[[str], None], test_from=Non
     scaler = fit_scaler(values, splits, frame, table.name, warn)
     if configs.train.training == "forking" and data_config.norm == "window":
         scaler = scaler.with_differences(values[: splits.train_end], len(frame.spec.numeric))
-    scaled = scaled_values(frame, scaler, table.name)
+    scaled = scaled_values(frame, scaler, table.name, values)
     data = TrainingData(scaled, training_target(frame, scaled),
                         origins_between(0, splits.train_end, data_config.window, data_config.horizon),
                         origins_between(splits.train_end, splits.val_end, data_config.window, data_config.horizon),

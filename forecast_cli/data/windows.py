@@ -89,14 +89,28 @@ def column_statistics(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(T, F) -> mean and standard deviation (F,), float64, computed on each column divided by its largest
     magnitude, so the unit does not matter: the squares of values near 1e-300 underflow to 0 and those
     near 1e+300 overflow, and either way a plain `std` loses the column. inf where a column's values are
-    beyond float64's max / HEADROOM (their differences and forecasts would overflow)."""
-    values = np.asarray(values, dtype="float64")
+    beyond float64's max / HEADROOM (their differences and forecasts would overflow).
+
+    Blocks of TRANSFORM_ROWS rows, merged exactly (Chan et al.'s pairwise update): no (T, F) float64
+    temporary, which cost a full-size allocation and its page faults per pass on millions of rows."""
+    values = np.asarray(values)
+    columns = values.shape[1] if values.ndim == 2 else 0
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        magnitude = np.maximum(values.max(axis=0, initial=0.0), -values.min(axis=0, initial=0.0))  # (F,) max |v|
-        unit = np.where((magnitude > 0) & np.isfinite(magnitude), magnitude, 1.0)
-        ratios = values / unit  # (T, F) in [-1, 1]
-        mean = ratios.mean(axis=0) * unit
-        scale = ratios.std(axis=0) * unit
+        magnitude = np.maximum(values.max(axis=0, initial=0.0), -values.min(axis=0, initial=0.0)).astype("float64")
+        unit = np.where((magnitude > 0) & np.isfinite(magnitude), magnitude, 1.0)  # (F,) max |v|
+        count, mean, squares = 0, np.zeros(columns), np.zeros(columns)
+        for start in range(0, len(values), TRANSFORM_ROWS):
+            ratios = values[start: start + TRANSFORM_ROWS] / unit  # (B, F) float64 in [-1, 1]
+            block_mean = ratios.mean(axis=0)
+            ratios -= block_mean
+            block_squares = np.einsum("ij,ij->j", ratios, ratios)
+            total = count + len(ratios)
+            delta = block_mean - mean
+            mean = mean + delta * (len(ratios) / total)
+            squares = squares + block_squares + delta ** 2 * (count * len(ratios) / total)
+            count = total
+        mean = mean * unit if count else np.full(columns, np.nan)
+        scale = np.sqrt(squares / count) * unit if count else np.full(columns, np.nan)
     too_large = ~(magnitude <= np.finfo("float64").max / HEADROOM)
     return np.where(too_large, np.inf, mean), np.where(too_large, np.inf, scale)
 

@@ -62,6 +62,15 @@ def test_numpy_engine_predict_never_imports_torch(models: dict[str, Path]) -> No
     assert last == "exit 0 torch False False"
 
 
+@pytest.mark.slow  # a fresh interpreter
+def test_predict_without_engine_runs_numpy_and_gives_the_torch_engines_forecast(models: dict[str, Path]) -> None:
+    output, last = _run_in_a_fresh_interpreter("predict", "--model", str(models["lstm"]))
+    assert last == "exit 0 torch False False"  # a cron forecast never pays for importing torch
+    by_default = pd.read_csv(io.StringIO(output))
+    by_torch = pd.read_csv(io.StringIO(run_cli("predict", "--model", str(models["lstm"]), "--engine", "torch").stdout))
+    np.testing.assert_allclose(by_default["value"], by_torch["value"], rtol=1e-5, atol=0)
+
+
 def test_unknown_engine_is_a_usage_error(models: dict[str, Path]) -> None:
     result = run_cli("predict", "--model", str(models["gru"]), "--engine", "jax")
     assert result.exit_code == 2

@@ -83,3 +83,22 @@ def test_an_unknown_calendar_mode_is_refused_in_one_line(tmp_path, hourly):
     result = run_cli("fit", path, "--target", "value", "--calendar", "yes", "--out", tmp_path / "m", *TINY)
     assert result.exit_code == 2
     assert result.stderr.strip() == "error: --calendar must be 'auto' or 'off', not 'yes'."
+
+
+@pytest.mark.parametrize("stamps", [
+    pd.date_range("1969-12-20", periods=5000, freq="37min"),  # across the epoch: floor division, not truncation
+    pd.date_range("2021-03-20", periods=5000, freq="17min", tz="Europe/Berlin"),  # across a DST change
+])
+def test_hour_and_weekday_phases_equal_pandas_calendar_fields(stamps):
+    from forecast_cli.data.calendar import phases
+
+    np.testing.assert_allclose(phases(stamps, "hour"), (stamps.hour + stamps.minute / 60) / 24, atol=1e-12)
+    np.testing.assert_array_equal(phases(stamps, "dayofweek"), stamps.day_of_week / 7)
+
+
+def test_calendar_values_are_float32_sines_and_cosines_of_those_phases():
+    index = pd.date_range("2024-01-01", periods=100, freq="h")
+    values = calendar_values(index, "auto", "h", 0)
+    assert values.dtype == np.float32 and values.shape == (100, 6)
+    np.testing.assert_allclose(values[:, 0], np.sin(2 * np.pi * index.hour / 24), atol=1e-6)
+    np.testing.assert_allclose(values[:, 3], np.cos(2 * np.pi * index.day_of_week / 7), atol=1e-6)

@@ -67,3 +67,11 @@ def test_time_col_none_means_rows_in_file_order():
     assert detect_time_columns(_dated(), ("None",), "dated.csv") == ()
     named_none = _dated().rename(columns={"date": "none"})
     assert detect_time_columns(named_none, ("none",), "odd.csv") == ("none",)  # a column of that name wins
+
+
+def test_date_and_time_in_two_columns_join_into_timestamps_and_a_blank_one_is_named():
+    raw = pd.DataFrame({"date": ["2024-01-01", "2024-01-01", None], "time": ["10:00", "11:00", "12:00"]})
+    parsed = parse_time(raw.iloc[:2], ("date", "time"), "data.csv")
+    assert list(parsed) == [pd.Timestamp("2024-01-01 10:00"), pd.Timestamp("2024-01-01 11:00")]
+    with pytest.raises(DataError, match="line 4"):
+        parse_time(raw, ("date", "time"), "data.csv")

@@ -87,3 +87,16 @@ def test_split_rows_minimum_is_exact(val_frac, test_frac, window, horizon):
         split_rows(rows, val_frac, test_frac, window, horizon, "data.csv")
     with pytest.raises(DataError):
         split_rows(minimum - 1, val_frac, test_frac, window, horizon, "data.csv")
+
+
+def test_column_statistics_over_many_blocks_equal_numpys_mean_and_std():
+    from forecast_cli.data.windows import TRANSFORM_ROWS, column_statistics
+
+    rng = np.random.default_rng(3)
+    columns = rng.normal(size=(2 * TRANSFORM_ROWS + 17, 4)) * [1.0, 1e-200, 1e5, 3.0] + [0.0, 0.0, 1e9, -7.0]
+    columns[: TRANSFORM_ROWS, 3] += 100.0  # a level shift between blocks: the merge must carry it
+    mean, spread = column_statistics(columns)
+    unit = np.abs(columns).max(axis=0)  # numpy's own std squares 1e-200 to 0: compare on the unit scale
+    np.testing.assert_allclose(mean / unit, (columns / unit).mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(spread / unit, (columns / unit).std(axis=0), rtol=1e-9)
+    assert spread[1] > 0
