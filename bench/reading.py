@@ -21,20 +21,32 @@ from bench.measure import Cost, Row, forecast, interleaved, median, python, run_
 COLUMNS = ("close", "open", "volume", "rate", "temp", "load", "noise")
 TINY = ("--epochs", "1", "--hidden", "8", "--window", "24", "--batch-size", "4096")
 READ_CSV = "import sys, pandas; pandas.read_csv(sys.argv[1])"
-PREPARE = ("import sys\nfrom forecast_cli.config import DataConfig, ModelConfig, TrainConfig\n"
+# fit's read as `forecast fit` runs it: its allocator setting first (cli/memory.py; absent in older trees)
+PREPARE = ("import sys\ntry:\n    from forecast_cli.cli.memory import keep_freed_memory\n    keep_freed_memory()\n"
+           "except ImportError:\n    pass\nfrom forecast_cli.config import DataConfig, ModelConfig, TrainConfig\n"
            "from forecast_cli.preparing import prepare\nfrom forecast_cli.store.manifest import Configs\n"
            "prepare(sys.argv[1], Configs(DataConfig(target='close', window=24), ModelConfig(hidden_size=8), "
            "TrainConfig()), lambda message: None)")
 
 
 def generated_csv(rows: int, cache: Path) -> Path:
-    """A seeded CSV with minute timestamps, random walks and noise; written once, then reused."""
+    """A seeded CSV with minute timestamps, random walks and noise; written once, then reused. Written by a
+    child process: a child forked from a parent that grew by gigabytes inherits that peak RSS (Linux
+    counts the pages shared at fork in the child's maximum), so every later child's peak would read high."""
     path = cache / f"rows_{rows}.csv"
-    if path.exists():
-        return path
+    if not path.exists():
+        code = "import sys; from pathlib import Path; from bench.reading import write_csv; write_csv(int(sys.argv[1]), Path(sys.argv[2]))"
+        cost = run_child(python(code, str(rows), str(path)), {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+        if cost.rc:
+            raise RuntimeError(f"writing {path} failed (exit {cost.rc})")
+    return path
+
+
+def write_csv(rows: int, path: Path) -> None:
+    """The generated CSV itself (see generated_csv), written atomically."""
     import pandas as pd
 
-    cache.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(rows)
     walks = np.cumsum(rng.normal(size=(rows, 4)), axis=0) + 1000.0
     noise = rng.normal(size=(rows, 3))
@@ -43,7 +55,6 @@ def generated_csv(rows: int, cache: Path) -> Path:
     partial = path.with_suffix(".partial")
     frame.to_csv(partial, index=False, float_format="%.4f")
     partial.rename(path)
-    return path
 
 
 def costs_at(path: Path, scratch: Path, trees: dict[str, dict | None]) -> dict[str, dict[str, Cost]]:

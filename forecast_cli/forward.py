@@ -137,20 +137,19 @@ def scaled_window_rows(frame: Frame, scaler: Scaler, origins: np.ndarray, window
     return scaled_values(part, scaler), origins - first
 
 
-def scaled_values(frame: Frame, scaler: Scaler, name: str = "the data", values: np.ndarray | None = None) -> np.ndarray:
+def scaled_values(frame: Frame, scaler: Scaler, name: str = "the data") -> np.ndarray:
     """(T, F) float32 z-scores of a frame's inputs, with the training statistics; a value too far
-    out to normalize (beyond float32 once scaled) is an error naming its column and row. `values`: the
-    frame's data as an array, when the caller has it already (fit: a copy less of every row)."""
-    values = frame.data.to_numpy(dtype="float64") if values is None else values
+    out to normalize (beyond float32 once scaled) is an error naming its column and row. The frame is
+    scaled a block of rows at a time (windows.row_blocks): its columns are never stacked in float64."""
+    values = frame.data
     if values.shape[1] != len(scaler.mean):
         raise DataError(f"the data gives {values.shape[1]} input columns but the model expects {len(scaler.mean)}.")
     scaled = scaler.transform(values)
-    bad = ~np.isfinite(scaled)
-    if bad.any():
-        row, column = (int(i) for i in np.argwhere(bad)[0])
+    if len(scaled) and not (np.isfinite(scaled.min()) and np.isfinite(scaled.max())):  # NaN and inf show there
+        row, column = (int(i) for i in np.argwhere(~np.isfinite(scaled))[0])
         label = frame.data.columns[column]
         raise DataError(
-            f"{name}: column {label!r} at {frame.data.index[row]} holds {values[row, column]:.6g}, "
+            f"{name}: column {label!r} at {frame.data.index[row]} holds {float(values.iloc[row, column]):.6g}, "
             f"too far from the training values (mean {scaler.mean[column]:.6g}, spread {scaler.scale[column]:.6g}) "
             "to normalize; fix that value or rescale the column."
         )

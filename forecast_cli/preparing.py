@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
+import pandas as pd
 
 from forecast_cli.config import check_task_fits_model, check_training_fits
 from forecast_cli.data.calendar import with_calendar
@@ -19,7 +20,8 @@ from forecast_cli.data.io import Table, read_source
 from forecast_cli.data.labels import build_task_frame, classification_record
 from forecast_cli.data.panel import build_panel
 from forecast_cli.data.recipe import Recipe, resolve
-from forecast_cli.data.windows import Scaler, Splits, column_statistics, origins_between, split_rows
+from forecast_cli.data.windows import (Scaler, Splits, column_range, column_statistics, origins_between,
+                                       split_rows)
 from forecast_cli.errors import DataError
 from forecast_cli.forward import scaled_values
 from forecast_cli.loaded import header_looks_like_data, shown_names
@@ -61,8 +63,8 @@ def prepare(source, configs: Configs, warn: Callable[[str], None], test_from=Non
     table.release_rows()  # from here on only the frame is needed
     for note in frame.notes:
         warn(note)
-    values = frame.data.to_numpy(dtype="float64")
-    recipe = resolve(data_config, values[:, 0], frame.freq, _seasonal_refused(configs))
+    recipe = resolve(data_config, frame.data.iloc[:, 0].to_numpy(dtype="float64"), frame.freq,
+                     _seasonal_refused(configs))
     for note in recipe.notes:
         warn(note)
     configs = replace(configs, data=recipe.data)
@@ -70,12 +72,13 @@ def prepare(source, configs: Configs, warn: Callable[[str], None], test_from=Non
     data_config.validate()
     check_task_fits_model(data_config, configs.model)
     check_training_fits(data_config, configs.model, configs.train)
-    splits = split_rows(len(values), data_config.val_frac, data_config.test_frac,
+    splits = split_rows(len(frame.data), data_config.val_frac, data_config.test_frac,
                         data_config.window, data_config.horizon, table.name)
-    scaler = fit_scaler(values, splits, frame, table.name, warn)
+    scaler = fit_scaler(frame, splits, table.name, warn)
     if configs.train.training == "forking" and data_config.norm == "window":
-        scaler = scaler.with_differences(values[: splits.train_end], len(frame.spec.numeric))
-    scaled = scaled_values(frame, scaler, table.name, values)
+        inputs = len(frame.spec.numeric)
+        scaler = scaler.with_differences(frame.data.iloc[: splits.train_end, :inputs].to_numpy("float64"), inputs)
+    scaled = scaled_values(frame, scaler, table.name)
     data = TrainingData(scaled, training_target(frame, scaled),
                         origins_between(0, splits.train_end, data_config.window, data_config.horizon),
                         origins_between(splits.train_end, splits.val_end, data_config.window, data_config.horizon),
@@ -151,12 +154,14 @@ def with_scaler(prepared: Prepared, scaler: Scaler, configs: Configs) -> Prepare
     return replace(prepared, scaler=scaler, data=data, spec=spec)
 
 
-def fit_scaler(values: np.ndarray, splits: Splits, frame: Frame, name: str, warn: Callable[[str], None]) -> Scaler:
-    """Z-score statistics from the training rows only; constant inputs get a warning."""
-    train = values[: splits.train_end]
+def fit_scaler(frame: Frame, splits: Splits, name: str, warn: Callable[[str], None]) -> Scaler:
+    """Z-score statistics from the training rows only; constant inputs get a warning. The frame's
+    columns are read a block of rows at a time (windows.row_blocks), never stacked whole in float64."""
+    train = frame.data.iloc[: splits.train_end]
     columns = frame.data.columns
-    scaler = Scaler.fit(train, _require_scalable(train, columns, name))
-    constant = [columns[index] for index in scaler.constant_columns(train)]
+    low, high = column_range(train)  # one pass for both the statistics and the constant columns
+    scaler = Scaler.fit(train, _require_scalable(train, (low, high), columns, name))
+    constant = [columns[index] for index in np.flatnonzero(high - low == 0)]
     if columns[0] in constant:
         raise DataError(f"{name}: target column {columns[0]!r} is constant in the training part; "
                         "there is nothing to learn. Choose another --target.")
@@ -174,12 +179,13 @@ def training_target(frame: Frame, scaled: np.ndarray) -> np.ndarray:
     return scaled[:, 0].copy()
 
 
-def _require_scalable(train: np.ndarray, columns, name: str) -> tuple[np.ndarray, np.ndarray]:
+def _require_scalable(train: pd.DataFrame, value_range: tuple[np.ndarray, np.ndarray], columns,
+                      name: str) -> tuple[np.ndarray, np.ndarray]:
     """Name the column too large to normalize (values beyond float64's max / 16: see column_statistics);
     return the statistics, which the scaler is made of."""
-    mean, spread = column_statistics(train)
+    mean, spread = column_statistics(train, value_range)
     for index in np.flatnonzero(~(np.isfinite(spread) & np.isfinite(mean))):
-        largest = float(np.nanmax(np.abs(train[:, index])))
+        largest = float(np.nanmax(np.abs(train.iloc[:, index].to_numpy(dtype="float64"))))
         raise DataError(f"{name}: column {columns[index]!r} holds values too large to normalize (up to "
                         f"{largest:.3g}); rescale it (for example to millions) and retry.")
     return mean, spread

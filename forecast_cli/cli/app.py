@@ -21,6 +21,7 @@ from typing import Annotated, Iterator, Optional
 import typer
 from typer.core import TyperGroup
 
+from forecast_cli.cli.memory import keep_freed_memory
 from forecast_cli.cli.options import optional_values, with_options_of
 from forecast_cli.version import __version__
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
@@ -471,6 +472,7 @@ def _terminated(signum, frame) -> None:
 def main() -> None:
     """Console-script entry point."""
     signal.signal(signal.SIGTERM, _terminated)
+    keep_freed_memory()  # reading millions of rows: freed arrays' pages reused, not faulted in again
     try:
         app()
     except KeyboardInterrupt:

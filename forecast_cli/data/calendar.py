@@ -59,24 +59,12 @@ def calendar_columns(mode: str, freq: str | None) -> list[str]:
     return [f"{PREFIX}{part}_{wave}" for part in calendar_parts(mode, freq) for wave in ("sin", "cos")]
 
 
-def phases(stamps: pd.DatetimeIndex, part: str) -> np.ndarray:
-    """Where each timestamp lies in the part's cycle, as a float64 fraction in [0, 1). Hour of day and day
-    of week come from the nanosecond count itself (integer arithmetic, no field extraction per row)."""
-    if part in ("hour", "dayofweek"):
-        wall = stamps.tz_localize(None) if stamps.tz is not None else stamps  # the clock's time, as .hour reads it
-        days, within = np.divmod(wall.as_unit("ns").asi8, DAY_NS)  # floor division: right before 1970 too
-        if part == "hour":
-            return within / DAY_NS
-        return np.remainder(days + EPOCH_WEEKDAY, 7) / 7
-    if part == "dayofyear":
-        return (np.asarray(stamps.day_of_year) - 1) / np.where(stamps.is_leap_year, 366, 365)
-    return (np.asarray(stamps.month) - 1) / 12
-
-
 def calendar_values(index: pd.DatetimeIndex, mode: str, freq: str | None, lead: int) -> np.ndarray:
     """(T, 2P) float32: sin and cos of each part's phase at each row's timestamp + `lead` steps of `freq`.
     Written column by column into one Fortran-ordered array: a DataFrame takes it without a copy, and
-    float32 is what the tensors hold (float64 columns stacked cost fit a second per 3M rows)."""
+    float32 is what the tensors hold (float64 columns stacked cost fit a second per 3M rows). Parts of
+    the date are computed once per run of rows on one day (1,440 rows of a minute series), the hour
+    from each row's nanosecond count: no pandas field is extracted per row."""
     parts = calendar_parts(mode, freq)
     values = np.empty((len(index), 2 * len(parts)), dtype=np.float32, order="F")
     if not parts:
@@ -84,11 +72,42 @@ def calendar_values(index: pd.DatetimeIndex, mode: str, freq: str | None, lead: 
     with warnings.catch_warnings():  # monthly offsets are applied element by element: pandas warns
         warnings.simplefilter("ignore")
         stamps = index.shift(lead, freq=freq)
+    wall = stamps.tz_localize(None) if stamps.tz is not None else stamps  # the clock's time, as .hour reads it
+    day = DAY_NS // pd.Timedelta(1, unit=wall.unit).value  # one day in the index's own unit: no conversion
+    days = wall.asi8 // day  # floor division (right before 1970 too), by a constant: np.divmod is 10x slower
+    within = wall.asi8 - days * day
+    starts = np.flatnonzero(np.concatenate(([True], days[1:] != days[:-1])))  # each run of rows on one day
+    counts = np.diff(np.append(starts, len(days)))
     for position, part in enumerate(parts):
-        angle = (2 * np.pi * phases(stamps, part)).astype(np.float32)
-        np.sin(angle, out=values[:, 2 * position])
-        np.cos(angle, out=values[:, 2 * position + 1])
+        sine, cosine = values[:, 2 * position], values[:, 2 * position + 1]
+        if part == "hour":
+            _waves(within, 2 * np.pi / day, sine, cosine)
+        else:
+            _waves(_day_phase(wall[starts], days[starts], part), 2 * np.pi, sine, cosine, counts)
     return values
+
+
+def _day_phase(first: pd.DatetimeIndex, days: np.ndarray, part: str) -> np.ndarray:
+    """Where each day (`first`: a timestamp on it; `days`: its count since 1970) lies in the part's
+    cycle, as a float64 fraction in [0, 1)."""
+    if part == "dayofweek":
+        return np.remainder(days + EPOCH_WEEKDAY, 7) / 7
+    if part == "dayofyear":
+        return (np.asarray(first.day_of_year) - 1) / np.where(first.is_leap_year, 366, 365)
+    return (np.asarray(first.month) - 1) / 12
+
+
+def _waves(phase: np.ndarray, radians: float, sine: np.ndarray, cosine: np.ndarray,
+           counts: np.ndarray | None = None) -> None:
+    """sin and cos of `phase` x `radians` (a float32 angle), written into the two float32 columns in place;
+    with `counts` (one phase a day), each value repeated over its day's rows."""
+    angle = np.empty(len(phase), dtype=np.float32)
+    np.multiply(phase, radians, out=angle, casting="same_kind")  # no float64 temporaries of T rows
+    for wave, column in ((np.sin, sine), (np.cos, cosine)):
+        if counts is None:
+            wave(angle, out=column)
+        else:
+            column[:] = np.repeat(wave(angle), counts)
 
 
 def with_calendar(frame: Frame, mode: str, freq: str | None, lead: int) -> Frame:
@@ -98,5 +117,5 @@ def with_calendar(frame: Frame, mode: str, freq: str | None, lead: int) -> Frame
     if not columns or not isinstance(frame.data.index, pd.DatetimeIndex):
         return frame
     values = calendar_values(frame.data.index, mode, freq, lead)
-    data = pd.concat([frame.data, pd.DataFrame(values, index=frame.data.index, columns=columns)], axis=1)
+    data = pd.concat([frame.data, pd.DataFrame(values, index=frame.data.index, columns=columns, copy=False)], axis=1)
     return replace(frame, data=data)

@@ -122,7 +122,7 @@ def _finish(ordered: pd.DataFrame, spec: FrameSpec, name: str, notes: list[str],
     numeric = pd.DataFrame({
         c: _as_numbers(ordered, c, name, FIX_TARGET if c == spec.target and fix == FIX_AT_FIT else fix)
         for c in spec.numeric}, index=ordered.index)
-    numeric, gaps = _fill_gaps(numeric, spec.target, name)
+    numeric, gaps = _fill_gaps(numeric, name)
     kept = ordered.iloc[gaps.leading: len(ordered) - gaps.trailing]  # the rows of `numeric`, by position
     data = numeric.astype("float64")
     if spec.categories:
@@ -151,7 +151,7 @@ def _index_by_time(raw: pd.DataFrame, time_cols: tuple[str, ...], name: str, not
                    in_file_order: str) -> pd.DataFrame:
     """Rows indexed and sorted by time, or numbered in file order (with the note `in_file_order`)."""
     frame = raw.copy(deep=False)  # the columns stay shared: what follows replaces columns, never writes into them
-    frame[ROW] = np.arange(len(frame)) + 2  # CSV line numbers: the header is line 1
+    frame[ROW] = np.arange(2, len(frame) + 2)  # CSV line numbers: the header is line 1
     if not time_cols:
         notes.append(in_file_order)
         return frame.set_index(pd.RangeIndex(len(frame), name="step"))
@@ -160,10 +160,10 @@ def _index_by_time(raw: pd.DataFrame, time_cols: tuple[str, ...], name: str, not
     if not frame.index.is_monotonic_increasing:
         frame = frame.sort_index(kind="stable")
         notes.append(f"{name}: rows were not in time order; sorted by {', '.join(time_cols)}.")
-    stamps = frame.index.as_unit("ns").asi8  # sorted: a repeat is a step of zero (no hashing of a million stamps)
-    duplicated = np.concatenate(([False], stamps[1:] == stamps[:-1]))
+    stamps = frame.index.asi8  # sorted: a repeat is a step of zero (no hashing of a million stamps)
+    duplicated = stamps[1:] == stamps[:-1]
     if duplicated.any():
-        first = int(np.flatnonzero(duplicated)[0])
+        first = int(np.flatnonzero(duplicated)[0]) + 1
         series = _series_column(frame, time_cols)
         if series is not None:
             raise DataError(_several_series(frame, series, name))
@@ -323,21 +323,23 @@ class Gaps:
     carried: dict[str, int]  # input -> blanks after its last value, carried forward
 
 
-def _fill_gaps(numeric: pd.DataFrame, target: str, name: str) -> tuple[pd.DataFrame, Gaps]:
+def _fill_gaps(numeric: pd.DataFrame, name: str) -> tuple[pd.DataFrame, Gaps]:
     """Drop leading rows with blanks and trailing rows with a blank target (so a forecast starts after
     the last observed value), interpolate the blanks between values in time, carry other inputs' last
     values forward over the rows after them."""
-    if numeric[target].isna().all():
+    target = numeric.columns[0]  # the inputs come target first
+    filled = numeric.notna().to_numpy()  # (T, F): one pass over the values
+    if not filled[:, 0].any():
         raise DataError(f"{name}: target column {target!r} has no values; choose another --target.")
-    complete = numeric.notna().all(axis=1).to_numpy()
+    complete = filled.all(axis=1)
     if not complete.any():
-        worst = numeric.isna().sum().idxmax()
+        worst = numeric.columns[int(np.argmin(filled.sum(axis=0)))]
         raise DataError(f"{name}: no row has every input filled; column {worst!r} is empty the most. "
                         "Leave it out with --features.")
     start = int(np.argmax(complete))
-    end = len(numeric) - int(np.argmax(numeric[target].notna().to_numpy()[::-1]))  # after the last target value
+    end = len(numeric) - int(np.argmax(filled[::-1, 0]))  # after the last target value
     trimmed = numeric.iloc[start:end]
-    held = trimmed.notna().to_numpy()  # (T, F); every column is held on the first row
+    held = filled[start:end]  # every column is held on the first row
     after_last = np.argmax(held[::-1], axis=0)  # (F,) blanks after each column's last value
     carried = {c: int(n) for c, n in zip(trimmed.columns, after_last) if n}
     interpolated = int(held.size - held.sum()) - sum(carried.values())

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from forecast_cli.data.fixeddates import read_fixed_width
 from forecast_cli.errors import DataError
 
 TIME_NAMES = ("date", "datetime", "timestamp", "time", "ds", "month", "period", "dt", "day", "week")
@@ -169,6 +170,10 @@ def _one_format_reading(text: pd.Series) -> pd.Series | None:
     first = _candidate_formats(head)[0]
     if first is None:
         return None
+    unit = _to_datetime(text.head(1), first).dt.unit  # the unit to_datetime itself gives (pandas 2: ns)
+    fixed = read_fixed_width(text, first, unit)  # numbers at fixed places: read without a Python call per value
+    if fixed is not None:
+        return pd.Series(fixed, index=text.index)
     parsed = _to_datetime(text, first)
     return parsed if parsed.notna().all() else None
 
@@ -290,8 +295,11 @@ def missing_timestamps(index: pd.DatetimeIndex, freq: str) -> pd.DatetimeIndex:
     offset = pd.tseries.frequencies.to_offset(freq)
     if len(index) < 3 or type(offset).__name__ in ("BusinessDay", "CustomBusinessDay"):
         return pd.DatetimeIndex([])
-    steps = np.diff(index.as_unit("ns").asi8)
-    smallest = steps[steps > 0].min() if (steps > 0).any() else 0
+    unit = pd.Timedelta(1, unit=index.unit).value  # nanoseconds a count of the index's own unit
+    steps = np.diff(index.asi8)  # in that unit: no nanosecond copy of a million timestamps
+    if isinstance(offset, pd.offsets.Tick) and offset.nanos % unit == 0 and (steps == offset.nanos // unit).all():
+        return pd.DatetimeIndex([])  # every step is the fixed one: no grid to build and compare (3M rows)
+    smallest = steps[steps > 0].min() * unit if (steps > 0).any() else 0
     if not smallest or (index[-1] - index[0]).value / smallest > MAX_GRID_FACTOR * len(index):
         return pd.DatetimeIndex([])
     return pd.date_range(index[0], index[-1], freq=offset).difference(index)

@@ -88,12 +88,16 @@ def test_an_unknown_calendar_mode_is_refused_in_one_line(tmp_path, hourly):
 @pytest.mark.parametrize("stamps", [
     pd.date_range("1969-12-20", periods=5000, freq="37min"),  # across the epoch: floor division, not truncation
     pd.date_range("2021-03-20", periods=5000, freq="17min", tz="Europe/Berlin"),  # across a DST change
+    pd.DatetimeIndex(np.random.default_rng(0).permutation(pd.date_range("2023-12-25", periods=5000, freq="53min"))),
 ])
-def test_hour_and_weekday_phases_equal_pandas_calendar_fields(stamps):
-    from forecast_cli.data.calendar import phases
-
-    np.testing.assert_allclose(phases(stamps, "hour"), (stamps.hour + stamps.minute / 60) / 24, atol=1e-12)
-    np.testing.assert_array_equal(phases(stamps, "dayofweek"), stamps.day_of_week / 7)
+def test_sub_daily_calendar_equals_the_sines_of_pandas_calendar_fields(stamps):
+    # Days are computed once per run of rows on one day: shuffled rows (runs of one) and leap years too.
+    values = calendar_values(stamps, "auto", "min", 0).astype(np.float64)
+    phases = {"hour": (stamps.hour + stamps.minute / 60) / 24, "dayofweek": stamps.day_of_week / 7,
+              "dayofyear": (stamps.day_of_year - 1) / np.where(stamps.is_leap_year, 366, 365)}
+    for position, phase in enumerate(phases.values()):
+        np.testing.assert_allclose(values[:, 2 * position], np.sin(2 * np.pi * np.asarray(phase)), atol=2e-6)
+        np.testing.assert_allclose(values[:, 2 * position + 1], np.cos(2 * np.pi * np.asarray(phase)), atol=2e-6)
 
 
 def test_calendar_values_are_float32_sines_and_cosines_of_those_phases():

@@ -112,3 +112,25 @@ def test_bytes_without_trailing_junk_are_kept_as_they_are():
     data = _clean_series().encode() + b"\r\n\r\n"
     assert strip_trailing_junk(data) is data  # no copy of a large file for nothing
     assert strip_trailing_junk(b"a,b\n1,2\n" + b"\x00" * 100_000) == b"a,b\n1,2\n"
+
+
+@pytest.mark.parametrize("body, expected", [
+    ('t, a, b\n1, x, "p, q"\n2, y, r\n3, z, s\n', {"a": ["x", "y", "z"], "b": ["p, q", "r", "s"]}),  # quoted after a space
+    ("t,a,b\n1, x,2\n2,y,3\n3,z,4\n", {"a": ["x", "y", "z"], "b": [2, 3, 4]}),  # one text value after a space
+    ("t,a,b\n1,1.5, 2\n2,2.5,3\n3, ,4\n", {"a": [1.5, 2.5, None], "b": [2, 3, 4]}),  # a blank of spaces in numbers
+    (" t,a,b\n1,x,2\n2,y,3\n3,z,4\n", {"a": ["x", "y", "z"], "b": [2, 3, 4]}),  # a name after a space
+])
+def test_spaces_after_a_delimiter_are_skipped_as_they_always_were(tmp_path, body, expected):
+    path = tmp_path / "spaces.csv"
+    path.write_text(body)
+    frame = read_table(str(path)).raw
+    assert list(frame.columns) == ["t", "a", "b"]
+    for column, values in expected.items():
+        assert [None if pd.isna(v) else v for v in frame[column]] == values
+
+
+def test_a_file_without_spaces_after_delimiters_reads_the_same_as_with_skipping(tmp_path):
+    path = tmp_path / "plain.csv"
+    path.write_text("date,value,kind\n2020-01-01 00:00,1.5,a\n2020-01-01 01:00,-2,b\n2020-01-01 02:00,,c\n")
+    read = read_table(str(path)).raw
+    pd.testing.assert_frame_equal(read, pd.read_csv(path, skipinitialspace=True))
