@@ -90,9 +90,9 @@ def _arrow_matrix(text: pd.Series, width: int) -> np.ndarray | None:
     place (the offsets show the widths); None for any other column. (A non-ASCII byte is neither a digit
     nor a separator: the caller's checks refuse it.) Python strings are not read here:
     encoding them costs more than to_datetime's own parsing of them (0.5 against 0.3 CPU-s per 3M)."""
-    if not hasattr(text.array, "__arrow_array__"):
+    if getattr(text.dtype, "storage", None) != "pyarrow":  # Python strings also offer __arrow_array__
         return None
-    import pyarrow as pa
+    import pyarrow as pa  # installed: pandas made these strings with it
 
     chunks = pa.chunked_array(text.array.__arrow_array__()).chunks
     if not all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in chunks):

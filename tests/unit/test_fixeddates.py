@@ -1,6 +1,8 @@
 """Fixed-width timestamps read as bytes (data/fixeddates.py) give exactly what to_datetime gives, and
 anything that is not exactly in the format is left to the general parser (None)."""
 
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -55,6 +57,8 @@ def test_formats_with_other_fields_are_left_to_the_general_parser(fmt):
 
 def test_python_strings_and_blanks_are_left_to_the_general_parser():
     assert read_fixed_width(pd.Series(["2015-01-01", "2015-01-02"], dtype=object), "%Y-%m-%d") is None
+    python_strings = pd.Series(["2015-01-01", "2015-01-02"], dtype=pd.StringDtype("python", na_value=np.nan))
+    assert read_fixed_width(python_strings, "%Y-%m-%d") is None
     assert read_fixed_width(arrow_text(["2015-01-01", None]), "%Y-%m-%d") is None
 
 
@@ -71,3 +75,15 @@ def test_parse_time_gives_the_unit_and_values_to_datetime_gives():
     expected = pd.DatetimeIndex(reference(text, "%Y-%m-%d %H:%M"))
     assert parsed.dtype == expected.dtype
     assert parsed.equals(expected)
+
+
+def test_timestamps_parse_without_pyarrow_installed():
+    # A plain `pip install .` has no pyarrow: pandas' strings are Python ones and must not reach for it.
+    code = ("import sys; sys.modules['pyarrow'] = None\n"
+            "import pandas as pd\n"
+            "from forecast_cli.data.timeindex import parse_time\n"
+            "text = pd.Series(pd.date_range('2015-01-01', periods=50, freq='h').strftime('%Y-%m-%d %H:%M'))\n"
+            "print(parse_time(pd.DataFrame({'t': text}), ('t',), 'data.csv')[-1])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "2015-01-03 01:00:00"
