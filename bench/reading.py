@@ -23,6 +23,7 @@ TINY = ("--epochs", "1", "--hidden", "8", "--window", "24", "--batch-size", "409
 READ_CSV = "import sys, pandas; pandas.read_csv(sys.argv[1])"
 # fit's read as `forecast fit` runs it: its allocator setting first (cli/memory.py; absent in older trees)
 PREPARE = ("import sys\ntry:\n    from forecast_cli.cli.memory import keep_freed_memory\n    keep_freed_memory()\n"
+           "    from forecast_cli.cli.memory import small_pages_for_numpy\n    small_pages_for_numpy()\n"
            "except ImportError:\n    pass\nfrom forecast_cli.config import DataConfig, ModelConfig, TrainConfig\n"
            "from forecast_cli.preparing import prepare\nfrom forecast_cli.store.manifest import Configs\n"
            "prepare(sys.argv[1], Configs(DataConfig(target='close', window=24), ModelConfig(hidden_size=8), "

@@ -22,9 +22,9 @@ from forecast_cli.per_series import train_per_series
 from forecast_cli.store import artifact, checkpoint, lock
 from forecast_cli.store.atomic import real_path, remove_stale
 from forecast_cli.store.manifest import Configs
-from forecast_cli import describing
+from forecast_cli import describing, norm_choice
 from forecast_cli.describing import FitOutcome
-from forecast_cli.preparing import Prepared, prepare, with_scaler
+from forecast_cli.preparing import Prepared, norm_rival, prepare, with_scaler
 
 
 def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
@@ -63,7 +63,7 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
     unchanged = f"{out} is unchanged" if out is not None else "nothing was saved"
     stage = "while reading and preparing the data"
     try:
-        prepared = prepare(source, configs, warn, test_from)
+        asked, prepared = configs, prepare(source, configs, warn, test_from)
         configs = prepared.configs
         start = None
         if warm_start is not None and prepared.many is not None:
@@ -81,6 +81,12 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
             else:
                 model, trained = _train(prepared, configs, out, warn, on_epoch_end, should_stop, resume,
                                         start.weights if start is not None else None)
+                rival = norm_rival(prepared, asked) if start is None and not distributed.launched() else None
+                if rival is not None:
+                    stage = "in training under the other --norm"
+                    prepared, model, trained = norm_choice.keep_better(prepared, model, trained, rival,
+                                                                       should_stop, warn, unchanged)
+                    configs = prepared.configs
             stage = "in training the ensemble's other members"
             members = ensemble.train_members(prepared, configs, on_epoch_end, should_stop, warn)
             stage = "after training, before the model was saved"

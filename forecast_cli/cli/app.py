@@ -21,7 +21,7 @@ from typing import Annotated, Iterator, Optional
 import typer
 from typer.core import TyperGroup
 
-from forecast_cli.cli.memory import keep_freed_memory
+from forecast_cli.cli.memory import keep_freed_memory, small_pages_for_numpy
 from forecast_cli.cli.options import optional_values, with_options_of
 from forecast_cli.version import __version__
 from forecast_cli.config import DataConfig, ModelConfig, TrainConfig
@@ -182,8 +182,8 @@ def fit(
     season: Annotated[str, typer.Option(help="Rows per cycle (seasonal naive, --norm seasonal), none, or auto: "
                       "the frequency's cycles confirmed on the training part by autocorrelation.")] = "auto",
     norm: Annotated[str, typer.Option(help="window: relative to each window's last value; seasonal: so too, each "
-                    "forecast step an offset from the value one season before it; global: plain z-score; auto: "
-                    "seasonal where seasonal naive beats naive on the validation part, else window.")] = DataConfig.norm,
+                    "forecast step an offset from the value one season before it; global: plain z-score; auto: with a "
+                    "season, trained both ways and the lower validation loss kept, else window.")] = DataConfig.norm,
     device: Annotated[str, typer.Option(help="auto (CUDA, then MPS, else CPU), cpu, cuda or mps.")] = TrainConfig.device,
     seed: Annotated[int, typer.Option(help="Seed for every random source.")] = TrainConfig.seed,
     out: Annotated[Path, typer.Option("--out", "--model", "-m", help="Model directory to write (--out, --model "
@@ -473,6 +473,7 @@ def main() -> None:
     """Console-script entry point."""
     signal.signal(signal.SIGTERM, _terminated)
     keep_freed_memory()  # reading millions of rows: freed arrays' pages reused, not faulted in again
+    small_pages_for_numpy()  # and fresh ones not zeroed 2 MiB at a time (cli/memory.py)
     try:
         app()
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ columns and rows belong to frame.py.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -18,6 +19,7 @@ from typing import Callable
 import pandas as pd
 
 from forecast_cli.config import ASEASONAL_WINDOW, DataConfig
+from forecast_cli.data import streamed
 from forecast_cli.data.longlines import refuse_huge_fields
 from forecast_cli.data.windows import minimum_rows
 from forecast_cli.data.parquet import is_parquet, read_parquet
@@ -188,9 +190,40 @@ def table_from_frame(frame: pd.DataFrame) -> Table:
 
 
 def read_table(source: str) -> Table:
-    """Read `source` (a path or `-`) and fingerprint it (sha256 of the bytes as read)."""
+    """Read `source` (a path or `-`) and fingerprint it (sha256 of the bytes as read): a large plain file
+    streamed into read_csv (streamed.py), anything else, or a file that stream finds unusual, read whole."""
+    table = _read_streamed(source)
+    if table is not None:
+        return table
     data, name = read_bytes(source)
     return Table(parse_bytes(data, name), name, hashlib.sha256(data).hexdigest())
+
+
+def _read_streamed(source: str) -> Table | None:
+    """parse_bytes' checks on the head, then read_csv over a CheckedReader; None whenever the file needs
+    the whole-bytes path (its messages are the ones a user sees)."""
+    plain = streamed.open_plain(source)
+    if plain is None:
+        return None
+    with contextlib.closing(plain):
+        head_bytes = plain.head[plain.start:]
+        refuse_binary(plain.head[: SNIFF_BYTES + 1], source)
+        head = head_bytes.decode("utf-8", errors="ignore")
+        if not head.strip() or head_bytes.count(b"\n", 0, 4096) + head_bytes.count(b"\r", 0, 4096) <= 4:
+            return None  # few lines in the head: the whole-bytes checks count them
+        _refuse_other_formats(head.lstrip(), source)
+        delimiter = sniff_delimiter(head, source)
+        _refuse_duplicate_names(head, delimiter, source)
+        reader = streamed.CheckedReader(plain)
+        try:
+            frame = pd.read_csv(io.BufferedReader(reader, streamed.BLOCK), sep=delimiter, encoding="utf-8")
+        except (streamed.Fallback, pd.errors.ParserError, csv.Error, ValueError):
+            return None  # a check failed, or the file does not parse: read whole, its error reported
+        if reader.fallback or _starts_with_space(frame):
+            return None
+        _refuse_too_few_rows(head_bytes, source, len(frame))
+        frame.columns = [str(column).strip() for column in frame.columns]
+        return Table(frame, source, reader.digest())
 
 
 def parse_bytes(data: bytes, name: str, delimiter: str | None = None) -> pd.DataFrame:

@@ -4,8 +4,9 @@ part given up when a short series could not fit otherwise.
 Everything is judged on the training and validation parts only (never the test part), in this order:
 the season (data/season.py) on the training target; the normalization from the better of naive and
 seasonal naive on the validation origins (an untrained model is exactly that baseline, since the head
-starts at zero offsets); then the window. Returns the resolved DataConfig (what the manifest stores, so
-predict and evaluate need nothing else) with a record of every choice and its reason. Never imports torch.
+starts at zero offsets), a first guess that norm_choice.py settles by training the other norm too; then
+the window. Returns the resolved DataConfig (what the manifest stores, so predict and evaluate need
+nothing else) with a record of every choice and its reason. Never imports torch.
 """
 
 from __future__ import annotations

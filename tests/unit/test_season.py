@@ -2,6 +2,7 @@
 detected on the training part, and --norm auto / --window auto are resolved and recorded."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -121,7 +122,36 @@ def test_fit_says_the_norm_it_chose_in_one_line(tmp_path):
     result = run_cli("fit", path, "--target", "sales", "--epochs", "1", "--hidden", "4", "-m", tmp_path / "m")
     assert result.exit_code == 0, result.stderr
     line = next(line for line in result.stderr.splitlines() if line.startswith("norm: "))
-    assert line.startswith("norm: seasonal (season 12; seasonal naive beat naive on validation, MASE ")
+    assert re.fullmatch(r"norm: (seasonal \(season 12; lower validation loss after training, \S+ vs \S+ under window\)"
+                        r"|window \(lower validation loss after training, \S+ vs \S+ under seasonal\)); window 24 "
+                        r"\(two seasons of 12\)", line), line
+
+
+def test_norm_auto_keeps_the_norm_with_the_lower_validation_loss_and_it_is_that_norms_fit(tmp_path):
+    frame = _monthly(120, seed=3)
+    options = dict(target="sales", epochs=3, hidden=4, seed=5)
+    said = []
+    auto = forecast_cli.fit(frame, warn=said.append, **options)
+    record = auto.manifest.choices["norm"]
+    losses = record["validation_loss"]
+    assert set(losses) == {"window", "seasonal"}
+    assert record["chosen"] == min(losses, key=losses.get) == auto.manifest.configs.data.norm
+    assert any("training under --norm" in line for line in said)
+    given_said = []
+    given = forecast_cli.fit(frame, norm=record["chosen"], warn=given_said.append, **options)  # one training
+    assert not any("training under --norm" in line for line in given_said)
+    pd.testing.assert_frame_equal(auto.predict(frame), given.predict(frame))
+    assert auto.report["metrics"] == given.report["metrics"]
+    assert auto.report["baselines"] == given.report["baselines"]
+
+
+def test_norm_auto_trains_once_without_a_season(tmp_path):
+    frame = pd.DataFrame({"day": pd.date_range("2000-01-01", periods=120, freq="D"),
+                          "y": np.cumsum(np.random.default_rng(1).normal(size=120))})
+    said = []
+    model = forecast_cli.fit(frame, target="y", epochs=2, hidden=4, season="none", warn=said.append)
+    assert "validation_loss" not in model.manifest.choices["norm"]
+    assert not any("training under --norm" in line for line in said)
 
 
 @pytest.mark.parametrize("model, train, needle", [
