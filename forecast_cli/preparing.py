@@ -70,7 +70,7 @@ def prepare(source, configs: Configs, warn: Callable[[str], None], test_from=Non
 
 def norm_rival(prepared: Prepared, asked: Configs) -> Prepared | None:
     """The same data prepared under the other normalization, for `--norm auto` to train both and keep
-    the one with the lower validation loss (norms.py); None where there is no choice to make: a norm
+    the one with the lower validation loss (norm_choice.py); None where there is no choice to make: a norm
     given, no season, seasonal ruled out, no validation part, many series, or a rival that would need a
     longer window (the seasonal norm's one season of a daily series' 365 rows: 60 times the training of
     window 20's, 140 s instead of 2.3 s on daily-min-temperatures)."""
@@ -89,13 +89,16 @@ def norm_rival(prepared: Prepared, asked: Configs) -> Prepared | None:
     choices = {**recipe.choices, "window": rival.choices["window"], "norm": {"chosen": other}}
     rival = replace(rival, choices=choices, baseline_season=recipe.baseline_season, notes=recipe.notes)
     try:
-        return _with_recipe(prepared.table, prepared.frame, asked, rival, lambda message: None)  # said once
+        return _with_recipe(prepared.table, prepared.frame, asked, rival, lambda message: None, prepared)
     except DataError:  # the other window does not fit the data: nothing to compare
         return None
 
 
-def _with_recipe(table: Table, frame: Frame, configs: Configs, recipe: Recipe, warn: Callable[[str], None]) -> Prepared:
-    """The frame split, scaled and windowed under the resolved options of `recipe`."""
+def _with_recipe(table: Table, frame: Frame, configs: Configs, recipe: Recipe, warn: Callable[[str], None],
+                 scaled_as: Prepared | None = None) -> Prepared:
+    """The frame split, scaled and windowed under the resolved options of `recipe`. `scaled_as`: a
+    preparation of the same frame and parts (norm_rival's), whose scaler and scaled rows are shared, not
+    made again (the norm does not change them: only the windows' anchors and their length)."""
     from forecast_cli.nn.training_data import TrainingData
 
     configs = replace(configs, data=recipe.data)
@@ -105,12 +108,16 @@ def _with_recipe(table: Table, frame: Frame, configs: Configs, recipe: Recipe, w
     check_training_fits(data_config, configs.model, configs.train)
     splits = split_rows(len(frame.data), data_config.val_frac, data_config.test_frac,
                         data_config.window, data_config.horizon, table.name)
-    scaler = fit_scaler(frame, splits, table.name, warn)
-    if configs.train.training == "forking" and data_config.norm == "window":
-        inputs = len(frame.spec.numeric)
-        scaler = scaler.with_differences(frame.data.iloc[: splits.train_end, :inputs].to_numpy("float64"), inputs)
-    scaled = scaled_values(frame, scaler, table.name)
-    data = TrainingData(scaled, training_target(frame, scaled),
+    if scaled_as is not None and scaled_as.splits == splits:
+        scaler, scaled, target = scaled_as.scaler, scaled_as.data.values, scaled_as.data.target
+    else:
+        scaler = fit_scaler(frame, splits, table.name, warn)
+        if configs.train.training == "forking" and data_config.norm == "window":
+            inputs = len(frame.spec.numeric)
+            scaler = scaler.with_differences(frame.data.iloc[: splits.train_end, :inputs].to_numpy("float64"), inputs)
+        scaled = scaled_values(frame, scaler, table.name)
+        target = training_target(frame, scaled)
+    data = TrainingData(scaled, target,
                         origins_between(0, splits.train_end, data_config.window, data_config.horizon),
                         origins_between(splits.train_end, splits.val_end, data_config.window, data_config.horizon),
                         data_config.window, data_config.horizon, classify=frame.labels is not None,
