@@ -121,7 +121,7 @@ def rebuild_frame(raw: pd.DataFrame, name: str, spec: FrameSpec) -> Frame:
 def _finish(ordered: pd.DataFrame, spec: FrameSpec, name: str, notes: list[str], fix: str = FIX_AT_FIT) -> Frame:
     numeric = pd.DataFrame({
         c: _as_numbers(ordered, c, name, FIX_TARGET if c == spec.target and fix == FIX_AT_FIT else fix)
-        for c in spec.numeric}, index=ordered.index)
+        for c in spec.numeric}, index=ordered.index, copy=False)  # a block per column: not stacked (a copy)
     numeric, gaps = _fill_gaps(numeric, name)
     kept = ordered.iloc[gaps.leading: len(ordered) - gaps.trailing]  # the rows of `numeric`, by position
     data = numeric.astype("float64")
