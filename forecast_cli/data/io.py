@@ -26,9 +26,9 @@ from forecast_cli.data.parquet import is_parquet, read_parquet
 from forecast_cli.errors import DataError
 
 SNIFF_BYTES = 64 * 1024
-HEADER_BYTES = 8 * 1024 * 1024  # the head decoded for the header checks: a header of 100,000 columns fits
+HEADER_BYTES = streamed.HEAD_BYTES  # the head decoded for the header checks: a header of 100,000 columns fits
 DELIMITERS = ",;\t|"
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+UTF16_BOMS = streamed.UTF16_BOMS
 
 
 def read_bytes(source: str) -> tuple[bytes, str]:
@@ -68,7 +68,7 @@ def strip_trailing_junk(data: bytes) -> bytes:
         text = trimmed.decode("utf-16", errors="ignore")
         kept = text.rstrip("\x00\x1a\r\n")
         return data if kept == text.rstrip("\r\n") else (kept + "\n").encode("utf-16")
-    end = _end_without(data, b"\x00\x1a\r\n")
+    end = _end_without(data, streamed.JUNK)
     if end == _end_without(data, b"\r\n"):
         return data  # no junk: the bytes as they are, not a copy
     return data[:end] + b"\n"

@@ -26,10 +26,10 @@ from forecast_cli.data.longlines import MAX_FIELD_CHARS
 STREAM_BYTES = 32 * 1024 * 1024  # below this, holding the bytes costs little and the old path reads
 TAIL_BYTES = 64 * 1024  # where trailing junk is looked for; more of it than this takes the old path
 BLOCK = 256 * 1024  # at most this much per read (< MAX_FIELD_CHARS / 2, so a block holds at most one long gap)
-JUNK = b"\x00\x1a\r\n"
+JUNK = b"\x00\x1a\r\n"  # what io.strip_trailing_junk drops after the last line
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-HEAD_BYTES = 8 * 1024 * 1024  # io.HEADER_BYTES: the head its header checks read
+HEAD_BYTES = 8 * 1024 * 1024  # the head the header checks read (io.HEADER_BYTES)
 
 
 class Fallback(Exception):
@@ -38,10 +38,9 @@ class Fallback(Exception):
 
 @dataclass
 class PlainFile:
-    """A file that may stream: its open handle, size, head, and the byte range read_csv should see."""
+    """A file that may stream: its open handle, head, and the byte range read_csv should see."""
 
     handle: io.BufferedReader
-    size: int
     head: bytes  # the first HEAD_BYTES (or the whole file), as on disk
     start: int  # 3 after a UTF-8 byte-order mark, else 0
     end: int  # where trailing junk starts (the size when there is none)
@@ -77,7 +76,7 @@ def open_plain(path: str) -> PlainFile | None:
     if end is None:
         handle.close()
         return None
-    return PlainFile(handle, info.st_size, head, 3 if head[:3] == UTF8_BOM else 0, end, suffix)
+    return PlainFile(handle, head, 3 if head[:3] == UTF8_BOM else 0, end, suffix)
 
 
 def _junk_free_end(handle, size: int) -> tuple[int | None, bytes]:
