@@ -27,6 +27,7 @@ SUB_DAILY = {"Hour", "Minute", "Second", "Milli", "Micro", "Nano", "BusinessHour
 DAILY = {"Day", "BusinessDay", "CustomBusinessDay"}
 DAY_NS = 86_400 * 10**9
 EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday is 0, as pandas counts)
+BLOCK_ROWS = 1 << 16  # rows whose calendar is computed at a time
 MONTHLY = {"MonthBegin", "MonthEnd", "BusinessMonthBegin", "BusinessMonthEnd", "SemiMonthBegin", "SemiMonthEnd",
            "QuarterBegin", "QuarterEnd", "BusinessQuarterBegin", "BusinessQuarterEnd"}
 
@@ -74,17 +75,24 @@ def calendar_values(index: pd.DatetimeIndex, mode: str, freq: str | None, lead: 
         stamps = index.shift(lead, freq=freq)
     wall = stamps.tz_localize(None) if stamps.tz is not None else stamps  # the clock's time, as .hour reads it
     day = DAY_NS // pd.Timedelta(1, unit=wall.unit).value  # one day in the index's own unit: no conversion
-    days = wall.asi8 // day  # floor division (right before 1970 too), by a constant: np.divmod is 10x slower
-    within = wall.asi8 - days * day
+    for first in range(0, len(wall), BLOCK_ROWS):  # int64 temporaries a block at a time: no pages of T rows
+        rows = slice(first, first + BLOCK_ROWS)
+        _block_values(wall[rows], day, parts, values[rows])
+    return values
+
+
+def _block_values(wall: pd.DatetimeIndex, day: int, parts: tuple[str, ...], values: np.ndarray) -> None:
+    """One block of rows' sine and cosine columns, written into `values` (those rows of the whole)."""
+    ticks = wall.asi8
+    days = ticks // day  # floor division (right before 1970 too), by a constant: np.divmod is 10x slower
     starts = np.flatnonzero(np.concatenate(([True], days[1:] != days[:-1])))  # each run of rows on one day
     counts = np.diff(np.append(starts, len(days)))
     for position, part in enumerate(parts):
         sine, cosine = values[:, 2 * position], values[:, 2 * position + 1]
         if part == "hour":
-            _waves(within, 2 * np.pi / day, sine, cosine)
+            _waves(ticks - days * day, 2 * np.pi / day, sine, cosine)
         else:
             _waves(_day_phase(wall[starts], days[starts], part), 2 * np.pi, sine, cosine, counts)
-    return values
 
 
 def _day_phase(first: pd.DatetimeIndex, days: np.ndarray, part: str) -> np.ndarray:

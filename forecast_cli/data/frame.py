@@ -328,25 +328,35 @@ def _fill_gaps(numeric: pd.DataFrame, name: str) -> tuple[pd.DataFrame, Gaps]:
     the last observed value), interpolate the blanks between values in time, carry other inputs' last
     values forward over the rows after them."""
     target = numeric.columns[0]  # the inputs come target first
-    filled = numeric.notna().to_numpy()  # (T, F): one pass over the values
-    if not filled[:, 0].any():
+    blanks = {c: mask for c in numeric.columns if (mask := _blanks(numeric[c])) is not None}
+    if not len(numeric) or (target in blanks and blanks[target].all()):
         raise DataError(f"{name}: target column {target!r} has no values; choose another --target.")
-    complete = filled.all(axis=1)
-    if not complete.any():
-        worst = numeric.columns[int(np.argmin(filled.sum(axis=0)))]
+    complete = ~np.logical_or.reduce(list(blanks.values())) if blanks else None
+    if complete is not None and not complete.any():
+        worst = max(blanks, key=lambda c: int(blanks[c].sum()))
         raise DataError(f"{name}: no row has every input filled; column {worst!r} is empty the most. "
                         "Leave it out with --features.")
-    start = int(np.argmax(complete))
-    end = len(numeric) - int(np.argmax(filled[::-1, 0]))  # after the last target value
+    start = int(np.argmax(complete)) if complete is not None else 0
+    end = len(numeric) - (int(np.argmax(~blanks[target][::-1])) if target in blanks else 0)  # after the last target value
     trimmed = numeric.iloc[start:end]
-    held = filled[start:end]  # every column is held on the first row
-    after_last = np.argmax(held[::-1], axis=0)  # (F,) blanks after each column's last value
-    carried = {c: int(n) for c, n in zip(trimmed.columns, after_last) if n}
-    interpolated = int(held.size - held.sum()) - sum(carried.values())
+    held_blank = {c: mask[start:end] for c, mask in blanks.items()}  # every column is held on the first row
+    after_last = {c: int(np.argmax(~mask[::-1])) for c, mask in held_blank.items()}  # blanks after its last value
+    carried = {c: n for c, n in after_last.items() if n}
+    interpolated = sum(int(mask.sum()) for mask in held_blank.values()) - sum(carried.values())
     if interpolated or carried:
         method = "time" if isinstance(trimmed.index, pd.DatetimeIndex) else "linear"
         trimmed = trimmed.interpolate(method=method, limit_direction="forward")  # pads after the last value
     return trimmed, Gaps(start, len(numeric) - end, interpolated, carried)
+
+
+def _blanks(column: pd.Series) -> np.ndarray | None:
+    """(T,) bool: where `column` is blank; None when nowhere. A float column is checked by its minimum
+    first (NaN wins it): the usual column without blanks then costs no array of T rows."""
+    values = column.to_numpy()
+    if values.dtype.kind == "f" and (not len(values) or not np.isnan(values.min())):
+        return None
+    mask = np.isnan(values) if values.dtype.kind == "f" else np.asarray(pd.isna(column))
+    return mask if mask.any() else None
 
 
 def _gap_notes(gaps: Gaps, kept: pd.DataFrame, target: str, name: str) -> list[str]:

@@ -87,3 +87,28 @@ def test_timestamps_parse_without_pyarrow_installed():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "2015-01-03 01:00:00"
+
+
+@pytest.mark.parametrize("fmt", ["%Y-%m-%d %H:%M", "%Y%m%d"])
+def test_values_across_chunks_and_blocks_read_as_to_datetime_reads_them(fmt, monkeypatch):
+    # read_csv hands over many arrow chunks, and each is read in blocks of rows: runs of one date that
+    # cross a chunk's or a block's edge must count once and right, and a bad value in a later block is still seen.
+    import pyarrow as pa
+
+    import forecast_cli.data.fixeddates as fixeddates
+
+    monkeypatch.setattr(fixeddates, "BLOCK_ROWS", 7)
+    values = pd.date_range("2015-12-31 20:00", periods=400, freq="37min").strftime(fmt).tolist()
+    cuts = [0, 3, 3, 50, 51, 260, 400]  # an empty chunk and a one-row chunk among them
+    chunked = pa.chunked_array([pa.array(values[a:b], pa.large_string()) for a, b in zip(cuts, cuts[1:])])
+    text = pd.Series(pd.arrays.ArrowStringArray(chunked))
+    assert len(chunked.chunks) == 6
+    read = read_fixed_width(text, fmt)
+    np.testing.assert_array_equal(read.as_unit("s").asi8, pd.DatetimeIndex(reference(text, fmt)).as_unit("s").asi8)
+    values[333] = values[333][:-1] + "x"
+    assert read_fixed_width(arrow_text(values), fmt) is None
+
+
+def test_a_day_past_31_is_refused_even_where_it_would_share_a_date_number_with_its_neighbour():
+    # (Y * 13 + m) * 32 + d is one number per date only while d <= 31: 2015-01-40 would count as 2015-02-08.
+    assert read_fixed_width(arrow_text(["2015-02-07", "2015-02-08", "2015-01-40"]), "%Y-%m-%d") is None
