@@ -147,6 +147,7 @@ def fit(data: Source, target: str | None = None, *, features: str | Sequence[str
         dropout: float = ModelConfig.dropout, bidirectional: bool = ModelConfig.bidirectional,
         decoder: str = ModelConfig.decoder, highway: bool = ModelConfig.highway, epochs: int = TrainConfig.epochs, batch_size: int = TrainConfig.batch_size,
         lr: float = TrainConfig.lr, lr_schedule: str = TrainConfig.lr_schedule, weight_decay: float = TrainConfig.weight_decay,
+        ema: float = TrainConfig.ema,
         clip_grad: float = TrainConfig.clip_grad, patience: int = TrainConfig.patience,
         val_frac: float = DataConfig.val_frac, test_frac: float = DataConfig.test_frac, season: int | str | None = "auto",
         norm: str = DataConfig.norm, device: str = TrainConfig.device, seed: int = TrainConfig.seed,
@@ -199,7 +200,7 @@ def _configs(target: str | None, settings: dict) -> Configs:
                         quantiles=parse_quantiles(s["quantiles"]), highway=s["highway"], id_embedding=s["id_embedding"])
     train = TrainConfig(s["epochs"], s["batch_size"], s["lr"], s["weight_decay"], s["clip_grad"], s["patience"],
                         s["device"], s["seed"], s["training"], s["chunk"], epoch_size=s["epoch_size"],
-                        ensemble=s["ensemble"], lr_schedule=s["lr_schedule"], per_series=s["per_series"],
+                        ensemble=s["ensemble"], lr_schedule=s["lr_schedule"], ema=s["ema"], per_series=s["per_series"],
                         n_jobs=s["n_jobs"], backend=s["backend"])
     return Configs(data_config, model, train)
 

@@ -143,6 +143,10 @@ class TrainConfig:
     # loss; "cosine": it falls from --lr to LR_FLOOR x --lr over --epochs (half a cosine); "constant":
     # --lr throughout (models saved before the option trained so)
     lr_schedule: str = "plateau"
+    # Validation scores, and the best epoch keeps, an exponential moving average of the weights after
+    # every step with this decay (0: the raw weights): early stopping then judges a smoothed model,
+    # not the noise of the last steps (bench/ensemble_spread.py: the seed spread)
+    ema: float = 0.0
 
     def validate(self) -> None:
         _positive("--epochs", self.epochs)
@@ -162,6 +166,8 @@ class TrainConfig:
             _positive("--chunk", self.chunk)
         if self.epoch_size is not None:
             _positive("--epoch-size", self.epoch_size)
+        if not 0 <= self.ema < 1:
+            raise ConfigError(f"--ema must be 0 (off) or a decay below 1 (for example 0.998), not {self.ema}.")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ConfigError(f"--lr-schedule must be 'plateau', 'cosine' or 'constant', not {self.lr_schedule!r}.")
         if not 0 <= self.seed < MAX_SEED:  # NumPy refuses seeds of 2**32 and above

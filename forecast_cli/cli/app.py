@@ -175,6 +175,8 @@ def fit(
                            "a better validation loss; cosine: it falls from --lr to a tenth over --epochs; "
                            "constant: --lr throughout.")] = TrainConfig.lr_schedule,
     weight_decay: Annotated[float, typer.Option(help="L2 weight decay.")] = TrainConfig.weight_decay,
+    ema: Annotated[float, typer.Option(help="Decay of the moving average of the weights that validation scores and "
+                   "the best epoch keeps; 0: the raw weights.")] = TrainConfig.ema,
     clip_grad: Annotated[float, typer.Option(help="Max gradient norm; 0 turns clipping off.")] = TrainConfig.clip_grad,
     patience: Annotated[int, typer.Option(help="Epochs without validation gain before stopping.")] = TrainConfig.patience,
     val_frac: Annotated[float, typer.Option(help="Share of rows for validation (after train).")] = DataConfig.val_frac,

@@ -61,6 +61,7 @@ class TrainProgress:
     host_rng: dict = field(default_factory=dict)  # Python's and NumPy's RNG states, JSON-ready
     model_state: dict[str, torch.Tensor] = field(default_factory=dict)  # filled when interrupted
     optimizer_state: dict = field(default_factory=dict)
+    average_state: dict[str, torch.Tensor] = field(default_factory=dict)  # --ema's average, when interrupted
 
 
 @dataclass
@@ -216,19 +217,21 @@ def train_model(model: nn.Module, data: TrainingData, config: TrainConfig,
         _restore(model, optimizer, generator, resume)
     result = TrainResult(state_dict=progress.best_state, best_epoch=progress.best_epoch,
                          history=progress.history, device=str(device))
+    averaged = weight_average(model, config.ema, progress.average_state)
     while progress.epoch <= config.epochs:
         started = time.perf_counter()
         if config.lr_schedule == "cosine":
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(config, progress.epoch)
-        if not _train_epoch(trained, source, optimizer, config, generator, progress, should_stop):
-            result.interrupted = _snapshot(model, optimizer, progress)
+        if not _train_epoch(trained, source, optimizer, config, generator, progress, should_stop, averaged):
+            result.interrupted = _snapshot(model, optimizer, progress, averaged)
             return result
         loss_sum, samples = distributed.summed(progress.loss_sum, progress.samples)  # over every rank
         train_loss = loss_sum / max(samples, 1)
-        val_loss = evaluate_loss(model, validation) if validation is not None else None
+        judged = averaged.module if averaged is not None else model
+        val_loss = evaluate_loss(judged, validation) if validation is not None else None
         stats = EpochStats(progress.epoch, train_loss, val_loss, time.perf_counter() - started)
-        _end_epoch(model, progress, stats, config, generator)
+        _end_epoch(judged, progress, stats, config, generator)
         on_plateau(optimizer, config, progress)
         result.state_dict, result.best_epoch = progress.best_state, progress.best_epoch
         if on_epoch_end:
@@ -237,10 +240,23 @@ def train_model(model: nn.Module, data: TrainingData, config: TrainConfig,
             result.stopped_early = progress.epoch <= config.epochs
             break
         if should_stop and should_stop() and progress.epoch <= config.epochs:
-            result.interrupted = _snapshot(model, optimizer, progress)
+            result.interrupted = _snapshot(model, optimizer, progress, averaged)
             return result
     model.load_state_dict(result.state_dict)
     return result
+
+
+def weight_average(model: nn.Module, decay: float, state: dict[str, torch.Tensor]) -> nn.Module | None:
+    """--ema: torch's AveragedModel keeping an exponential moving average of `model`'s weights (its
+    first update copies them), or None with decay 0; `state` continues a checkpointed one."""
+    if decay <= 0:
+        return None
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    averaged = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+    if state:
+        averaged.load_state_dict(state)
+    return averaged
 
 
 def on_plateau(optimizer: torch.optim.Optimizer, config: TrainConfig, progress: TrainProgress) -> None:
@@ -271,8 +287,9 @@ def _end_epoch(model: nn.Module, progress: TrainProgress, stats: EpochStats, con
 
 def _train_epoch(model: nn.Module, source, optimizer: torch.optim.Optimizer,
                  config: TrainConfig, generator: torch.Generator, progress: TrainProgress,
-                 should_stop: Callable[[], bool] | None) -> bool:
-    """Apply the epoch's remaining batches; False when `should_stop` cut it short (progress says where)."""
+                 should_stop: Callable[[], bool] | None, averaged: nn.Module | None = None) -> bool:
+    """Apply the epoch's remaining batches, each step also moving `averaged` (--ema) when there is one;
+    False when `should_stop` cut it short (progress says where)."""
     model.train()
     items = source.items
     order = items[torch.randperm(len(items), generator=generator).to(items.device)]
@@ -294,6 +311,8 @@ def _train_epoch(model: nn.Module, source, optimizer: torch.optim.Optimizer,
         if config.clip_grad > 0:
             nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
         optimizer.step()
+        if averaged is not None:
+            averaged.update_parameters(model)
         progress.loss_sum += float(loss.detach()) * len(losses) if world == 1 else float(losses.detach().sum())
         progress.samples += len(losses)
         progress.batches_done += 1
@@ -327,9 +346,12 @@ def step_size(config: TrainConfig, items: int) -> int:
     return min(config.batch_size, max(MIN_BATCH, math.ceil(items / MIN_STEPS)))
 
 
-def _snapshot(model: nn.Module, optimizer: torch.optim.Optimizer, progress: TrainProgress) -> TrainProgress:
+def _snapshot(model: nn.Module, optimizer: torch.optim.Optimizer, progress: TrainProgress,
+              averaged: nn.Module | None = None) -> TrainProgress:
     """Copy the live states into `progress` (on the CPU) so it can be checkpointed."""
     progress.model_state = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
+    if averaged is not None:
+        progress.average_state = {k: v.detach().to("cpu").clone() for k, v in averaged.state_dict().items()}
     progress.optimizer_state = optimizer.state_dict()
     progress.torch_rng = torch.get_rng_state()
     numpy_state = np.random.get_state()

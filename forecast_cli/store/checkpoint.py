@@ -137,6 +137,7 @@ def _tensors(progress) -> tuple[dict, dict]:
 
     tensors = {f"model/{k}": v for k, v in progress.model_state.items()}
     tensors.update({f"best/{k}": v for k, v in progress.best_state.items()})
+    tensors.update({f"average/{k}": v for k, v in progress.average_state.items()})
     tensors["rng/order"] = progress.order_rng
     tensors["rng/torch"] = progress.torch_rng
     scalars: dict[str, dict[str, Any]] = {}
@@ -177,4 +178,5 @@ def _rebuild(state: dict, tensors: dict):
         order_rng=tensors["rng/order"], torch_rng=tensors["rng/torch"], host_rng=state["host_rng"],
         model_state={k[len("model/"):]: v for k, v in tensors.items() if k.startswith("model/")},
         optimizer_state={"state": optimizer_state, "param_groups": state["optimizer"]["param_groups"]},
+        average_state={k[len("average/"):]: v for k, v in tensors.items() if k.startswith("average/")},
     )

@@ -19,7 +19,7 @@ from forecast_cli.nn.spec import ModelSpec
 from forecast_cli.nn.train import TrainingData, TrainProgress, train_model
 from forecast_cli.store import checkpoint
 
-TRAIN = TrainConfig(epochs=4, batch_size=8, lr=0.01, patience=100, device="cpu", seed=0)
+TRAIN = TrainConfig(epochs=4, batch_size=8, lr=0.01, patience=100, device="cpu", seed=0, ema=0.9)  # --ema: its average travels too
 CONFIGS = {"data": {"target": "value", "window": 4, "features": ["value"]},
            "model": {"cell": "lstm", "hidden_size": 4, "num_layers": 2, "dropout": 0.3},
            "train": {"epochs": 4, "batch_size": 8, "lr": 0.01, "device": "cpu", "seed": 0}}
@@ -99,6 +99,8 @@ def test_a_saved_progress_loads_back_equal(saved):
         assert getattr(loaded, name) == getattr(progress, name), name
     assert_same_tensors(loaded.model_state, progress.model_state)
     assert_same_tensors(loaded.best_state, progress.best_state)
+    assert progress.average_state and "n_averaged" in progress.average_state
+    assert_same_tensors(loaded.average_state, progress.average_state)
     assert torch.equal(loaded.order_rng, progress.order_rng) and torch.equal(loaded.torch_rng, progress.torch_rng)
     # Adam's settings travel as JSON (its betas tuple comes back a list, which Adam reads alike)
     assert loaded.optimizer_state["param_groups"] == json.loads(json.dumps(progress.optimizer_state["param_groups"]))

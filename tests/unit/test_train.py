@@ -66,6 +66,28 @@ def test_best_epoch_weights_are_returned_and_left_in_the_model():
     assert not result.stopped_early and result.interrupted is None
 
 
+def test_with_ema_validation_scores_and_the_best_epoch_keeps_the_averaged_weights():
+    from forecast_cli.nn.train import WindowSource, evaluate_loss
+
+    model = fresh_model()
+    raw = {}
+    result = train_model(model, drifting_data(), config(ema=0.9),
+                         on_epoch_end=lambda stats: raw.update({stats.epoch: copy_state(model)}))
+    assert not same_weights(result.state_dict, raw[result.best_epoch])  # not the raw weights of that epoch
+    scored = fresh_model()
+    scored.load_state_dict(result.state_dict)
+    validation = WindowSource(drifting_data(), drifting_data().val_origins, torch.device("cpu"))
+    assert evaluate_loss(scored, validation) == pytest.approx(result.history[result.best_epoch - 1].val_loss, rel=1e-6)
+    plain = train_model(fresh_model(), drifting_data(), config())
+    assert [s.train_loss for s in plain.history] == [s.train_loss for s in result.history]  # training itself unchanged
+
+
+def test_ema_outside_0_to_1_is_refused():
+    for decay in (-0.1, 1.0, 1.5):
+        with pytest.raises(ConfigError, match="--ema"):
+            config(ema=decay).validate()
+
+
 def test_every_epoch_is_reported_once_in_order_with_finite_losses():
     reported = []
     result = train_model(fresh_model(), drifting_data(), config(), on_epoch_end=reported.append)
@@ -139,20 +161,22 @@ def test_a_stop_at_the_end_of_an_epoch_returns_progress_at_the_next_epoch():
     assert [stats.epoch for stats in result.history] == [1]
 
 
-def test_resuming_an_interrupted_run_ends_on_the_uninterrupted_weights():
-    """Two layers with dropout, so the dropout RNG must be restored as well as the batch order."""
+@pytest.mark.parametrize("ema", [0.0, 0.9])
+def test_resuming_an_interrupted_run_ends_on_the_uninterrupted_weights(ema):
+    """Two layers with dropout, so the dropout RNG must be restored as well as the batch order; with
+    --ema the moving average too."""
     spec = dict(num_layers=2, dropout=0.3)
-    whole = train_model(fresh_model(**spec), drifting_data(), config())
+    whole = train_model(fresh_model(**spec), drifting_data(), config(ema=ema))
     polls = []
 
     def should_stop() -> bool:
         polls.append(None)
         return len(polls) == 7  # inside epoch 2
 
-    stopped = train_model(fresh_model(**spec), drifting_data(), config(), should_stop=should_stop)
+    stopped = train_model(fresh_model(**spec), drifting_data(), config(ema=ema), should_stop=should_stop)
     assert stopped.interrupted is not None and stopped.interrupted.epoch == 2
     resumed_model = fresh_model(seed=99, **spec)  # other initial weights: the checkpoint must override them
-    resumed = train_model(resumed_model, drifting_data(), config(), resume=stopped.interrupted)
+    resumed = train_model(resumed_model, drifting_data(), config(ema=ema), resume=stopped.interrupted)
     assert same_weights(resumed.state_dict, whole.state_dict)
     assert [(s.epoch, s.train_loss, s.val_loss) for s in resumed.history] == [
         (s.epoch, s.train_loss, s.val_loss) for s in whole.history]
