@@ -337,7 +337,8 @@ def _fill_gaps(numeric: pd.DataFrame, name: str) -> tuple[pd.DataFrame, Gaps]:
         raise DataError(f"{name}: no row has every input filled; column {worst!r} is empty the most. "
                         "Leave it out with --features.")
     start = int(np.argmax(complete)) if complete is not None else 0
-    end = len(numeric) - (int(np.argmax(~blanks[target][::-1])) if target in blanks else 0)  # after the last target value
+    trailing = int(np.argmax(~blanks[target][::-1])) if target in blanks else 0  # blank targets at the end
+    end = len(numeric) - trailing
     trimmed = numeric.iloc[start:end]
     held_blank = {c: mask[start:end] for c, mask in blanks.items()}  # every column is held on the first row
     after_last = {c: int(np.argmax(~mask[::-1])) for c, mask in held_blank.items()}  # blanks after its last value

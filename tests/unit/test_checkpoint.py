@@ -19,7 +19,8 @@ from forecast_cli.nn.spec import ModelSpec
 from forecast_cli.nn.train import TrainingData, TrainProgress, train_model
 from forecast_cli.store import checkpoint
 
-TRAIN = TrainConfig(epochs=4, batch_size=8, lr=0.01, patience=100, device="cpu", seed=0, ema=0.9)  # --ema: its average travels too
+# with --ema, so its moving average travels in the checkpoint too
+TRAIN = TrainConfig(epochs=4, batch_size=8, lr=0.01, patience=100, device="cpu", seed=0, ema=0.9)
 CONFIGS = {"data": {"target": "value", "window": 4, "features": ["value"]},
            "model": {"cell": "lstm", "hidden_size": 4, "num_layers": 2, "dropout": 0.3},
            "train": {"epochs": 4, "batch_size": 8, "lr": 0.01, "device": "cpu", "seed": 0}}

@@ -19,7 +19,8 @@ from forecast_cli.config import TrainConfig
 from forecast_cli.errors import ConfigError
 from forecast_cli.nn.model import Forecaster
 from forecast_cli.nn.spec import ModelSpec
-from forecast_cli.nn.train import ChunkSource, TrainingData, WindowSource, resolve_device, sample_losses, train_model
+from forecast_cli.nn.train import (ChunkSource, TrainingData, WindowSource, evaluate_loss, resolve_device, sample_losses,
+                                   train_model)
 
 ROWS, TRAIN_ROWS, WINDOW, HORIZON = 60, 40, 4, 1
 EPOCHS = 8
@@ -67,8 +68,6 @@ def test_best_epoch_weights_are_returned_and_left_in_the_model():
 
 
 def test_with_ema_validation_scores_and_the_best_epoch_keeps_the_averaged_weights():
-    from forecast_cli.nn.train import WindowSource, evaluate_loss
-
     model = fresh_model()
     raw = {}
     result = train_model(model, drifting_data(), config(ema=0.9),
