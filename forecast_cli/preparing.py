@@ -56,10 +56,9 @@ def prepare(source, configs: Configs, warn: Callable[[str], None], test_from=Non
     if data_config.id_col:
         return _prepare_many(table, configs, warn, started, test_from)
     frame = build_task_frame(table, data_config)
-    shape = table.raw.shape
     table.release_rows()  # from here on only the frame is needed: the calendar reuses the text columns' memory
     frame = with_calendar(frame, data_config.calendar, frame.freq, data_config.horizon)  # --calendar auto's inputs
-    note_read(table.name, *shape, time.perf_counter() - started, warn)
+    note_read(table.name, table.rows, len(table.raw.columns), time.perf_counter() - started, warn)
     for note in frame.notes:
         warn(note)
     recipe = resolve(data_config, frame.data.iloc[:, 0].to_numpy(dtype="float64"), frame.freq,

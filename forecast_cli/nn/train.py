@@ -277,7 +277,7 @@ def _end_epoch(model: nn.Module, progress: TrainProgress, stats: EpochStats, con
     progress.history.append(stats)
     if score < progress.best:
         progress.best, progress.stale, progress.best_epoch = score, 0, stats.epoch
-        progress.best_state = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
+        progress.best_state = _cpu_state(model)
     else:
         progress.stale += 1
     progress.epoch += 1
@@ -349,15 +349,20 @@ def step_size(config: TrainConfig, items: int) -> int:
 def _snapshot(model: nn.Module, optimizer: torch.optim.Optimizer, progress: TrainProgress,
               averaged: nn.Module | None = None) -> TrainProgress:
     """Copy the live states into `progress` (on the CPU) so it can be checkpointed."""
-    progress.model_state = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
+    progress.model_state = _cpu_state(model)
     if averaged is not None:
-        progress.average_state = {k: v.detach().to("cpu").clone() for k, v in averaged.state_dict().items()}
+        progress.average_state = _cpu_state(averaged)
     progress.optimizer_state = optimizer.state_dict()
     progress.torch_rng = torch.get_rng_state()
     numpy_state = np.random.get_state()
     progress.host_rng = {"python": _to_lists(random.getstate()),
                          "numpy": [numpy_state[0], numpy_state[1].tolist(), *numpy_state[2:]]}
     return progress
+
+
+def _cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
+    """A copy of `module`'s state on the CPU, detached from the live tensors."""
+    return {k: v.detach().to("cpu").clone() for k, v in module.state_dict().items()}
 
 
 def _to_lists(value):
