@@ -32,6 +32,8 @@ def options() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, help="interleaved training runs per trainer (default 2; --quick 1)")
     parser.add_argument("--runs", type=int, help="fresh processes per start-up command (default 7; --quick 3)")
     parser.add_argument("--rows", help="comma-separated CSV sizes for the read section (default 1M,3M,5M)")
+    parser.add_argument("--read-runs", type=int, help="read section: interleaved runs of read_csv and fit's read, "
+                        "medians kept (default 3; --quick 1)")
     parser.add_argument("--cache", type=Path, default=Path(__file__).resolve().parent / ".cache",
                         help="where generated CSVs are kept between runs")
     parser.add_argument("--baseline", type=Path, help="read section: also run another checkout's tree (its root, "
@@ -60,7 +62,7 @@ def main() -> None:
 
         sizes = [int(float(size.rstrip("Mm")) * (1e6 if size[-1] in "Mm" else 1)) for size in args.rows.split(",")] \
             if args.rows else ([20_000, 60_000] if quick else [1_000_000, 3_000_000, 5_000_000])
-        by_section["read"] = reading.measure(sizes, args.cache, args.baseline)
+        by_section["read"] = reading.measure(sizes, args.cache, args.baseline, args.read_runs or (1 if quick else 3))
     if "startup" in sections:
         from bench import startup
 

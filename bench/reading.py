@@ -58,32 +58,49 @@ def write_csv(rows: int, path: Path) -> None:
     partial.rename(path)
 
 
-def costs_at(path: Path, scratch: Path, trees: dict[str, dict | None]) -> dict[str, dict[str, Cost]]:
-    """Per tree (label -> children's env: a PYTHONPATH puts another checkout first), one run of each
-    command on `path`, the trees in turn for every command (A B, A B, ...); read_csv first and last, the
-    mean of the two kept."""
+def costs_at(path: Path, scratch: Path, trees: dict[str, dict | None], repeats: int = 3) -> dict[str, dict[str, Cost]]:
+    """Per tree (label -> children's env: a PYTHONPATH puts another checkout first), the cost of each
+    command on `path`. fit runs first, once per tree (its model is what predict and evaluate load); then
+    the commands a target compares, read_csv with prepare and both predicts, run `repeats` rounds
+    (read_csv, then each in every tree) and keep the medians: one run's system time swings by a second
+    here (page faults on a virtual machine), enough to put a ratio either side of its line; evaluate last.
+    """
     def model(label: str) -> str:
         return str(scratch / f"model_{path.stem}{label.strip(' ()')}")
 
-    commands = {"read_csv first": lambda label: python(READ_CSV, str(path)),
-                "prepare (fit's read -> tensors)": lambda label: python(PREPARE, str(path)),
-                "fit --epochs 1": lambda label: forecast("fit", str(path), "--target", "close", *TINY, "--out",
-                                                         model(label), "--quiet"),
-                "predict": lambda label: forecast("predict", "--model", model(label)),
-                "predict --engine torch": lambda label: forecast("predict", "--model", model(label), "--engine", "torch"),
-                "evaluate": lambda label: forecast("evaluate", "--model", model(label), "--json"),
-                "read_csv last": lambda label: python(READ_CSV, str(path))}
-    costs: dict[str, dict[str, Cost]] = {label: {} for label in trees}
-    for name, command in commands.items():
+    first = {"fit --epochs 1": lambda label: forecast("fit", str(path), "--target", "close", *TINY, "--out",
+                                                      model(label), "--quiet")}
+    paired = {"prepare (fit's read -> tensors)": lambda label: python(PREPARE, str(path)),
+              "predict": lambda label: forecast("predict", "--model", model(label)),
+              "predict --engine torch": lambda label: forecast("predict", "--model", model(label), "--engine", "torch")}
+    last = {"evaluate": lambda label: forecast("evaluate", "--model", model(label), "--json")}
+    runs: dict[str, dict[str, list[Cost]]] = {label: {} for label in trees}
+    for name, command in first.items():
         for label, env in trees.items():
-            cost = costs[label][name] = run_child(command(label), env)
-            print(f"{path.name}{label}: {name}: {cost.wall:.1f} s wall, {cost.cpu:.1f} CPU-s, {cost.rss_mb:.0f} MB, "
-                  f"exit {cost.rc}", file=sys.stderr, flush=True)  # progress: a stopped run still told something
-    for label in trees:
-        first, last = costs[label].pop("read_csv first"), costs[label].pop("read_csv last")
-        costs[label]["read_csv"] = Cost((first.wall + last.wall) / 2, (first.cpu + last.cpu) / 2,
-                                        max(first.rss_mb, last.rss_mb), max(first.rc, last.rc))
-    return costs
+            runs[label][name] = [_run_and_say(path, label, name, command(label), env)]
+    for _ in range(max(1, repeats)):
+        read_csv = _run_and_say(path, "", "read_csv", python(READ_CSV, str(path)), None)
+        for label in trees:
+            runs[label].setdefault("read_csv", []).append(read_csv)
+        for name, command in paired.items():
+            for label, env in trees.items():
+                runs[label].setdefault(name, []).append(_run_and_say(path, label, name, command(label), env))
+    for name, command in last.items():
+        for label, env in trees.items():
+            runs[label][name] = [_run_and_say(path, label, name, command(label), env)]
+    return {label: {name: median_cost(costs) for name, costs in by_name.items()} for label, by_name in runs.items()}
+
+
+def _run_and_say(path: Path, label: str, name: str, command: list[str], env: dict | None) -> Cost:
+    cost = run_child(command, env)
+    print(f"{path.name}{label}: {name}: {cost.wall:.1f} s wall, {cost.cpu:.1f} CPU-s, {cost.rss_mb:.0f} MB, "
+          f"exit {cost.rc}", file=sys.stderr, flush=True)  # progress: a stopped run still told something
+    return cost
+
+
+def median_cost(costs: list[Cost]) -> Cost:
+    """Each figure's median over the runs (the largest exit status: one failure shows)."""
+    return Cost(median(costs, "wall"), median(costs, "cpu"), median(costs, "rss_mb"), max(cost.rc for cost in costs))
 
 
 def slope(rows: list[int], values: list[float]) -> float:
@@ -91,9 +108,9 @@ def slope(rows: list[int], values: list[float]) -> float:
     return float(np.polyfit(np.array(rows) / 1e6, values, 1)[0])
 
 
-def measure(sizes: list[int], cache: Path, baseline: Path | None = None) -> list[Row]:
+def measure(sizes: list[int], cache: Path, baseline: Path | None = None, repeats: int = 3) -> list[Row]:
     """The table rows; with `baseline` (another checkout's root), every command is run on that tree too,
-    in turn with this one, and its rows are marked "before"."""
+    in turn with this one, and its rows are marked "before". `repeats`: rounds of read_csv and prepare."""
     torch_cpu = median(interleaved({"torch": python("import torch")}, 3)["torch"], "cpu")
     trees = {"": None}
     if baseline is not None:
@@ -101,18 +118,20 @@ def measure(sizes: list[int], cache: Path, baseline: Path | None = None) -> list
     results: dict[str, dict[int, dict[str, Cost]]] = {label: {} for label in trees}
     with tempfile.TemporaryDirectory() as scratch:
         for rows in sizes:
-            for label, costs in costs_at(generated_csv(rows, cache), Path(scratch), trees).items():
+            for label, costs in costs_at(generated_csv(rows, cache), Path(scratch), trees, repeats).items():
                 results[label][rows] = costs
     out = []
     for label in trees:
         for rows, costs in results[label].items():
             base = costs["read_csv"]
-            out.append(_row(rows, "pandas.read_csv" + label, base, None, "", None))
+            medians = f" (medians of {repeats} runs)" if repeats > 1 else ""
+            out.append(_row(rows, "pandas.read_csv" + medians + label, base, None, "", None))
             for name, cost in costs.items():
                 if name == "read_csv":
                     continue
                 target, met = _target(name, rows, cost, base, torch_cpu) if not label else ("", None)
-                out.append(_row(rows, name + label, cost, base, target, met))
+                shown = name + (medians if name.startswith(("prepare", "predict")) else "")
+                out.append(_row(rows, shown + label, cost, base, target, met))
         if len(sizes) > 1:
             out.extend(_slopes(results[label], sizes, label))
     return out
