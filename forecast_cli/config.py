@@ -40,7 +40,8 @@ class DataConfig:
     target_from: str | None = None  # with classify_direction: the numeric column the up/down label comes from
     classify_direction: bool = False  # label = "up" if target_from is higher --horizon rows later, else "down"
     id_col: tuple[str, ...] | None = None  # long format: the column(s) naming each row's series; one global model
-    # "auto": sin/cos of hour, weekday, day of year, month (those that vary) as inputs; bench/calendar_inputs.py
+    # "auto": sin/cos of hour, weekday, day of year, month (those that vary, with cycles the training part
+    # spans twice) as inputs; resolved to the parts ("hour,dayofweek") or "off" before it is saved
     calendar: str = "auto"
 
     def validate(self) -> None:
@@ -65,8 +66,7 @@ class DataConfig:
         if self.id_col is not None and self.task != "forecast":
             raise ConfigError("--id-col trains one forecaster across many series; --task classify is for one "
                               "series. Leave out one of them.")
-        if self.calendar not in ("auto", "off"):
-            raise ConfigError(f"--calendar must be 'auto' or 'off', not {self.calendar!r}.")
+        parse_calendar(self.calendar)
         if self.norm == "seasonal" and self.season == 0:
             raise ConfigError("--norm seasonal needs a season; leave out --season none, or use --norm window.")
         if self.norm == "seasonal" and self.season and self.window is not None and self.window < self.season:
@@ -229,6 +229,21 @@ def quantile_name(level: float) -> str:
 def point_quantile(levels: tuple[float, ...]) -> int:
     """Index of the level nearest 0.5 (0.5 itself, which --quantiles always holds): the point forecast's column."""
     return min(range(len(levels)), key=lambda index: (abs(levels[index] - 0.5), levels[index]))
+
+
+CALENDAR_PARTS = ("hour", "dayofweek", "dayofyear", "month")  # --calendar's parts, in column order (data/calendar.py)
+
+
+def parse_calendar(mode: str) -> str:
+    """--calendar as given -> 'auto', 'off' or its parts comma-separated in column order; one ConfigError
+    line for an unknown or repeated part."""
+    if mode in ("auto", "off"):
+        return mode
+    parts = [part.strip() for part in mode.split(",")]
+    if any(part not in CALENDAR_PARTS for part in parts) or len(set(parts)) != len(parts):
+        raise ConfigError(f"--calendar must be 'auto', 'off' or parts from {', '.join(CALENDAR_PARTS)} separated "
+                          f"by commas (for example hour,dayofweek), not {mode!r}.")
+    return ",".join(part for part in CALENDAR_PARTS if part in parts)
 
 
 LR_SCHEDULES = ("plateau", "cosine", "constant")

@@ -63,14 +63,16 @@ def fit(source, configs: Configs, out: Path | None, warn: Callable[[str], None],
     unchanged = f"{out} is unchanged" if out is not None else "nothing was saved"
     stage = "while reading and preparing the data"
     try:
+        start = _open_warm_start(warm_start) if warm_start is not None else None
+        if start is not None:
+            configs = start.kept_calendar(configs)
         asked, prepared = configs, prepare(source, configs, warn, test_from)
         configs = prepared.configs
-        start = None
-        if warm_start is not None and prepared.many is not None:
+        if start is not None and prepared.many is not None:
             raise ConfigError("--warm-start is not supported with --id-col yet (each series has its own scaler); "
                               "fit without --warm-start.")
-        if warm_start is not None:
-            start, prepared = _warm_start(warm_start, prepared, configs)
+        if start is not None:
+            prepared = _warm_start(start, prepared, configs)
         stage = "before training started"
         with lock.exclusive(out) if out is not None else contextlib.nullcontext():
             if out is not None:
@@ -148,16 +150,22 @@ def _train(prepared: Prepared, configs: Configs, out: Path | None, warn: Callabl
     return model, trained
 
 
-def _warm_start(directory: Path, prepared: Prepared, configs: Configs):
-    """The saved model to start from, checked against this fit, and the data scaled by its scaler (kept,
-    not refitted: warmstart.py says why)."""
+def _open_warm_start(directory: Path):
+    """The saved model to start from (warmstart.py), read before the data: its calendar is kept."""
     from forecast_cli import warmstart
 
-    start = warmstart.open_start(real_path(Path(directory)))
+    return warmstart.open_start(real_path(Path(directory)))
+
+
+def _warm_start(start, prepared: Prepared, configs: Configs) -> Prepared:
+    """The saved model checked against this fit, and the data scaled by its scaler (kept, not refitted:
+    warmstart.py says why)."""
+    from forecast_cli import warmstart
+
     warmstart.refuse_incompatible(start, configs, prepared.frame.spec, prepared.classification)
     prepared = with_scaler(prepared, start.manifest.scaler, configs)
     warmstart.refuse_other_network(start, prepared.spec)
-    return start, prepared
+    return prepared
 
 
 def _describe_warm_start(outcome: FitOutcome, start, prepared: Prepared) -> None:

@@ -9,7 +9,7 @@ The per-series work of evaluation runs through joblib (`--n-jobs`, `--backend`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -73,8 +73,7 @@ def prepare_many(panel: Panel, window: int, horizon: int, val_frac: float, test_
     if skipped:
         warn(f"{name}: skipped {skipped} of {len(panel.frames)} series with too few rows for --window {window} "
              f"+ --horizon {horizon} in their training part.")
-    panel = Panel([panel.frames[i] for i in kept], [panel.ids[i] for i in kept], panel.id_cols, panel.spec,
-                  panel.freq, panel.notes, panel.rows)
+    panel = replace(panel, frames=[panel.frames[i] for i in kept], ids=[panel.ids[i] for i in kept])
     stats = SeriesStats(panel.ids, np.stack([s.mean for s in scalers]), np.stack([s.scale for s in scalers]),
                         np.asarray(scales, dtype="float64"), np.asarray(val_ends, dtype="int64"), coded)
     values = np.concatenate([stats.scaler(i).transform(f.data.to_numpy(dtype="float64"))

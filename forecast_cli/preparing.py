@@ -57,14 +57,14 @@ def prepare(source, configs: Configs, warn: Callable[[str], None], test_from=Non
         return _prepare_many(table, configs, warn, started, test_from)
     frame = build_task_frame(table, data_config)
     table.release_rows()  # from here on only the frame is needed: the calendar reuses the text columns' memory
-    frame = with_calendar(frame, data_config.calendar, frame.freq, data_config.horizon)  # --calendar auto's inputs
     note_read(table.name, table.rows, len(table.raw.columns), time.perf_counter() - started, warn)
     for note in frame.notes:
         warn(note)
     recipe = resolve(data_config, frame.data.iloc[:, 0].to_numpy(dtype="float64"), frame.freq,
-                     _seasonal_refused(configs))
+                     _seasonal_refused(configs), frame.data.index)
     for note in recipe.notes:
         warn(note)
+    frame = with_calendar(frame, recipe.data.calendar, frame.freq, data_config.horizon)  # the parts resolved
     return _with_recipe(table, frame, configs, recipe, warn)
 
 
@@ -82,7 +82,7 @@ def norm_rival(prepared: Prepared, asked: Configs) -> Prepared | None:
     other = "window" if prepared.configs.data.norm == "seasonal" else "seasonal"
     target = prepared.frame.data.iloc[:, 0].to_numpy(dtype="float64")
     config = replace(asked.data, val_frac=prepared.configs.data.val_frac, season=prepared.configs.data.season,
-                     norm=other)
+                     norm=other, calendar=prepared.configs.data.calendar)  # the frame's calendar columns
     rival = resolve(config, target, prepared.frame.freq)
     if rival.data.norm != other or rival.data.window > prepared.configs.data.window:
         return None  # the window cannot hold the season, or a longer one (daily 365) would cost many times more
@@ -147,13 +147,15 @@ def _prepare_many(table: Table, configs: Configs, warn: Callable[[str], None], s
 
     config = configs.data
     panel = build_panel(table.raw, table.name, config.target, config.features, config.time_col, config.id_col,
-                        config.horizon, config.calendar)
+                        config.horizon, config.calendar, train_share=1 - config.val_frac - config.test_frac)
+    config = replace(config, calendar=panel.calendar)  # the parts resolved on the longest series
     note_series_read(table.name, len(table.raw), len(panel.ids), time.perf_counter() - started, warn)
     for note in panel.notes:
         warn(note)
     longest = max(panel.frames, key=lambda frame: len(frame.data))
     # One recipe for every series (the longest one's: its season, norm and window); the model is shared.
     recipe = resolve(config, longest.data.to_numpy(dtype="float64")[:, 0], panel.freq, _seasonal_refused(configs))
+    recipe.choices["calendar"] = panel.calendar_choice
     for note in recipe.notes:
         warn(f"{note} (decided on the longest series, {panel.ids[panel.frames.index(longest)]!r})")
     configs = replace(configs, data=recipe.data)

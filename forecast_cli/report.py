@@ -13,7 +13,13 @@ def recipe_line(manifest) -> str:
     inside = "; ".join(part for part in (f"season {data.season}" if data.norm == "seasonal" else "", why) if part)
     window = choices.get("window", {}).get("reason")
     return (f"norm: {data.norm}" + (f" ({inside})" if inside else "") + f"; window {data.window}"
-            + (f" ({window})" if window else ""))
+            + (f" ({window})" if window else "") + calendar_note(choices))
+
+
+def calendar_note(choices: dict) -> str:
+    """'; calendar: dayofyear left out: ...' when --calendar auto left a part out, else nothing."""
+    calendar = choices.get("calendar", {})
+    return f"; calendar: {calendar['reason']}" if calendar.get("left_out") else ""
 
 
 def _cell(value: float | None) -> str:

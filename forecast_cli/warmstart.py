@@ -13,9 +13,10 @@ Imports no verb: fitting.py calls it (load and check, then describe), the CLI fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from forecast_cli.data.calendar import calendar_parts
 from forecast_cli.errors import ArtifactError, ConfigError
 from forecast_cli.forward import build_forward, check_weights, split_baseline
 from forecast_cli.predictors import Predictor, make_predictor
@@ -42,6 +43,18 @@ class WarmStart:
     weights: dict
     predictor: Predictor  # the old model as saved: what "before" scores
 
+    @property
+    def calendar(self) -> str:
+        """The saved model's calendar parts as --calendar names them ('hour,dayofweek', or 'off')."""
+        return ",".join(calendar_parts(self.manifest.configs.data.calendar, self.manifest.frequency)) or "off"
+
+    def kept_calendar(self, configs: Configs) -> Configs:
+        """With --calendar auto, the saved model's calendar parts: its inputs stay what its weights read,
+        where a new choice from the longer data's span (day of year once it spans two years) would not."""
+        if configs.data.calendar != "auto":
+            return configs
+        return replace(configs, data=replace(configs.data, calendar=self.calendar))
+
 
 def open_start(directory: Path) -> WarmStart:
     """Read the model directory (validated, weights checked against its manifest) to start from."""
@@ -66,6 +79,10 @@ def refuse_incompatible(start: WarmStart, configs: Configs, frame_spec, classifi
         if before != now:
             raise ConfigError(f"{where}: the model there was fitted with {option} {_shown(before)}, this fit has "
                               f"{option} {_shown(now)}; give {option} {_shown(before)} or fit without --warm-start.")
+    now = ",".join(calendar_parts(configs.data.calendar, old.frequency)) or "off"
+    if start.calendar != now:
+        raise ConfigError(f"{where}: the model there reads calendar inputs {start.calendar}, this fit has --calendar "
+                          f"{now}; give --calendar {start.calendar} (or leave it out) or fit without --warm-start.")
     if list(old.frame.input_columns) != list(frame_spec.input_columns) or old.frame.time_cols != frame_spec.time_cols:
         raise ConfigError(f"{where}: the model there reads columns {', '.join(old.frame.input_columns)} "
                           f"(time: {', '.join(old.frame.time_cols) or 'none'}); this data gives "

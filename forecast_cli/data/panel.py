@@ -9,14 +9,14 @@ inferred once, from the longest series. Never imports torch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from forecast_cli.data.frame import (FIX_AT_FIT, FIX_AT_PREDICT, FIX_TARGET, ROW, Frame, FrameSpec, _as_numbers,
                                      _one_hot, _read_text_numbers, _require_target, decide_inputs)
-from forecast_cli.data.calendar import calendar_columns, calendar_values
+from forecast_cli.data.calendar import calendar_columns, calendar_values, resolve_calendar
 from forecast_cli.data.timeindex import detect_time_columns, infer_frequency, parse_time
 from forecast_cli.errors import DataError
 
@@ -34,6 +34,8 @@ class Panel:
     freq: str | None
     notes: list[str] = field(default_factory=list)
     rows: int = 0  # rows of the table as read
+    calendar: str = "off"  # the calendar parts its frames carry, as the manifest stores them
+    calendar_choice: dict = field(default_factory=dict)  # why (fit time, --calendar auto: data/calendar.py)
 
     def select(self, wanted: list[str] | None, name: str) -> "Panel":
         """Only the series named in `wanted` (all when None); a name not in the data is an error."""
@@ -45,14 +47,14 @@ class Panel:
             shown = ", ".join(self.ids[:5]) + (" ..." if len(self.ids) > 5 else "")
             raise DataError(f"{name}: --ids names series {missing[0]!r}, which is not in the data (series: {shown}).")
         chosen = [position[series] for series in dict.fromkeys(wanted)]
-        return Panel([self.frames[i] for i in chosen], [self.ids[i] for i in chosen], self.id_cols, self.spec,
-                     self.freq, self.notes, self.rows)
+        return replace(self, frames=[self.frames[i] for i in chosen], ids=[self.ids[i] for i in chosen])
 
 
 def build_panel(raw: pd.DataFrame, name: str, target: str, features: tuple[str, ...] | None,
                 time_col: tuple[str, ...] | None, id_cols: tuple[str, ...], horizon: int,
-                calendar: str = "off") -> Panel:
-    """Decide time, inputs and exclusions once for all series (fit time)."""
+                calendar: str = "off", train_share: float = 1.0) -> Panel:
+    """Decide time, inputs and exclusions once for all series (fit time); `--calendar auto` on the first
+    `train_share` of the longest series' rows (its training part)."""
     notes: list[str] = []
     _require_target(raw, target, name)
     _require_id_columns(raw, id_cols, target, name)
@@ -60,7 +62,7 @@ def build_panel(raw: pd.DataFrame, name: str, target: str, features: tuple[str, 
     ordered, labels = _sorted_by_series(raw, id_cols, time_cols, name, notes)
     others = [c for c in raw.columns if c not in (*time_cols, *id_cols)]
     spec = decide_inputs(ordered, others, id_cols, name, target, features, time_cols, horizon, notes)
-    return _split(ordered, labels, spec, id_cols, name, notes, FIX_AT_FIT, len(raw), calendar, horizon)
+    return _split(ordered, labels, spec, id_cols, name, notes, FIX_AT_FIT, len(raw), calendar, horizon, train_share)
 
 
 def rebuild_panel(raw: pd.DataFrame, name: str, spec: FrameSpec, id_cols: tuple[str, ...], calendar: str = "off",
@@ -134,9 +136,10 @@ def _refuse_repeated_times(frame: pd.DataFrame, codes: np.ndarray, uniques: np.n
 
 
 def _split(ordered: pd.DataFrame, codes: np.ndarray, spec: FrameSpec, id_cols: tuple[str, ...], name: str,
-           notes: list[str], fix: str, rows: int, calendar: str, lead: int) -> Panel:
+           notes: list[str], fix: str, rows: int, calendar: str, lead: int, train_share: float = 1.0) -> Panel:
     """The checked numbers of every series, trimmed and filled within it, with the calendar columns of
-    `--calendar` (data/calendar.py, `lead` steps ahead), cut into one Frame per series."""
+    `--calendar` (data/calendar.py, `lead` steps ahead; at fit time `auto` is resolved on the longest
+    series' first `train_share` of rows), cut into one Frame per series."""
     numeric = pd.DataFrame({
         c: _as_numbers(ordered, c, name, FIX_TARGET if c == spec.target and fix == FIX_AT_FIT else fix)
         for c in spec.numeric}, index=ordered.index)
@@ -158,6 +161,11 @@ def _split(ordered: pd.DataFrame, codes: np.ndarray, spec: FrameSpec, id_cols: t
     freq = infer_frequency(index[bounds[longest]: bounds[longest + 1]]) if spec.time_cols else None
     if spec.time_cols and freq is None:
         notes.append("the time steps are irregular; forecasts carry step numbers instead of timestamps.")
+    choice: dict = {}
+    if fix == FIX_AT_FIT:
+        longest_index = index[bounds[longest]: bounds[longest + 1]] if spec.time_cols else None
+        train_rows = longest_index[: max(1, int(len(longest_index) * train_share))] if spec.time_cols else None
+        calendar, choice = resolve_calendar(calendar, freq, train_rows)
     columns = list(spec.input_columns)
     if spec.time_cols and calendar_columns(calendar, freq):  # once over all series: each row's own timestamps
         values = np.hstack([values, calendar_values(index, calendar, freq, lead)])
@@ -168,7 +176,7 @@ def _split(ordered: pd.DataFrame, codes: np.ndarray, spec: FrameSpec, id_cols: t
         data = pd.DataFrame(values[start:stop], index=index[start:stop], columns=columns, copy=False)
         frames.append(Frame(data, spec, freq, []))
         ids.append(str(labels[start]))
-    return Panel(frames, ids, id_cols, spec, freq, notes, rows)
+    return Panel(frames, ids, id_cols, spec, freq, notes, rows, calendar, choice)
 
 
 def _fill_within_series(values: np.ndarray, codes: np.ndarray, name: str, target: str) -> tuple[np.ndarray, int]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from forecast_cli.config import ASEASONAL_WINDOW, DataConfig
+from forecast_cli.data.calendar import resolve_calendar
 from forecast_cli.data.season import detect_season
 from forecast_cli.data.timeindex import season_of
 from forecast_cli.data.windows import _part_sizes, origins_between
@@ -35,19 +36,14 @@ class Recipe:
     choices: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
-    def summary(self) -> str:
-        """One line for the fit report: the normalization, its season and its reason."""
-        norm = self.choices.get("norm", {})
-        season = f" (season {self.data.season})" if self.data.norm == "seasonal" else ""
-        reason = f"; {norm['reason']}" if norm.get("reason") else ""
-        return f"norm: {self.data.norm}{season}{reason}; window {self.data.window}"
 
-
-def resolve(config: DataConfig, target: np.ndarray, freq: str | None, seasonal_refused: str | None = None) -> Recipe:
+def resolve(config: DataConfig, target: np.ndarray, freq: str | None, seasonal_refused: str | None = None,
+            index=None) -> Recipe:
     """Resolve the auto options of `config` for the target (original units, every row) at `freq`.
 
     `seasonal_refused` names what rules --norm seasonal out (a classifier, seq2seq, forking training):
-    --norm auto then stays window."""
+    --norm auto then stays window. `index`: the rows' timestamps, to resolve --calendar on the training
+    part (data/calendar.py); without it --calendar stays as given (many series: applied by the panel)."""
     rows = len(target)
     target = np.asarray(target, dtype=np.float64)
     with np.errstate(invalid="ignore"):
@@ -62,7 +58,10 @@ def resolve(config: DataConfig, target: np.ndarray, freq: str | None, seasonal_r
     if norm == "seasonal" and window < season:
         choices["norm"] = {"chosen": "window", "reason": f"a window of {window} rows cannot hold the season {season}"}
         norm = "window"
-    resolved = replace(config, season=season or 0, norm=norm, window=window)
+    calendar = config.calendar
+    if index is not None:
+        calendar, choices["calendar"] = resolve_calendar(config.calendar, freq, index[:train_end])
+    resolved = replace(config, season=season or 0, norm=norm, window=window, calendar=calendar)
     return Recipe(resolved, baseline, choices, notes)
 
 

@@ -92,8 +92,8 @@ def _rewrite_weights(model: Path, change) -> None:
 
 @pytest.mark.parametrize("change, needle", [
     (lambda w: w.update({"baseline.linear.head.weight": np.zeros((2, 5), dtype=np.float32)}),
-     # window 6 x (the value and the daily calendar's 4 columns: --calendar auto, the default)
-     "tensor 'baseline.linear.head.weight' has shape [2, 5] but the manifest's model needs [2, 30]"),
+     # window 6 x (the value and day of week's 2 columns: --calendar auto on a training part under two years)
+     "tensor 'baseline.linear.head.weight' has shape [2, 5] but the manifest's model needs [2, 18]"),
     (lambda w: w["baseline.linear.head.bias"].fill(np.nan), "(linear baseline): tensor 'head.bias' holds NaN"),
     (lambda w: w.pop("baseline.linear.head.bias"), "lack tensor 'baseline.linear.head.bias'"),
     (lambda w: w.update({"baseline.other.head.bias": np.zeros(2, dtype=np.float32)}),

@@ -41,7 +41,10 @@ def test_fit_skips_series_too_short_with_one_warning_and_saves_each_series_stati
     from safetensors.numpy import load_file
 
     stats = load_file(model / "series.safetensors")
-    assert stats["mean"].shape == (4, 1 + 4)  # sales, then the calendar's day-of-week and day-of-year pairs
+    # sales, then the calendar's day-of-week pair: auto leaves day of year out of a few months of data
+    assert stats["mean"].shape == (4, 1 + 2)
+    assert manifest["config"]["data"]["calendar"] == "dayofweek"
+    assert manifest["choices"]["calendar"]["left_out"] == ["dayofyear"]
     assert np.argsort(stats["mean"][:, 0]).tolist() == [0, 1, 2, 3]  # a < b < c < d by level, each its own
 
 

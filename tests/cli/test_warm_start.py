@@ -78,7 +78,10 @@ def test_warm_start_reports_the_test_error_before_and_after(old_model, tmp_path)
 
 @pytest.mark.parametrize("option, value, named", [("--hidden", "8", "--hidden 4"), ("--window", "12", "--window 10"),
                                                    ("--cell", "gru", "--cell lstm"), ("--horizon", "2", "--horizon 1"),
-                                                   ("--features", "sales", "reads columns sales, temp")])
+                                                   ("--features", "sales", "reads columns sales, temp"),
+                                                   ("--calendar", "dayofweek,dayofyear",
+                                                    "reads calendar inputs dayofweek, this fit has --calendar "
+                                                    "dayofweek,dayofyear")])
 def test_warm_start_refuses_an_incompatible_model_in_one_line_naming_it(old_model, tmp_path, option, value, named):
     before = _files(old_model / "model")
     args = _without(FIT, option)
@@ -89,6 +92,19 @@ def test_warm_start_refuses_an_incompatible_model_in_one_line_naming_it(old_mode
     assert len(errors) == 1 and errors[0].startswith(f"error: --warm-start {old_model / 'model'}: ")
     assert named in errors[0]
     assert _files(old_model / "model") == before and not (tmp_path / "m").exists()
+
+
+def test_warm_start_keeps_the_saved_models_calendar_where_auto_would_choose_anew(old_model, tmp_path):
+    # 1,200 days (840 in the training part) would give day of year too; the saved model reads day of week only.
+    folder = tmp_path
+    make_tiny_frame(1200).to_csv(folder / "long.csv", index=False)
+    assert forecast_cli.load(old_model / "model").manifest.configs.data.calendar == "dayofweek"
+    warm = forecast_cli.fit(folder / "long.csv", TINY_TARGET, **OPTIONS, epochs=1, out=folder / "warm",
+                            warm_start=old_model / "model", warn=lambda message: None)
+    cold = forecast_cli.fit(folder / "long.csv", TINY_TARGET, **OPTIONS, epochs=1, out=folder / "cold",
+                            warn=lambda message: None)
+    assert warm.manifest.configs.data.calendar == "dayofweek"
+    assert cold.manifest.configs.data.calendar == "dayofweek,dayofyear"
 
 
 def test_bare_warm_start_uses_out_and_needs_a_model_there(tmp_path, old_model):

@@ -101,8 +101,10 @@ def test_manifest_records_what_the_issue_lists(fitted):
     assert manifest["frame"]["dtypes"] == {TINY_TARGET: "float64", "temp": "float64"}
     assert manifest["frame"]["time_cols"] == ["date"] and manifest["frequency"] == "D"
     assert manifest["frame"]["categories"] == {} and manifest["frame"]["excluded"] == {}
-    assert manifest["config"]["data"]["calendar"] == "auto"  # daily: day of week and day of year, sin and cos
-    assert len(manifest["scaler"]["mean"]) == len(manifest["scaler"]["scale"]) == 2 + 4
+    # daily data over under two years: day of week (sin and cos) as auto resolved it, with its reason
+    assert manifest["config"]["data"]["calendar"] == "dayofweek"
+    assert manifest["choices"]["calendar"]["left_out"] == ["dayofyear"]
+    assert len(manifest["scaler"]["mean"]) == len(manifest["scaler"]["scale"]) == 2 + 2
     assert set(manifest["metrics"]) == {"mape", "smape", "mae", "rmse", "mase"}
 
 

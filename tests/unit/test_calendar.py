@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast_cli.data.calendar import calendar_columns, calendar_parts, calendar_values
+from forecast_cli.data.calendar import calendar_columns, calendar_parts, calendar_values, resolve_calendar
+from forecast_cli.errors import ConfigError
 from forecast_cli.store import artifact
 from tests.conftest import run_cli
 
@@ -56,12 +57,51 @@ def _predicted(out, *extra) -> np.ndarray:
     return pd.read_csv(io.StringIO(result.stdout))["value"].to_numpy()
 
 
-def test_a_calendar_model_reads_six_more_inputs_and_both_engines_agree(hourly):
+def test_auto_keeps_only_the_cycles_the_training_part_covers_twice_and_says_what_it_left_out(hourly):
+    # 200 hours: the training part spans about 6 days, two days' cycles but not two weeks'.
     _, out = hourly
     manifest = artifact.read_manifest(out)
-    assert manifest.configs.data.calendar == "auto"
+    assert manifest.configs.data.calendar == "hour"
+    assert manifest.model_spec.n_features == 1 + 2 and len(manifest.scaler.mean) == 3
+    assert manifest.choices["calendar"]["left_out"] == ["dayofweek", "dayofyear"]
+    np.testing.assert_allclose(_predicted(out, "--engine", "numpy"), _predicted(out), rtol=1e-5)
+    info = run_cli("evaluate", "--model", out, "--json")
+    assert info.exit_code == 0, info.stderr
+
+
+def test_parts_given_are_kept_whatever_the_span_and_both_engines_agree(tmp_path, hourly):
+    path, _ = hourly
+    out = tmp_path / "m"
+    result = run_cli("fit", path, "--target", "value", "--calendar", "dayofyear,hour,dayofweek", "--out", out,
+                     *TINY[:-1])
+    assert result.exit_code == 0, result.stderr
+    assert "left out" not in result.stderr
+    manifest = artifact.read_manifest(out)
+    assert manifest.configs.data.calendar == "hour,dayofweek,dayofyear"  # column order, whatever the order given
     assert manifest.model_spec.n_features == 1 + 6 and len(manifest.scaler.mean) == 7
     np.testing.assert_allclose(_predicted(out, "--engine", "numpy"), _predicted(out), rtol=1e-5)
+
+
+def test_a_manifest_saying_auto_reads_every_part_that_varies_at_its_frequency(tmp_path, hourly):
+    # Saved before the parts were stored: `auto` then meant hour, day of week and day of year for hourly data.
+    path, _ = hourly
+    out = tmp_path / "m"
+    assert run_cli("fit", path, "--target", "value", "--calendar", "hour,dayofweek,dayofyear", "--out", out,
+                   *TINY).exit_code == 0
+    before = _predicted(out)
+    raw = json.loads((out / "manifest.json").read_text())
+    raw["config"]["data"]["calendar"] = "auto"
+    (out / "manifest.json").write_text(json.dumps(raw))
+    np.testing.assert_array_equal(_predicted(out), before)
+
+
+def test_the_fit_report_says_which_parts_auto_left_out_and_why(tmp_path, hourly):
+    path, _ = hourly
+    result = run_cli("fit", path, "--target", "value", "--out", tmp_path / "m", *TINY[:-1])
+    assert result.exit_code == 0, result.stderr
+    line = next(line for line in result.stderr.splitlines() if line.startswith("norm: "))
+    assert "calendar: dayofweek and dayofyear left out: the training part covers" in line
+    assert "under 2 of their cycles" in line
 
 
 def test_the_default_is_auto_and_a_manifest_from_before_the_option_loads_without_a_calendar(tmp_path, hourly):
@@ -82,7 +122,42 @@ def test_an_unknown_calendar_mode_is_refused_in_one_line(tmp_path, hourly):
     path, _ = hourly
     result = run_cli("fit", path, "--target", "value", "--calendar", "yes", "--out", tmp_path / "m", *TINY)
     assert result.exit_code == 2
-    assert result.stderr.strip() == "error: --calendar must be 'auto' or 'off', not 'yes'."
+    assert result.stderr.strip() == ("error: --calendar must be 'auto', 'off' or parts from hour, dayofweek, "
+                                     "dayofyear, month separated by commas (for example hour,dayofweek), not 'yes'.")
+
+
+@pytest.mark.parametrize("freq, periods, parts", [
+    ("h", 24 * 13, "hour"),  # 13 days: two days' cycles, under two weeks'
+    ("h", 24 * 20, "hour,dayofweek"),
+    ("h", 24 * 365 * 3, "hour,dayofweek,dayofyear"),
+    ("D", 400, "dayofweek"),
+    ("D", 800, "dayofweek,dayofyear"),
+    ("MS", 24, "month"),  # two years of months, whichever month they start in
+    ("MS", 23, "off"),
+    ("D", 14, "dayofweek"),
+    ("D", 13, "off"),
+    ("W-SUN", 200, "dayofyear"),
+    ("YS", 50, "off"),
+])
+@pytest.mark.parametrize("start", ["2020-01-01", "2021-02-01", "2023-07-01"])
+def test_auto_resolves_to_the_parts_whose_cycle_the_training_rows_cover_twice(freq, periods, parts, start):
+    index = pd.date_range(start, periods=periods, freq=freq)
+    chosen, record = resolve_calendar("auto", freq, index)
+    assert chosen == parts and record["chosen"] == parts
+    assert record.get("left_out", []) == [p for p in calendar_parts("auto", freq) if p not in parts.split(",")]
+
+
+def test_parts_that_do_not_change_at_the_frequency_or_without_timestamps_are_refused():
+    daily = pd.date_range("2020-01-01", periods=100, freq="D")
+    with pytest.raises(ConfigError, match=r"--calendar hour,month: hour, month do not change between rows of "
+                                          r"this D data; choose from dayofweek, dayofyear\."):
+        resolve_calendar("month,hour", "D", daily)
+    with pytest.raises(ConfigError, match="no timestamps at a regular frequency"):
+        resolve_calendar("hour", None, pd.RangeIndex(100))
+    assert resolve_calendar("auto", None, pd.RangeIndex(100))[0] == "off"
+    assert resolve_calendar("off", "D", daily) == ("off", {"chosen": "off", "reason": "given by --calendar"})
+    with pytest.raises(ConfigError, match="not 'hour,hour'"):
+        resolve_calendar("hour,hour", "h", daily)
 
 
 @pytest.mark.parametrize("stamps", [
