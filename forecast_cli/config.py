@@ -41,7 +41,8 @@ class DataConfig:
     classify_direction: bool = False  # label = "up" if target_from is higher --horizon rows later, else "down"
     id_col: tuple[str, ...] | None = None  # long format: the column(s) naming each row's series; one global model
     # "auto": sin/cos of hour, weekday, day of year, month (those that vary, with cycles the training part
-    # spans twice) as inputs; resolved to the parts ("hour,dayofweek") or "off" before it is saved
+    # spans twice and its target follows) as inputs; resolved to the parts ("hour,dayofweek") or "off" before
+    # it is saved (data/calendar.py)
     calendar: str = "auto"
 
     def validate(self) -> None:

@@ -221,8 +221,9 @@ def fit(
     epoch_size: Annotated[Optional[int], typer.Option(help="Forecast origins drawn at random for each epoch. "
                           "Default: all of them, at most 200,000 (more are sampled anew each epoch).")] = None,
     calendar: Annotated[str, typer.Option(help="auto: sine/cosine of hour of day, day of week, day of year and "
-                        "month (those that vary at the data's frequency and whose cycle the training part spans "
-                        "twice) of each row's timestamp --horizon steps later, as inputs; off: none; or parts, "
+                        "month (those that vary at the data's frequency, whose cycle the training part spans "
+                        "twice and the target follows) of each row's timestamp --horizon steps later, as inputs; "
+                        "off: none; or parts, "
                         "e.g. hour,dayofweek. A warm start keeps the saved model's.",
                         metavar="auto|off|PARTS")] = DataConfig.calendar,
     ensemble: Annotated[int, typer.Option(help="Train N models with seeds --seed, --seed+1, ... and average their "

@@ -163,9 +163,10 @@ def _split(ordered: pd.DataFrame, codes: np.ndarray, spec: FrameSpec, id_cols: t
         notes.append("the time steps are irregular; forecasts carry step numbers instead of timestamps.")
     choice: dict = {}
     if fix == FIX_AT_FIT:
-        longest_index = index[bounds[longest]: bounds[longest + 1]] if spec.time_cols else None
-        train_rows = longest_index[: max(1, int(len(longest_index) * train_share))] if spec.time_cols else None
-        calendar, choice = resolve_calendar(calendar, freq, train_rows)
+        first, length = bounds[longest], bounds[longest + 1] - bounds[longest]
+        rows = slice(first, first + max(1, int(length * train_share)))  # the longest series' training share
+        train_index = index[rows] if spec.time_cols else None
+        calendar, choice = resolve_calendar(calendar, freq, train_index, values[rows, 0])
     columns = list(spec.input_columns)
     if spec.time_cols and calendar_columns(calendar, freq):  # once over all series: each row's own timestamps
         values = np.hstack([values, calendar_values(index, calendar, freq, lead)])

@@ -60,7 +60,7 @@ def resolve(config: DataConfig, target: np.ndarray, freq: str | None, seasonal_r
         norm = "window"
     calendar = config.calendar
     if index is not None:
-        calendar, choices["calendar"] = resolve_calendar(config.calendar, freq, index[:train_end])
+        calendar, choices["calendar"] = resolve_calendar(config.calendar, freq, index[:train_end], target[:train_end])
     resolved = replace(config, season=season or 0, norm=norm, window=window, calendar=calendar)
     return Recipe(resolved, baseline, choices, notes)
 

@@ -147,6 +147,22 @@ def test_auto_resolves_to_the_parts_whose_cycle_the_training_rows_cover_twice(fr
     assert record.get("left_out", []) == [p for p in calendar_parts("auto", freq) if p not in parts.split(",")]
 
 
+def test_auto_leaves_out_a_part_whose_period_the_training_target_does_not_follow():
+    # 60 days of hours: a 24-hour cycle keeps the hour; a 50-hour one (like sample_data/sine.csv) follows
+    # neither the day nor the week, so both are left out, with the autocorrelations that decided it.
+    index = pd.date_range("2024-01-01", periods=24 * 60, freq="h")
+    steps, noise = np.arange(len(index)), np.random.default_rng(0).normal(0, 0.1, len(index))
+    daily, _ = resolve_calendar("auto", "h", index, np.sin(2 * np.pi * steps / 24) + noise)
+    assert daily == "hour,dayofweek"  # a daily cycle repeats every week too; day of year: under two years
+    chosen, record = resolve_calendar("auto", "h", index, np.sin(2 * np.pi * steps / 50) + noise)
+    assert chosen == "off" and record["left_out"] == ["dayofyear", "hour", "dayofweek"]
+    assert record["autocorrelation"]["hour"] < 0.3 and record["autocorrelation"]["dayofweek"] < 0.3
+    assert "hour and dayofweek left out: the training target's autocorrelation at their periods is under 0.3" \
+        in record["reason"]
+    weekly = 5 * (index.day_of_week >= 5) + noise  # weekends higher, no daily shape
+    assert resolve_calendar("auto", "h", index, weekly)[0] == "dayofweek"
+
+
 def test_parts_that_do_not_change_at_the_frequency_or_without_timestamps_are_refused():
     daily = pd.date_range("2020-01-01", periods=100, freq="D")
     with pytest.raises(ConfigError, match=r"--calendar hour,month: hour, month do not change between rows of "
