@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from forecast_cli.data.calendar import calendar_parts
+from forecast_cli.data.calendar import parts_named
 from forecast_cli.errors import ArtifactError, ConfigError
 from forecast_cli.forward import build_forward, check_weights, split_baseline
 from forecast_cli.predictors import Predictor, make_predictor
@@ -46,7 +46,7 @@ class WarmStart:
     @property
     def calendar(self) -> str:
         """The saved model's calendar parts as --calendar names them ('hour,dayofweek', or 'off')."""
-        return ",".join(calendar_parts(self.manifest.configs.data.calendar, self.manifest.frequency)) or "off"
+        return parts_named(self.manifest.configs.data.calendar, self.manifest.frequency)
 
     def kept_calendar(self, configs: Configs) -> Configs:
         """With --calendar auto, the saved model's calendar parts: its inputs stay what its weights read,
@@ -79,7 +79,7 @@ def refuse_incompatible(start: WarmStart, configs: Configs, frame_spec, classifi
         if before != now:
             raise ConfigError(f"{where}: the model there was fitted with {option} {_shown(before)}, this fit has "
                               f"{option} {_shown(now)}; give {option} {_shown(before)} or fit without --warm-start.")
-    now = ",".join(calendar_parts(configs.data.calendar, old.frequency)) or "off"
+    now = parts_named(configs.data.calendar, old.frequency)
     if start.calendar != now:
         raise ConfigError(f"{where}: the model there reads calendar inputs {start.calendar}, this fit has --calendar "
                           f"{now}; give --calendar {start.calendar} (or leave it out) or fit without --warm-start.")

@@ -13,11 +13,11 @@ last row; the scaler z-scores them like any input. Never imports torch.
 `--calendar auto` keeps only the parts whose cycle the training part covers at least MIN_CYCLES times and
 the training target's autocorrelation confirms, as it confirms a season (resolve_calendar); the manifest
 stores the parts kept (`hour,dayofweek`), never `auto`. A cycle seen less than twice is a position in time
-to the network, not a cycle; a calendar cycle the target does not follow is noise it can fit (an hourly
-series with a 50-hour cycle lost 22% of its MASE at horizon 24 to hour and day of week). On an hourly sine of 40 training days,
-day of year rose steadily through the training part and not beyond it; the network fitted the training
-rows by it (train loss 0.004, validation 0.11) and its test MASE at horizon 24 was 3.81, against 0.43 with
-hour and day of week only. A manifest that says `auto` (saved before) means every part of its frequency.
+to the network, not a cycle: on an hourly sine of 40 training days, day of year rose steadily through the
+training part and not beyond it, the network fitted the training rows by it (train loss 0.004, validation
+0.11) and its test MASE at horizon 24 was 3.81 against 0.43 without it. A calendar cycle the target does
+not follow is noise it can fit: an hourly series with a 50-hour cycle lost 22% of its MASE at horizon 24
+to hour and day of week. A manifest that says `auto` (saved before) means every part of its frequency.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def resolve_calendar(mode: str, freq: str | None, train_index, train_target=None
     mode = parse_calendar(mode)
     timed = bool(freq) and isinstance(train_index, pd.DatetimeIndex)
     varying = frequency_parts(freq) if timed else ()
-    if mode != "auto" and mode != "off" and not timed:
+    if mode not in CALENDAR_MODES and not timed:
         raise ConfigError(f"--calendar {mode}: the data has no timestamps at a regular frequency to compute them "
                           "from; use --calendar off (or auto).")
     if mode != "auto":
@@ -110,15 +110,20 @@ def resolve_calendar(mode: str, freq: str | None, train_index, train_target=None
     if not short and not weak:
         reason = f"the parts that vary at frequency {freq}" if kept else f"no part varies at frequency {freq}"
         return chosen, {**record, "reason": reason}
+    return chosen, {**record, "left_out": short + weak, "reason": _left_out(short, span, weak, shown_scores)}
+
+
+def _left_out(short: list[str], span: pd.Timedelta, weak: list[str], scores: dict) -> str:
+    """Why `auto` left parts out, in words: too short a training part, or no autocorrelation at the period."""
     reasons = []
     if short:
         reasons.append(f"{' and '.join(short)} left out: the training part covers {_days(span)}, under "
                        f"{MIN_CYCLES} of {'its cycles' if len(short) == 1 else 'their cycles'}")
     if weak:
-        shown = ", ".join(f"{part} {'-' if shown_scores[part] is None else shown_scores[part]}" for part in weak)
+        shown = ", ".join(f"{part} {'-' if scores[part] is None else scores[part]}" for part in weak)
         reasons.append(f"{' and '.join(weak)} left out: the training target's autocorrelation at "
                        f"{'its period' if len(weak) == 1 else 'their periods'} is under {THRESHOLD} ({shown})")
-    return chosen, {**record, "left_out": short + weak, "reason": "; ".join(reasons)}
+    return "; ".join(reasons)
 
 
 def _cycle_score(train_target, rows: float) -> float | None:
@@ -139,6 +144,12 @@ def _covered(index: pd.DatetimeIndex) -> pd.Timedelta:
 def _days(span: pd.Timedelta) -> str:
     days = span / pd.Timedelta(days=1)
     return f"{days:.1f} days" if days < 10 else f"{days:.0f} days"
+
+
+def parts_named(mode: str, freq: str | None) -> str:
+    """The parts of `mode` at `freq` as --calendar names them ('hour,dayofweek', or 'off'): a manifest's
+    'auto' spelled out."""
+    return ",".join(calendar_parts(mode, freq)) or "off"
 
 
 def calendar_width(mode: str, freq: str | None) -> int:
